@@ -1,0 +1,96 @@
+# sftpdrill — see README.md. `make demo` and `make check` set everything up on Debian 12.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS      := libssh2 openssl libxml-2.0
+
+CFLAGS    ?= -O2 -g
+WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+DEPCFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+DEPLIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+ALLCFLAGS  = $(WARN) $(CFLAGS) -Iinclude -DSFTPDRILL_VERSION='"$(VERSION)"' $(DEPCFLAGS) -MMD -MP
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIBSRC    := $(wildcard lib/*.c)
+B         := build
+
+# Objects for a variant: $(call objs,DIR)
+objs = $(patsubst lib/%.c,$(1)/lib/%.o,$(LIBSRC))
+
+.PHONY: all deps check check-deps unit integration demo install uninstall clean bench fuzz
+.DEFAULT_GOAL := all
+
+all: harness/sftpdrill
+
+deps:
+	@tests/need.sh build
+
+# ---- normal build -------------------------------------------------------
+$(B)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) -c -o $@ $<
+
+$(B)/libsftpdrill.a: $(call objs,$(B))
+	$(AR) rcs $@ $^
+
+harness/sftpdrill: harness/sftpdrill.c $(B)/libsftpdrill.a
+	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsftpdrill.a $(DEPLIBS) $(LDFLAGS)
+
+# ---- sanitizer build (tests only) ---------------------------------------
+$(B)/asan/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -c -o $@ $<
+
+$(B)/asan/libsftpdrill.a: $(call objs,$(B)/asan)
+	$(AR) rcs $@ $^
+
+$(B)/asan/sftpdrill: harness/sftpdrill.c $(B)/asan/libsftpdrill.a
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $< $(B)/asan/libsftpdrill.a $(DEPLIBS)
+
+# ---- tests ---------------------------------------------------------------
+UNITSRC   := $(wildcard tests/unit/*.c)
+CHECKLIBS  = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+
+$(B)/unit-tests: $(UNITSRC) $(B)/libsftpdrill.a
+	$(CC) $(ALLCFLAGS) -o $@ $(UNITSRC) $(B)/libsftpdrill.a $(DEPLIBS) $(CHECKLIBS)
+
+$(B)/asan/unit-tests: $(UNITSRC) $(B)/asan/libsftpdrill.a
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $(UNITSRC) $(B)/asan/libsftpdrill.a $(DEPLIBS) $(CHECKLIBS)
+
+check-deps:
+	@tests/need.sh test
+
+# `make check` installs what is missing, then runs unit tests (plain and sanitized) and the
+# integration tests against the local mirror, and ends with one line "N passed, N failed".
+check: check-deps
+	@$(MAKE) --no-print-directory harness/sftpdrill $(B)/asan/sftpdrill $(B)/unit-tests $(B)/asan/unit-tests
+	@tests/run-all.sh
+
+unit: $(B)/unit-tests
+	$(B)/unit-tests
+
+integration: harness/sftpdrill
+	tests/integration/run.sh
+
+demo:
+	@tests/need.sh demo
+	@$(MAKE) --no-print-directory harness/sftpdrill
+	@scenarios/demo.sh
+
+install: harness/sftpdrill
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/sftpdrill/scenarios/hkex-rrs
+	install -m 755 harness/sftpdrill $(DESTDIR)$(PREFIX)/bin/sftpdrill
+	install -m 644 harness/sftpdrill.1 $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
+	install -m 644 scenarios/hkex-rrs/*.drill scenarios/hkex-rrs/*.profile $(DESTDIR)$(PREFIX)/share/sftpdrill/scenarios/hkex-rrs/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/sftpdrill $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/sftpdrill
+
+clean:
+	rm -rf $(B) harness/sftpdrill
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,379 @@
+/* sftpdrill — run SFTP connectivity drills and write JUnit XML. Front end only: the work is in lib/. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sftpdrill/drill.h"
+#include "sftpdrill/junit.h"
+#include "sftpdrill/runner.h"
+#include "sftpdrill/session.h"
+#include "sftpdrill/util.h"
+
+#ifndef SFTPDRILL_VERSION
+#define SFTPDRILL_VERSION "0.1.0"
+#endif
+
+enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
+
+static const char usage_text[] =
+"usage: sftpdrill COMMAND [OPTIONS] DRILL...\n"
+"\n"
+"Commands:\n"
+"  run DRILL...     run each drill against every endpoint of its target set\n"
+"  check DRILL...   validate drills and their profiles without touching the network\n"
+"  plan DRILL...    print the resolved endpoints and steps (secrets masked)\n"
+"  version          print the version and library versions\n"
+"  help             print this help\n"
+"\n"
+"Options:\n"
+"  -D NAME=VALUE        define a variable; overrides `set` in drill and profile files\n"
+"  --report-dir DIR     parent folder for run folders (default: reports)\n"
+"  --operator NAME      who ran the drill, recorded in the report (default: login name)\n"
+"  -q, --quiet          print only failures and the closing summary\n"
+"  -h, --help           print this help\n"
+"\n"
+"The key passphrase, if any, is read from the environment variable RRS_KEY_PASSPHRASE.\n"
+"\n"
+"Exit status: 0 every step passed; 1 a check failed (or was skipped after a failure);\n"
+"2 usage, drill or profile error; 3 internal or local I/O error.\n";
+
+struct opts {
+	struct sd_vars defs;
+	const char *report_dir;
+	const char *operator_name;
+	int quiet;
+};
+
+struct view {
+	int quiet;
+	int color;
+};
+
+static void
+print_diag(const struct sd_diag *diag)
+{
+	for (size_t i = 0; i < diag->n; i++)
+		fprintf(stderr, "%s\n", diag->msgs[i]);
+}
+
+/* Parse every drill; returns the number of drills with errors (all are reported). */
+static int
+parse_all(int n, char **files, const struct opts *o, struct sd_drill **out)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct sd_diag diag = { 0 };
+
+		out[i] = sd_drill_parse(files[i], &o->defs, &diag);
+		print_diag(&diag);
+		if (out[i] == NULL)
+			bad++;
+		sd_diag_free(&diag);
+	}
+	return bad;
+}
+
+static const char *
+mark(const struct view *v, enum sd_status st)
+{
+	static const char *const plain[] = { "PASS", "FAIL", "ERROR", "SKIP" };
+	static const char *const color[] = { "\033[32m✓\033[0m", "\033[31m✗\033[0m", "\033[31m!\033[0m", "\033[33m–\033[0m" };
+
+	return v->color ? color[st] : plain[st];
+}
+
+static void
+on_event(void *ctx, const struct sd_event *ev)
+{
+	const struct view *v = ctx;
+
+	switch (ev->kind) {
+	case SD_EV_SUITE_BEGIN:
+		if (!v->quiet)
+			printf("== %s @ %s\n", ev->drill->name, ev->endpoint->label);
+		break;
+	case SD_EV_STEP_END: {
+		const struct sd_case *c = ev->result;
+		if (v->quiet && c->status == SD_PASS)
+			break;
+		if (v->quiet)
+			printf("%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name,
+			    ev->endpoint->label, c->name, c->time);
+		else
+			printf("  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
+		if (c->status != SD_PASS)
+			printf("       %s: %s\n", c->type, c->message);
+		break;
+	}
+	case SD_EV_WARNING:
+		fprintf(stderr, "warning: %s\n", ev->message);
+		break;
+	default:
+		break;
+	}
+	fflush(stdout);
+}
+
+/* Make a new run folder under parent, named by UTC time and drill; never reuses one. */
+static char *
+make_run_dir(const char *parent, const char *drill_name, time_t t)
+{
+	char ts[32], slug[64];
+	size_t k = 0;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	for (const char *p = drill_name; *p && k + 1 < sizeof(slug); p++) {
+		char c = *p;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')
+			slug[k++] = c;
+		else if (c >= 'A' && c <= 'Z')
+			slug[k++] = (char)(c - 'A' + 'a');
+		else if (k > 0)
+			slug[k++] = '-';
+		else
+			continue;
+		/* Runs of anything else become one '-'. */
+		if (k > 1 && slug[k - 1] == '-' && slug[k - 2] == '-')
+			k--;
+	}
+	while (k > 0 && slug[k - 1] == '-')
+		k--;
+	slug[k] = '\0';
+	if (sd_mkdirs(parent) < 0)
+		return NULL;
+	for (int n = 1; n < 1000; n++) {
+		char *dir = n == 1 ? sd_xasprintf("%s/%s-%s", parent, ts, slug[0] ? slug : "drill") :
+		    sd_xasprintf("%s/%s-%s-%d", parent, ts, slug[0] ? slug : "drill", n);
+		if (mkdir(dir, 0755) == 0)
+			return dir;
+		free(dir);
+		if (errno != EEXIST)
+			return NULL;
+	}
+	return NULL;
+}
+
+static const char *
+login_name(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	return pw ? pw->pw_name : "unknown";
+}
+
+static int
+cmd_run(int n, char **files, const struct opts *o)
+{
+	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
+	struct view v = { o->quiet, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL };
+	struct sd_run_opts ro = { getenv("RRS_KEY_PASSPHRASE"), o->operator_name ? o->operator_name : login_name(),
+		on_event, &v };
+	struct sd_run run = { 0 };
+	struct sd_err err = { 0 };
+	char *dir = NULL, *junit = NULL;
+	int64_t t0 = sd_now_ms();
+	int status;
+
+	if (parse_all(n, files, o, drills) > 0) {
+		status = EXIT_USAGE;
+		goto out;
+	}
+	run.started = time(NULL);
+	dir = make_run_dir(o->report_dir, drills[0]->name, run.started);
+	if (dir == NULL) {
+		fprintf(stderr, "sftpdrill: cannot create a run folder under %s: %s\n", o->report_dir, strerror(errno));
+		status = EXIT_INTERNAL;
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		sd_run_drill(drills[i], &ro, &run);
+	run.time = (double)(sd_now_ms() - t0) / 1000.0;
+	junit = sd_xasprintf("%s/junit.xml", dir);
+	if (sd_junit_write(&run, drills[0]->name, junit, &err) < 0) {
+		fprintf(stderr, "sftpdrill: %s\n", err.msg);
+		status = EXIT_INTERNAL;
+		goto out;
+	}
+	status = sd_run_exit_status(&run);
+	printf("%zu passed, %zu failed, %zu errors, %zu skipped — %s\n",
+	    sd_count(&run, NULL, SD_PASS), sd_count(&run, NULL, SD_FAIL), sd_count(&run, NULL, SD_ERROR),
+	    sd_count(&run, NULL, SD_SKIP), status == 0 ? "all steps passed" : "NOT all steps passed");
+	printf("report: %s\n", junit);
+out:
+	for (int i = 0; i < n; i++)
+		sd_drill_free(drills[i]);
+	free(drills);
+	sd_run_free(&run);
+	free(dir);
+	free(junit);
+	return status;
+}
+
+static int
+cmd_check(int n, char **files, const struct opts *o)
+{
+	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
+	int bad = parse_all(n, files, o, drills);
+
+	for (int i = 0; i < n; i++) {
+		if (drills[i] != NULL)
+			printf("%s: ok (%zu steps, %zu endpoints in `%s`)\n", files[i], drills[i]->nsteps,
+			    sd_drill_set(drills[i], drills[i]->target)->n, drills[i]->target);
+		sd_drill_free(drills[i]);
+	}
+	free(drills);
+	return bad ? EXIT_USAGE : EXIT_PASS;
+}
+
+static void
+print_masked(const struct sd_drill *d, const char *fmt, const char *value)
+{
+	char *masked = sd_vars_mask(&d->vars, value ? value : "(not set)");
+
+	printf(fmt, masked);
+	free(masked);
+}
+
+static int
+cmd_plan(int n, char **files, const struct opts *o)
+{
+	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
+	int bad = parse_all(n, files, o, drills);
+
+	for (int i = 0; i < n && !bad; i++) {
+		const struct sd_drill *d = drills[i];
+		const struct sd_endpoint_set *set = sd_drill_set(d, d->target);
+
+		printf("drill    %s\n", d->name);
+		printf("file     %s\n", d->path);
+		for (size_t k = 1; k < d->nfiles; k++)
+			printf("include  %s\n", d->files[k]);
+		if (d->window)
+			printf("window   %s\n", d->window);
+		printf("target   %s\n", d->target);
+		for (size_t k = 0; k < set->n; k++)
+			printf("  endpoint %zu  %s\n", k + 1, set->v[k].label);
+		print_masked(d, "user     %s\n", d->user);
+		print_masked(d, "key      %s\n", d->identity);
+		print_masked(d, "known    %s\n", d->known_hosts);
+		print_masked(d, "download %s\n", d->download_dir);
+		printf("deadlines connect %llds, banner %llds, kex %llds, auth %llds, sftp-init %llds, sftp %llds, step %llds\n",
+		    (long long)d->timeouts.connect / 1000, (long long)d->timeouts.banner / 1000,
+		    (long long)d->timeouts.kex / 1000, (long long)d->timeouts.auth / 1000,
+		    (long long)d->timeouts.sftp_init / 1000, (long long)d->timeouts.sftp_op / 1000,
+		    (long long)d->timeouts.step / 1000);
+		for (size_t k = 0; k < d->nsteps; k++) {
+			const struct sd_step *st = &d->steps[k];
+			char *args;
+			if (st->verb == SD_VERB_COUNT)
+				args = st->expect_baseline ?
+				    sd_xasprintf("%s %s baseline(last-business-day)", st->arg, sd_cmp_name(st->cmp)) :
+				    sd_xasprintf("%s %s %lld", st->arg, sd_cmp_name(st->cmp), st->expect);
+			else
+				args = sd_xstrdup(st->arg ? st->arg : "");
+			char *line = sd_xasprintf("  %2zu. %-45s %s %s  [timeout %llds%s]\n", k + 1, st->name,
+			    sd_verb_name(st->verb), args,
+			    (long long)(st->timeout_ms ? st->timeout_ms : d->timeouts.step) / 1000,
+			    st->retries ? ", with retries" : "");
+			print_masked(d, "%s", line);
+			if (st->retries)
+				printf("      retry %d, backoff %lldms doubling\n", st->retries,
+				    (long long)(st->backoff_ms ? st->backoff_ms : 1000));
+			free(args);
+			free(line);
+		}
+		if (i + 1 < n)
+			printf("\n");
+	}
+	for (int i = 0; i < n; i++)
+		sd_drill_free(drills[i]);
+	free(drills);
+	return bad ? EXIT_USAGE : EXIT_PASS;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "report-dir", required_argument, NULL, 'r' },
+		{ "operator", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o = { .report_dir = "reports" };
+	const char *cmd;
+	int c, status;
+
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(usage_text, stdout);
+		return EXIT_PASS;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("sftpdrill %s (%s)\n", SFTPDRILL_VERSION, sd_library_versions());
+		return EXIT_PASS;
+	}
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "D:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'D': {
+			char *eq = strchr(optarg, '=');
+			char *name = eq ? sd_xstrndup(optarg, (size_t)(eq - optarg)) : NULL;
+			if (name == NULL || !sd_var_name_ok(name, strlen(name))) {
+				fprintf(stderr, "sftpdrill: -D wants NAME=VALUE, got `%s`\n", optarg);
+				free(name);
+				sd_vars_free(&o.defs);
+				return EXIT_USAGE;
+			}
+			sd_vars_set(&o.defs, name, eq + 1, SD_VAR_CMDLINE);
+			free(name);
+			break;
+		}
+		case 'r': o.report_dir = optarg; break;
+		case 'o': o.operator_name = optarg; break;
+		case 'q': o.quiet = 1; break;
+		case 'h': fputs(usage_text, stdout); sd_vars_free(&o.defs); return EXIT_PASS;
+		default:
+			fputs(usage_text, stderr);
+			sd_vars_free(&o.defs);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "sftpdrill %s: no drill file given\n", cmd);
+		sd_vars_free(&o.defs);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "run") == 0) {
+		if (sd_ssh_global_init() < 0) {
+			fprintf(stderr, "sftpdrill: libssh2 initialisation failed\n");
+			return EXIT_INTERNAL;
+		}
+		status = cmd_run(argc - optind, argv + optind, &o);
+		sd_ssh_global_exit();
+	} else if (strcmp(cmd, "check") == 0)
+		status = cmd_check(argc - optind, argv + optind, &o);
+	else if (strcmp(cmd, "plan") == 0)
+		status = cmd_plan(argc - optind, argv + optind, &o);
+	else {
+		fprintf(stderr, "sftpdrill: unknown command `%s` (run, check, plan, version, help)\n", cmd);
+		status = EXIT_USAGE;
+	}
+	sd_vars_free(&o.defs);
+	return status;
+}

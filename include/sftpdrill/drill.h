@@ -1,0 +1,119 @@
+/* drill.h — the drill language: parse drill and profile files into a plain structure. */
+#ifndef SD_DRILL_H
+#define SD_DRILL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sftpdrill/vars.h"
+
+enum sd_verb {
+	SD_VERB_EXPECT_TARGET,  /* expect-target SET */
+	SD_VERB_CONNECT,        /* connect */
+	SD_VERB_LOGIN,          /* login */
+	SD_VERB_COUNT,          /* count DIR OP N | count DIR == baseline(last-business-day) */
+	SD_VERB_DOWNLOAD,       /* download DIR/PATTERN */
+	SD_VERB_LOGOUT          /* logout */
+};
+
+enum sd_cmp { SD_CMP_EQ, SD_CMP_GE, SD_CMP_LE };
+
+/* Where a construct came from, for messages. */
+struct sd_loc {
+	const char *file;       /* owned by the drill's file list */
+	int line, col;
+};
+
+struct sd_step {
+	char *name;
+	enum sd_verb verb;
+	char *arg;              /* SET, DIR or DIR/PATTERN */
+	enum sd_cmp cmp;        /* count */
+	long long expect;       /* count: expected number */
+	int expect_baseline;    /* count: compare with the last business day's manifest */
+	int64_t timeout_ms;     /* whole step; 0: the drill's default */
+	int retries;            /* extra attempts after a failure */
+	int64_t backoff_ms;     /* wait between attempts, doubled each time */
+	struct sd_loc loc;
+};
+
+struct sd_endpoint {
+	char *host;
+	int port;
+	char label[300];        /* "host:port" */
+};
+
+struct sd_endpoint_set {
+	char *name;
+	struct sd_endpoint *v;
+	size_t n;
+	struct sd_loc loc;
+};
+
+/* Phase deadlines in milliseconds (defaults in docs/drill-language.md). */
+struct sd_timeouts {
+	int64_t connect, banner, kex, auth, sftp_init, sftp_op, step;
+};
+
+struct sd_drill {
+	char *name;             /* from `drill`; defaults to the file's base name */
+	char *path;             /* the drill file as given */
+	char *target;           /* endpoint set to run on */
+	struct sd_loc target_loc;
+	char *window;           /* "2023-04-15 14:30 15:30 Asia/Hong_Kong" as written, or NULL */
+	char *user;
+	char *identity;         /* private key file */
+	char *known_hosts;
+	char *download_dir;
+	char *target_host;      /* for expect-target: names the participant's systems use */
+	int port;               /* default port for endpoints without one */
+	struct sd_timeouts timeouts;
+	struct sd_endpoint_set *sets;
+	size_t nsets;
+	struct sd_step *steps;
+	size_t nsteps;
+	char **files;           /* every file read, drill first, for locations and evidence */
+	size_t nfiles;
+	struct sd_vars vars;    /* the variables as they stood at the end of parsing */
+};
+
+/* Parse diagnostics: every error of every file, each "FILE:LINE:COL: message". */
+struct sd_diag {
+	char **msgs;
+	size_t n, cap;
+	size_t nerrors;
+	size_t nwarnings;
+};
+
+/*
+ * Parse the drill at path. cmdline holds -D definitions (they override `set`
+ * in files); the environment is consulted for names defined nowhere else.
+ * Returns a new drill (free with sd_drill_free) or NULL when diag holds at
+ * least one error. Warnings may be added either way.
+ */
+struct sd_drill *sd_drill_parse(const char *path, const struct sd_vars *cmdline,
+    struct sd_diag *diag);
+
+/* Parse from memory, path used for messages and include resolution. */
+struct sd_drill *sd_drill_parse_buffer(const char *path, const char *buf, size_t len,
+    const struct sd_vars *cmdline, struct sd_diag *diag);
+
+/* Free a drill and everything it owns. */
+void sd_drill_free(struct sd_drill *d);
+
+/* The endpoint set named name, or NULL. */
+const struct sd_endpoint_set *sd_drill_set(const struct sd_drill *d, const char *name);
+
+/* The verb's keyword, e.g. "expect-target". */
+const char *sd_verb_name(enum sd_verb v);
+
+/* Operator text, e.g. ">=". */
+const char *sd_cmp_name(enum sd_cmp c);
+
+/* Free the messages of a diag. */
+void sd_diag_free(struct sd_diag *diag);
+
+/* Parse a duration with unit (ms, s, min); returns milliseconds or -1. */
+int64_t sd_parse_duration(const char *s);
+
+#endif

@@ -1,0 +1,29 @@
+/* net.h — name resolution and TCP connect with a deadline. */
+#ifndef SD_NET_H
+#define SD_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sftpdrill/err.h"
+#include "sftpdrill/util.h"
+
+/*
+ * Connect to host:port before deadline (monotonic ms), trying each address
+ * in turn. Returns a non-blocking socket and fills peer with the address
+ * actually connected ("addr:port"), or -1 with err type ConnectRefused,
+ * ConnectTimeout, ConnectUnreachable or ResolveFailed.
+ */
+int sd_net_connect(const char *host, int port, int64_t deadline, char *peer, size_t peerlen,
+    struct sd_err *err);
+
+/*
+ * Wait until fd is readable (the server spoke) before deadline. Returns 0,
+ * or -1 with err type BannerTimeout or ConnectionClosed.
+ */
+int sd_net_wait_banner(int fd, int64_t deadline, struct sd_err *err);
+
+/* Append every address host resolves to (numeric form, deduplicated) to out. */
+int sd_net_resolve(const char *host, struct sd_strv *out, struct sd_err *err);
+
+#endif

@@ -1,0 +1,81 @@
+/* result.h — the results of a run: suites per (drill, endpoint), a case per step. */
+#ifndef SD_RESULT_H
+#define SD_RESULT_H
+
+#include <stddef.h>
+#include <time.h>
+
+enum sd_status { SD_PASS, SD_FAIL, SD_ERROR, SD_SKIP };
+
+struct sd_case {
+	char *name;
+	enum sd_status status;
+	char type[40];          /* cause for FAIL/ERROR/SKIP, e.g. "HostKeyMismatch" */
+	char *message;          /* one line for humans; never NULL once finished */
+	char *detail;           /* longer text (system-out), or NULL */
+	double time;            /* seconds */
+	time_t started;
+};
+
+struct sd_prop {
+	char *name;
+	char *value;
+};
+
+struct sd_suite {
+	char *name;             /* "DRILL @ host:port": unique across a run */
+	char *drill;
+	char *endpoint;
+	time_t started;
+	double time;
+	struct sd_prop *props;
+	size_t nprops;
+	struct sd_case *cases;
+	size_t ncases;
+};
+
+struct sd_downloaded {
+	char *path;             /* local path as written */
+	char sha256[65];
+};
+
+struct sd_run {
+	time_t started;
+	double time;
+	struct sd_suite **suites;
+	size_t nsuites;
+	struct sd_downloaded *files;
+	size_t nfiles;
+};
+
+/* Add a suite (owned by run); returns it. */
+struct sd_suite *sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint);
+
+/* Set (or replace) a suite property; value NULL or "" leaves it out. */
+void sd_suite_prop(struct sd_suite *s, const char *name, const char *value);
+
+/* Value of a property or NULL. */
+const char *sd_suite_get_prop(const struct sd_suite *s, const char *name);
+
+/* Append a case (fields copied); returns it. */
+struct sd_case *sd_suite_add_case(struct sd_suite *s, const char *name);
+
+/* Record a downloaded file for checksums. */
+void sd_run_add_file(struct sd_run *run, const char *path, const char *sha256);
+
+/* Count cases of a status in a suite, or in the whole run (suite NULL). */
+size_t sd_count(const struct sd_run *run, const struct sd_suite *suite, enum sd_status st);
+
+/* Total cases in a suite or run. */
+size_t sd_count_all(const struct sd_run *run, const struct sd_suite *suite);
+
+/* Exit status of a run: 0 all passed, 1 a check failed, 3 a step could not be evaluated. */
+int sd_run_exit_status(const struct sd_run *run);
+
+/* Free everything the run owns (not the struct itself). */
+void sd_run_free(struct sd_run *run);
+
+/* "passed", "failed", "error", "skipped". */
+const char *sd_status_name(enum sd_status st);
+
+#endif

@@ -1,0 +1,83 @@
+/* session.h — one SSH connection: TCP, banner, key exchange, host-key check, login, SFTP start. */
+#ifndef SD_SESSION_H
+#define SD_SESSION_H
+
+#include <stdint.h>
+
+#include "sftpdrill/drill.h"
+#include "sftpdrill/err.h"
+#include "sftpdrill/util.h"
+
+/* An open connection; opaque. */
+struct sd_conn;
+
+/* What a connection learnt, for evidence. Strings are printable (see sd_printable). */
+struct sd_conn_info {
+	char peer[80];              /* address actually connected, "addr:port" */
+	char banner[256];           /* server identification string */
+	char hostkey_type[40];
+	char hostkey_fp[64];        /* SHA256:... */
+	char kex[64], hostkey_alg[64];
+	char cipher_cs[64], cipher_sc[64], mac_cs[64], mac_sc[64];
+	char userkey_type[40];
+	char userkey_fp[64];
+	double connect_s, banner_s, handshake_s;
+};
+
+/* Where and how to connect. The strings are borrowed for the call. */
+struct sd_conn_opts {
+	const char *host;
+	int port;
+	const char *label;          /* "host:port", for messages */
+	const char *known_hosts;    /* OpenSSH known_hosts file, or NULL when pins alone decide */
+	const struct sd_strv *pins; /* SHA256 fingerprints that are also accepted, or NULL */
+	const struct sd_timeouts *timeouts;
+};
+
+/* Called for each known_hosts line that was skipped, so the caller can report it. */
+typedef void (*sd_warn_fn)(void *ctx, const char *msg);
+
+/*
+ * Connect, wait for the banner, exchange keys and verify the host key, each
+ * phase before its deadline and all before step_deadline. On success returns
+ * the connection (close with sd_conn_close); on failure NULL and err, with
+ * whatever was learnt so far in *info.
+ */
+struct sd_conn *sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline,
+    struct sd_conn_info *info, sd_warn_fn warn, void *warn_ctx, struct sd_err *err);
+
+/*
+ * Authenticate as user with the private key file (passphrase may be NULL)
+ * and start the SFTP subsystem. Types: AuthRejected, KeyUnreadable,
+ * ConnectionClosed, AuthTimeout, SftpInitFailed, SftpInitTimeout.
+ */
+int sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
+    const char *passphrase, int64_t step_deadline, struct sd_err *err);
+
+/* Is the connection logged in with SFTP running? */
+int sd_conn_logged_in(const struct sd_conn *c);
+
+/* The connection's evidence record (also kept up to date after login). */
+const struct sd_conn_info *sd_conn_get_info(const struct sd_conn *c);
+
+/*
+ * Close SFTP and say goodbye to the server (bounded by deadline), then free.
+ * Returns 0 if the goodbye was clean; c is freed either way. NULL is fine.
+ */
+int sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err);
+
+/*
+ * The public half of a private key file: from KEY.pub if present, otherwise
+ * from an OpenSSH-format private key's unencrypted header. Fills type and
+ * SHA256 fingerprint; returns 0, or -1 if neither could be read.
+ */
+int sd_userkey_fingerprint(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen);
+
+/* libssh2 and OpenSSL versions, e.g. "libssh2 1.10.0, OpenSSL 3.0.19 ..."; static storage. */
+const char *sd_library_versions(void);
+
+/* Process-wide set-up of libssh2; call once before any thread starts. Returns 0 or -1. */
+int sd_ssh_global_init(void);
+void sd_ssh_global_exit(void);
+
+#endif

@@ -1,0 +1,55 @@
+/* sftp.h — read-only SFTP v3 operations on a logged-in connection: list, stat, download. */
+#ifndef SD_SFTP_H
+#define SD_SFTP_H
+
+#include <stdint.h>
+
+#include "sftpdrill/err.h"
+#include "sftpdrill/session.h"
+
+struct sd_dirent {
+	const char *name;           /* raw bytes from the server; never a local path as is */
+	uint64_t size;
+	uint64_t mtime;
+	unsigned long perm;
+	int has_size, has_mtime, has_perm;
+	int is_regular;             /* regular file, or type unknown (no permissions sent) */
+	int is_dir;
+};
+
+/* Called per entry ("." and ".." are left out); return non-zero to stop listing. */
+typedef int (*sd_list_fn)(void *ctx, const struct sd_dirent *e);
+
+/*
+ * Stream the listing of dir to fn, entry by entry, in server order: memory
+ * stays bounded whatever the folder size. Types: FileMissing,
+ * PermissionDenied, SftpError, SftpTimeout, StepTimeout, ConnectionClosed.
+ */
+int sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx,
+    int64_t step_deadline, struct sd_err *err);
+
+/* Progress of a download: bytes so far and expected total. */
+typedef void (*sd_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+struct sd_download {
+	char sha256[65];
+	uint64_t bytes;
+	uint64_t remote_size;
+	int already_present;        /* an identical local file existed; nothing was written */
+};
+
+/*
+ * Download remote into local_dir/local_name: streamed to a temporary file in
+ * local_dir with SHA-256 computed on the way, size checked against the
+ * remote size, fsync'd, then published under the final name only if no file
+ * is there. An identical existing file counts as success (already_present);
+ * a different one is kept and reported (LocalFileConflict). Nothing partial
+ * is ever left under the final name. Types: FileMissing, PermissionDenied,
+ * SizeMismatch, TransferInterrupted, SftpTimeout, StepTimeout,
+ * LocalIOError, LocalFileConflict.
+ */
+int sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
+    const char *local_name, sd_progress_fn progress, void *pctx, int64_t step_deadline,
+    struct sd_download *out, struct sd_err *err);
+
+#endif

@@ -1,0 +1,66 @@
+/* util.h — clocks, hashing, encodings and small string helpers shared by the library. */
+#ifndef SD_UTIL_H
+#define SD_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Milliseconds on the monotonic clock; deadlines are compared against this. */
+int64_t sd_now_ms(void);
+
+/* Milliseconds left until deadline (0 if passed); a deadline of 0 means none (INT64_MAX left). */
+int64_t sd_remaining_ms(int64_t deadline);
+
+/* The earlier of two deadlines, where 0 means "no deadline". */
+int64_t sd_deadline_min(int64_t a, int64_t b);
+
+/* Format t as YYYY-MM-DDTHH:MM:SS in UTC into buf (at least 20 bytes). */
+void sd_utc_iso(time_t t, char *buf, size_t len);
+
+/* Allocation that aborts on exhaustion: callers never see NULL. Caller frees. */
+void *sd_xmalloc(size_t n);
+void *sd_xcalloc(size_t n, size_t size);
+void *sd_xrealloc(void *p, size_t n);
+char *sd_xstrdup(const char *s);
+char *sd_xstrndup(const char *s, size_t n);
+/* printf into a new string; caller frees. */
+char *sd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable array of owned strings. */
+struct sd_strv {
+	char **v;
+	size_t n, cap;
+};
+void sd_strv_push(struct sd_strv *sv, const char *s);
+void sd_strv_free(struct sd_strv *sv);
+
+/* OpenSSH-style fingerprint "SHA256:<unpadded base64>" of blob into out (at least 52 bytes). */
+void sd_sha256_fingerprint(const unsigned char *blob, size_t len, char *out, size_t outlen);
+
+/* Lower-case hex of n bytes into out (at least 2n+1 bytes). */
+void sd_hex(const unsigned char *in, size_t n, char *out);
+
+/* Decode standard base64 (padding optional); returns a new buffer (caller frees) or NULL if invalid. */
+unsigned char *sd_base64_decode(const char *in, size_t inlen, size_t *outlen);
+
+/* SHA-256 of a local file as hex (65 bytes); 0 on success, -1 with errno set. */
+int sd_sha256_file(const char *path, char hex[65]);
+
+/*
+ * Is a remote file name safe to use as a single local path component?
+ * Rejects empty names, ".", "..", names with '/', '\\', control bytes or
+ * longer than 255 bytes. Remote names never become local paths unchecked.
+ */
+int sd_safe_local_name(const char *name);
+
+/* Replace bytes that are unsafe to show (controls, invalid UTF-8) with '?'; returns a new string. */
+char *sd_printable(const char *s, size_t len);
+
+/* Text that XML 1.0 can carry: like sd_printable but keeping tab, LF and CR. Caller frees. */
+char *sd_xml_text(const char *s);
+
+/* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
+int sd_mkdirs(const char *path);
+
+#endif

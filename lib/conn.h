@@ -1,0 +1,32 @@
+/* conn.h — private to lib/: the connection struct shared by session.c and sftp.c. */
+#ifndef SD_CONN_H
+#define SD_CONN_H
+
+#include <libssh2.h>
+#include <libssh2_sftp.h>
+
+#include "sftpdrill/session.h"
+
+struct sd_conn {
+	int fd;
+	LIBSSH2_SESSION *ssh;
+	LIBSSH2_SFTP *sftp;
+	struct sd_conn_info info;
+	struct sd_timeouts to;
+	char label[300];
+};
+
+/*
+ * Wait for the socket in the directions libssh2 is blocked on, until
+ * phase_deadline or step_deadline (whichever first). Sends keepalives while
+ * waiting. Returns 0 to retry the call, or -1 with err (timeout_type for the
+ * phase deadline, StepTimeout for the step's).
+ */
+int sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
+    enum sd_phase phase, const char *timeout_type, struct sd_err *err);
+
+/* Translate a libssh2 error code after an SFTP call on path into err. */
+int sd_conn_sftp_error(struct sd_conn *c, int rc, const char *what, const char *path,
+    struct sd_err *err);
+
+#endif

@@ -1,0 +1,264 @@
+/* knownhosts.c — OpenSSH known_hosts parsing and host-key decisions. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "sftpdrill/knownhosts.h"
+
+int
+sd_host_pattern_match(const char *name, const char *pat)
+{
+	const char *star = NULL, *resume = NULL;
+
+	/* Iterative glob with one backtrack point: linear in practice, never recursive. */
+	while (*name) {
+		if (*pat == '*') {
+			star = pat++;
+			resume = name;
+		} else if (*pat == '?' || (*pat && tolower((unsigned char)*pat) == tolower((unsigned char)*name))) {
+			pat++;
+			name++;
+		} else if (star) {
+			pat = star + 1;
+			name = ++resume;
+		} else
+			return 0;
+	}
+	while (*pat == '*')
+		pat++;
+	return *pat == '\0';
+}
+
+/* Does one hashed entry "|1|salt|hash" name host? */
+static int
+hashed_match(const char *entry, const char *name)
+{
+	const char *salt = entry + 3, *bar = strchr(salt, '|');
+	unsigned char *s = NULL, *h = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t slen, hlen;
+	int ok = 0;
+
+	if (bar == NULL)
+		return -1;
+	s = sd_base64_decode(salt, (size_t)(bar - salt), &slen);
+	h = sd_base64_decode(bar + 1, strlen(bar + 1), &hlen);
+	if (s == NULL || h == NULL || hlen != 20)
+		ok = -1;
+	else if (HMAC(EVP_sha1(), s, (int)slen, (const unsigned char *)name, strlen(name), md, &mdlen) != NULL &&
+	    mdlen == hlen && CRYPTO_memcmp(md, h, hlen) == 0)
+		ok = 1;
+	free(s);
+	free(h);
+	return ok;
+}
+
+/* Does the host field (comma list) name host? 1 yes, 0 no, -1 malformed. */
+static int
+hosts_match(char *field, const char *name)
+{
+	char *save = NULL, *pat;
+	int hit = 0;
+
+	if (strncmp(field, "|1|", 3) == 0)
+		return hashed_match(field, name);
+	for (pat = strtok_r(field, ",", &save); pat; pat = strtok_r(NULL, ",", &save)) {
+		int neg = pat[0] == '!';
+		if (sd_host_pattern_match(name, pat + neg)) {
+			if (neg)
+				return 0;   /* a negated match excludes the line whatever else matches */
+			hit = 1;
+		}
+	}
+	return hit;
+}
+
+/* Read the SSH string at the start of blob (the key type) into a new string. */
+static char *
+blob_type(const unsigned char *blob, size_t len)
+{
+	uint32_t n;
+
+	if (len < 4)
+		return NULL;
+	n = (uint32_t)blob[0] << 24 | (uint32_t)blob[1] << 16 | (uint32_t)blob[2] << 8 | blob[3];
+	if (n == 0 || n > 64 || n > len - 4)
+		return NULL;
+	return sd_xstrndup((const char *)blob + 4, n);
+}
+
+static void
+warn(struct sd_known *k, const char *path, int line, const char *why)
+{
+	char *w = sd_xasprintf("%s:%d: %s", path, line, why);
+
+	sd_strv_push(&k->warnings, w);
+	free(w);
+}
+
+int
+sd_known_load(const char *path, const char *host, int port, struct sd_known *out,
+    struct sd_err *err)
+{
+	FILE *f;
+	char *line = NULL, *name;
+	size_t cap = 0;
+	ssize_t len;
+	int lineno = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((f = fopen(path, "re")) == NULL)
+		return sd_error(err, SD_PHASE_CONFIG, "KnownHostsUnreadable",
+		    "cannot read known_hosts file %s: %s", path, strerror(errno));
+	/* OpenSSH writes port 22 plainly and any other port as [host]:port. */
+	name = port == 22 ? sd_xstrdup(host) : sd_xasprintf("[%s]:%d", host, port);
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		char *fields[4] = { 0 }, *p = line, *save = NULL, *btype;
+		int nf = 0, revoked = 0, m;
+		unsigned char *blob;
+		size_t blen;
+
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0' || *p == '#')
+			continue;
+		for (char *t = strtok_r(p, " \t", &save); t && nf < 4; t = strtok_r(NULL, " \t", &save))
+			fields[nf++] = t;
+		if (fields[0][0] == '@') {
+			if (strcmp(fields[0], "@cert-authority") == 0) {
+				warn(out, path, lineno, "@cert-authority lines are not supported (libssh2 does not verify host certificates); line ignored");
+				continue;
+			}
+			if (strcmp(fields[0], "@revoked") != 0) {
+				warn(out, path, lineno, "unknown marker; line ignored");
+				continue;
+			}
+			revoked = 1;
+			memmove(fields, fields + 1, 3 * sizeof(*fields));
+			fields[3] = NULL;
+			nf--;
+		}
+		if (nf < 3) {
+			warn(out, path, lineno, "expected `HOSTS KEYTYPE BASE64-KEY`; line ignored");
+			continue;
+		}
+		m = hosts_match(fields[0], name);
+		if (m < 0) {
+			warn(out, path, lineno, "malformed hashed host name; line ignored");
+			continue;
+		}
+		blob = sd_base64_decode(fields[2], strlen(fields[2]), &blen);
+		btype = blob ? blob_type(blob, blen) : NULL;
+		if (btype == NULL || strcmp(btype, fields[1]) != 0) {
+			warn(out, path, lineno, btype ? "key type does not match the key data; line ignored" :
+			    "key data is not valid base64 SSH key; line ignored");
+			free(blob);
+			free(btype);
+			continue;
+		}
+		free(btype);
+		if (m == 0) {
+			free(blob);
+			continue;
+		}
+		out->v = sd_xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+		out->v[out->n++] = (struct sd_known_key){ sd_xstrdup(fields[1]), blob, blen, revoked, lineno };
+	}
+	free(line);
+	free(name);
+	fclose(f);
+	return 0;
+}
+
+void
+sd_known_free(struct sd_known *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		free(k->v[i].type);
+		free(k->v[i].blob);
+	}
+	free(k->v);
+	sd_strv_free(&k->warnings);
+	memset(k, 0, sizeof(*k));
+}
+
+char *
+sd_known_prefs(const struct sd_known *k)
+{
+	char *list = NULL;
+
+	for (size_t i = 0; i < k->n; i++) {
+		char *next;
+		if (k->v[i].revoked || (list && strstr(list, k->v[i].type)))
+			continue;
+		next = list ? sd_xasprintf("%s,%s", list, k->v[i].type) : sd_xstrdup(k->v[i].type);
+		free(list);
+		list = next;
+	}
+	return list;
+}
+
+int
+sd_fingerprint_ok(const char *s)
+{
+	if (strncmp(s, "SHA256:", 7) != 0 || strlen(s + 7) != 43)
+		return 0;
+	for (const char *p = s + 7; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '/')
+			return 0;
+	return 1;
+}
+
+int
+sd_hostkey_verify(const struct sd_known *k, const struct sd_strv *pins, const char *type,
+    const unsigned char *blob, size_t len, const char *endpoint, struct sd_err *err)
+{
+	char fp[64], expected[512] = "";
+	size_t used = 0;
+	int any = 0;
+
+	sd_sha256_fingerprint(blob, len, fp, sizeof(fp));
+	for (size_t i = 0; k && i < k->n; i++)
+		if (k->v[i].len == len && memcmp(k->v[i].blob, blob, len) == 0 && k->v[i].revoked)
+			return sd_fail(err, SD_PHASE_HOSTKEY, "HostKeyMismatch",
+			    "%s presented %s key %s, which is marked @revoked (known_hosts line %d)",
+			    endpoint, type, fp, k->v[i].line);
+	for (size_t i = 0; k && i < k->n; i++) {
+		char kfp[64];
+		if (k->v[i].revoked)
+			continue;
+		any = 1;
+		if (k->v[i].len == len && memcmp(k->v[i].blob, blob, len) == 0)
+			return 0;
+		sd_sha256_fingerprint(k->v[i].blob, k->v[i].len, kfp, sizeof(kfp));
+		used += (size_t)snprintf(expected + used, used < sizeof(expected) ? sizeof(expected) - used : 0,
+		    "%s%s %s", used ? ", " : "", k->v[i].type, kfp);
+		if (used >= sizeof(expected))
+			used = sizeof(expected) - 1;
+	}
+	for (size_t i = 0; pins && i < pins->n; i++) {
+		any = 1;
+		if (strcmp(pins->v[i], fp) == 0)
+			return 0;
+		used += (size_t)snprintf(expected + used, used < sizeof(expected) ? sizeof(expected) - used : 0,
+		    "%spin %s", used ? ", " : "", pins->v[i]);
+		if (used >= sizeof(expected))
+			used = sizeof(expected) - 1;
+	}
+	if (any)
+		return sd_fail(err, SD_PHASE_HOSTKEY, "HostKeyMismatch",
+		    "HOST KEY MISMATCH: %s presented %s %s but expected %s; the server key changed or this is not the server you think. Stopped before authentication",
+		    endpoint, type, fp, expected);
+	return sd_fail(err, SD_PHASE_HOSTKEY, "HostKeyUnknown",
+	    "%s presented %s %s, which is not in known_hosts and not pinned; verify it with the operator of the service, then add it. Stopped before authentication",
+	    endpoint, type, fp);
+}

@@ -1,0 +1,188 @@
+/* net.c — name resolution and TCP connect with a deadline. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sftpdrill/net.h"
+
+static int
+resolve(const char *host, int port, struct addrinfo **res, struct sd_err *err)
+{
+	struct addrinfo hints = { 0 };
+	char service[16];
+	int rc;
+
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_ADDRCONFIG;
+	snprintf(service, sizeof(service), "%d", port);
+	rc = getaddrinfo(host, service, &hints, res);
+	if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME) {
+		/* AI_ADDRCONFIG hides loopback-only families inside a bare namespace; ask again without it. */
+		hints.ai_flags = 0;
+		rc = getaddrinfo(host, service, &hints, res);
+	}
+	if (rc != 0)
+		return sd_fail(err, SD_PHASE_RESOLVE, "ResolveFailed", "cannot resolve %s: %s",
+		    host, gai_strerror(rc));
+	return 0;
+}
+
+static void
+numeric(const struct sockaddr *sa, socklen_t len, char *out, size_t outlen, int with_port)
+{
+	char h[NI_MAXHOST], s[NI_MAXSERV];
+
+	if (getnameinfo(sa, len, h, sizeof(h), s, sizeof(s), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(out, outlen, "?");
+		return;
+	}
+	if (!with_port)
+		snprintf(out, outlen, "%s", h);
+	else if (sa->sa_family == AF_INET6)
+		snprintf(out, outlen, "[%s]:%s", h, s);
+	else
+		snprintf(out, outlen, "%s:%s", h, s);
+}
+
+/* One attempt at one address; returns fd, or -1 with errno (ETIMEDOUT at the deadline). */
+static int
+try_connect(const struct addrinfo *ai, int64_t deadline)
+{
+	struct pollfd pfd;
+	int fd, one = 1, soerr = 0, rc;
+	socklen_t slen = sizeof(soerr);
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		return fd;
+	if (errno != EINPROGRESS)
+		goto fail;
+	pfd.fd = fd;
+	pfd.events = POLLOUT;
+	for (;;) {
+		int64_t left = sd_remaining_ms(deadline);
+		if (left == 0) {
+			errno = ETIMEDOUT;
+			goto fail;
+		}
+		rc = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		if (rc < 0 && errno != EINTR)
+			goto fail;
+		if (rc > 0)
+			break;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) < 0)
+		goto fail;
+	if (soerr != 0) {
+		errno = soerr;
+		goto fail;
+	}
+	return fd;
+fail:
+	rc = errno;
+	close(fd);
+	errno = rc;
+	return -1;
+}
+
+int
+sd_net_connect(const char *host, int port, int64_t deadline, char *peer, size_t peerlen,
+    struct sd_err *err)
+{
+	struct addrinfo *res = NULL;
+	int fd = -1, last = 0;
+
+	if (resolve(host, port, &res, err) < 0)
+		return -1;
+	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = try_connect(ai, deadline);
+		if (fd >= 0) {
+			numeric(ai->ai_addr, ai->ai_addrlen, peer, peerlen, 1);
+			break;
+		}
+		last = errno;
+		if (last == ETIMEDOUT)
+			break;
+	}
+	freeaddrinfo(res);
+	if (fd >= 0)
+		return fd;
+	switch (last) {
+	case ECONNREFUSED:
+		return sd_fail(err, SD_PHASE_CONNECT, "ConnectRefused",
+		    "connection to %s port %d refused: nothing is listening there", host, port);
+	case ETIMEDOUT:
+		return sd_fail(err, SD_PHASE_CONNECT, "ConnectTimeout",
+		    "no answer from %s port %d before the connect deadline (a firewall dropping packets, or a wrong address)",
+		    host, port);
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case EADDRNOTAVAIL:
+		return sd_fail(err, SD_PHASE_CONNECT, "ConnectUnreachable", "%s port %d is unreachable: %s",
+		    host, port, strerror(last));
+	default:
+		return sd_fail(err, SD_PHASE_CONNECT, "ConnectFailed", "cannot connect to %s port %d: %s",
+		    host, port, strerror(last));
+	}
+}
+
+int
+sd_net_wait_banner(int fd, int64_t deadline, struct sd_err *err)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char c;
+	ssize_t n;
+
+	for (;;) {
+		int64_t left = sd_remaining_ms(deadline);
+		int rc;
+
+		if (left == 0)
+			return sd_fail(err, SD_PHASE_BANNER, "BannerTimeout",
+			    "the TCP connection opened but the server sent no SSH banner before the deadline (a hung service or a proxy in the way)");
+		rc = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		if (rc < 0 && errno != EINTR)
+			return sd_error(err, SD_PHASE_BANNER, "LocalError", "poll: %s", strerror(errno));
+		if (rc > 0)
+			break;
+	}
+	/* Peek: the bytes stay for libssh2 to read as the banner. */
+	n = recv(fd, &c, 1, MSG_PEEK);
+	if (n <= 0)
+		return sd_fail(err, SD_PHASE_BANNER, "ConnectionClosed",
+		    "the server closed the connection before sending an SSH banner%s%s",
+		    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+	return 0;
+}
+
+int
+sd_net_resolve(const char *host, struct sd_strv *out, struct sd_err *err)
+{
+	struct addrinfo *res = NULL;
+
+	if (resolve(host, 0, &res, err) < 0)
+		return -1;
+	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		char a[NI_MAXHOST];
+		int dup = 0;
+
+		numeric(ai->ai_addr, ai->ai_addrlen, a, sizeof(a), 0);
+		for (size_t i = 0; i < out->n; i++)
+			dup |= strcmp(out->v[i], a) == 0;
+		if (!dup)
+			sd_strv_push(out, a);
+	}
+	freeaddrinfo(res);
+	return 0;
+}

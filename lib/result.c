@@ -1,0 +1,144 @@
+/* result.c — the result model. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sftpdrill/result.h"
+#include "sftpdrill/util.h"
+
+struct sd_suite *
+sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint)
+{
+	struct sd_suite *s = sd_xcalloc(1, sizeof(*s));
+
+	s->drill = sd_xstrdup(drill);
+	s->endpoint = sd_xstrdup(endpoint);
+	s->name = sd_xasprintf("%s @ %s", drill, endpoint);
+	s->started = time(NULL);
+	run->suites = sd_xrealloc(run->suites, (run->nsuites + 1) * sizeof(*run->suites));
+	run->suites[run->nsuites++] = s;
+	return s;
+}
+
+void
+sd_suite_prop(struct sd_suite *s, const char *name, const char *value)
+{
+	if (value == NULL || value[0] == '\0')
+		return;
+	for (size_t i = 0; i < s->nprops; i++)
+		if (strcmp(s->props[i].name, name) == 0) {
+			free(s->props[i].value);
+			s->props[i].value = sd_xstrdup(value);
+			return;
+		}
+	s->props = sd_xrealloc(s->props, (s->nprops + 1) * sizeof(*s->props));
+	s->props[s->nprops].name = sd_xstrdup(name);
+	s->props[s->nprops].value = sd_xstrdup(value);
+	s->nprops++;
+}
+
+const char *
+sd_suite_get_prop(const struct sd_suite *s, const char *name)
+{
+	for (size_t i = 0; i < s->nprops; i++)
+		if (strcmp(s->props[i].name, name) == 0)
+			return s->props[i].value;
+	return NULL;
+}
+
+struct sd_case *
+sd_suite_add_case(struct sd_suite *s, const char *name)
+{
+	struct sd_case *c;
+
+	s->cases = sd_xrealloc(s->cases, (s->ncases + 1) * sizeof(*s->cases));
+	c = &s->cases[s->ncases++];
+	memset(c, 0, sizeof(*c));
+	c->name = sd_xstrdup(name);
+	c->started = time(NULL);
+	return c;
+}
+
+void
+sd_run_add_file(struct sd_run *run, const char *path, const char *sha256)
+{
+	run->files = sd_xrealloc(run->files, (run->nfiles + 1) * sizeof(*run->files));
+	run->files[run->nfiles].path = sd_xstrdup(path);
+	memcpy(run->files[run->nfiles].sha256, sha256, 65);
+	run->nfiles++;
+}
+
+size_t
+sd_count(const struct sd_run *run, const struct sd_suite *suite, enum sd_status st)
+{
+	size_t n = 0;
+
+	if (suite != NULL) {
+		for (size_t i = 0; i < suite->ncases; i++)
+			n += suite->cases[i].status == st;
+		return n;
+	}
+	for (size_t i = 0; i < run->nsuites; i++)
+		n += sd_count(run, run->suites[i], st);
+	return n;
+}
+
+size_t
+sd_count_all(const struct sd_run *run, const struct sd_suite *suite)
+{
+	size_t n = 0;
+
+	if (suite != NULL)
+		return suite->ncases;
+	for (size_t i = 0; i < run->nsuites; i++)
+		n += run->suites[i]->ncases;
+	return n;
+}
+
+int
+sd_run_exit_status(const struct sd_run *run)
+{
+	if (sd_count(run, NULL, SD_ERROR) > 0)
+		return 3;
+	if (sd_count(run, NULL, SD_FAIL) > 0 || sd_count(run, NULL, SD_SKIP) > 0)
+		return 1;
+	return 0;
+}
+
+const char *
+sd_status_name(enum sd_status st)
+{
+	switch (st) {
+	case SD_PASS: return "passed";
+	case SD_FAIL: return "failed";
+	case SD_ERROR: return "error";
+	default: return "skipped";
+	}
+}
+
+void
+sd_run_free(struct sd_run *run)
+{
+	for (size_t i = 0; i < run->nsuites; i++) {
+		struct sd_suite *s = run->suites[i];
+		for (size_t k = 0; k < s->nprops; k++) {
+			free(s->props[k].name);
+			free(s->props[k].value);
+		}
+		for (size_t k = 0; k < s->ncases; k++) {
+			free(s->cases[k].name);
+			free(s->cases[k].message);
+			free(s->cases[k].detail);
+		}
+		free(s->props);
+		free(s->cases);
+		free(s->name);
+		free(s->drill);
+		free(s->endpoint);
+		free(s);
+	}
+	free(run->suites);
+	for (size_t i = 0; i < run->nfiles; i++)
+		free(run->files[i].path);
+	free(run->files);
+	memset(run, 0, sizeof(*run));
+}

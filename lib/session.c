@@ -1,0 +1,492 @@
+/* session.c — one SSH connection driven non-blocking, every wait bounded by a deadline. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
+#include "conn.h"
+#include "sftpdrill/knownhosts.h"
+#include "sftpdrill/net.h"
+
+/* Host-key algorithms libssh2 1.10 can verify; others in known_hosts cannot be offered. */
+static const char *const supported_hostkeys[] = {
+	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
+	"ssh-rsa", "ssh-dss", NULL
+};
+
+int
+sd_ssh_global_init(void)
+{
+	return libssh2_init(0) == 0 ? 0 : -1;
+}
+
+void
+sd_ssh_global_exit(void)
+{
+	libssh2_exit();
+}
+
+const char *
+sd_library_versions(void)
+{
+	static char buf[160];
+
+	snprintf(buf, sizeof(buf), "libssh2 %s, %s", libssh2_version(0),
+	    OpenSSL_version(OPENSSL_VERSION));
+	return buf;
+}
+
+int
+sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
+    enum sd_phase phase, const char *timeout_type, struct sd_err *err)
+{
+	int64_t deadline = sd_deadline_min(phase_deadline, step_deadline), left;
+	struct pollfd pfd = { .fd = c->fd };
+	int dir, next = 0, rc;
+
+	left = sd_remaining_ms(deadline);
+	if (left == 0) {
+		if (step_deadline != 0 && (phase_deadline == 0 || step_deadline <= phase_deadline))
+			return sd_fail(err, phase, "StepTimeout",
+			    "%s: the step's deadline passed during %s", c->label, sd_phase_name(phase));
+		return sd_fail(err, phase, timeout_type, "%s: no progress in %s before its deadline",
+		    c->label, sd_phase_name(phase));
+	}
+	if (c->ssh != NULL && libssh2_userauth_authenticated(c->ssh))
+		libssh2_keepalive_send(c->ssh, &next);
+	dir = c->ssh ? libssh2_session_block_directions(c->ssh) : 0;
+	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
+		pfd.events |= POLLIN;
+	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+		pfd.events |= POLLOUT;
+	if (pfd.events == 0)
+		pfd.events = POLLIN;
+	/* Wake at least once a second so keepalives and deadlines are honoured. */
+	rc = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+	if (rc < 0 && errno != EINTR)
+		return sd_error(err, phase, "LocalError", "poll: %s", strerror(errno));
+	return 0;
+}
+
+static const char *
+hostkey_type_name(int t)
+{
+	switch (t) {
+	case LIBSSH2_HOSTKEY_TYPE_RSA: return "ssh-rsa";
+	case LIBSSH2_HOSTKEY_TYPE_DSS: return "ssh-dss";
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return "ecdsa-sha2-nistp256";
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return "ecdsa-sha2-nistp384";
+	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ecdsa-sha2-nistp521";
+	case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ssh-ed25519";
+	default: return "unknown";
+	}
+}
+
+static void
+copy_method(LIBSSH2_SESSION *s, int which, char *dst, size_t len)
+{
+	const char *m = libssh2_session_methods(s, which);
+
+	snprintf(dst, len, "%s", m ? m : "");
+}
+
+/* Is this libssh2 error the connection going away (not a verdict by the server)? */
+static int
+is_disconnect(int rc)
+{
+	return rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV ||
+	    rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_CHANNEL_CLOSED ||
+	    rc == LIBSSH2_ERROR_BANNER_RECV;
+}
+
+static const char *
+ssh_message(LIBSSH2_SESSION *s)
+{
+	char *msg = NULL;
+
+	libssh2_session_last_error(s, &msg, NULL, 0);
+	return msg ? msg : "unknown error";
+}
+
+/* Offer only the host-key types known_hosts has for this endpoint, known order first. */
+static int
+set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, struct sd_err *err)
+{
+	char *prefs = sd_known_prefs(known), *save = NULL, *t, *usable = NULL;
+	int rc = 0;
+
+	if (prefs == NULL)
+		return 0;
+	for (t = strtok_r(prefs, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int ok = 0;
+		for (size_t i = 0; supported_hostkeys[i]; i++)
+			ok |= strcmp(t, supported_hostkeys[i]) == 0;
+		if (ok) {
+			char *next = usable ? sd_xasprintf("%s,%s", usable, t) : sd_xstrdup(t);
+			free(usable);
+			usable = next;
+		}
+	}
+	if (usable == NULL)
+		rc = sd_error(err, SD_PHASE_HOSTKEY, "HostKeyUnsupported",
+		    "%s: known_hosts holds only key types this libssh2 cannot verify", c->label);
+	else if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY, usable) != 0)
+		rc = sd_error(err, SD_PHASE_HOSTKEY, "HostKeyUnsupported",
+		    "%s: libssh2 refused host-key preference %s", c->label, usable);
+	free(prefs);
+	free(usable);
+	return rc;
+}
+
+static int
+handshake(struct sd_conn *c, const struct sd_known *known, int64_t step_deadline, struct sd_err *err)
+{
+	int64_t deadline = sd_now_ms() + c->to.kex;
+	int rc;
+
+	while ((rc = libssh2_session_handshake(c->ssh, c->fd)) == LIBSSH2_ERROR_EAGAIN)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_KEX, "KexTimeout", err) < 0)
+			return -1;
+	if (rc == 0)
+		return 0;
+	if (rc == LIBSSH2_ERROR_KEX_FAILURE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
+		char *prefs = sd_known_prefs(known);
+		sd_fail(err, SD_PHASE_KEX, "KexFailed",
+		    "%s: key exchange failed (%s)%s%s%s", c->label, ssh_message(c->ssh),
+		    prefs ? "; only the host-key types in known_hosts were offered: " : "",
+		    prefs ? prefs : "", prefs ? " — the server may have changed its host-key type" : "");
+		free(prefs);
+		return -1;
+	}
+	if (is_disconnect(rc))
+		return sd_fail(err, SD_PHASE_KEX, "ConnectionClosed",
+		    "%s: the connection was closed during the SSH handshake (%s)", c->label, ssh_message(c->ssh));
+	return sd_fail(err, SD_PHASE_KEX, "HandshakeFailed", "%s: SSH handshake failed: %s (libssh2 %d)",
+	    c->label, ssh_message(c->ssh), rc);
+}
+
+struct sd_conn *
+sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn_info *info,
+    sd_warn_fn warn, void *warn_ctx, struct sd_err *err)
+{
+	struct sd_conn *c = sd_xcalloc(1, sizeof(*c));
+	struct sd_known known = { 0 };
+	const char *key, *banner;
+	size_t keylen;
+	int keytype;
+	int64_t t0 = sd_now_ms(), t1;
+
+	c->fd = -1;
+	c->to = *o->timeouts;
+	snprintf(c->label, sizeof(c->label), "%s", o->label);
+	/* Read known_hosts before any packet is sent: a bad file must stop us early. */
+	if (o->known_hosts != NULL) {
+		if (sd_known_load(o->known_hosts, o->host, o->port, &known, err) < 0)
+			goto fail;
+		for (size_t i = 0; warn && i < known.warnings.n; i++)
+			warn(warn_ctx, known.warnings.v[i]);
+	}
+	c->fd = sd_net_connect(o->host, o->port, sd_deadline_min(t0 + c->to.connect, step_deadline),
+	    c->info.peer, sizeof(c->info.peer), err);
+	if (c->fd < 0)
+		goto fail;
+	t1 = sd_now_ms();
+	c->info.connect_s = (double)(t1 - t0) / 1000.0;
+	if (sd_net_wait_banner(c->fd, sd_deadline_min(t1 + c->to.banner, step_deadline), err) < 0) {
+		if (strcmp(err->type, "BannerTimeout") == 0 && sd_remaining_ms(step_deadline) == 0)
+			snprintf(err->type, sizeof(err->type), "StepTimeout");
+		goto fail;
+	}
+	c->info.banner_s = (double)(sd_now_ms() - t1) / 1000.0;
+	c->ssh = libssh2_session_init();
+	if (c->ssh == NULL) {
+		sd_error(err, SD_PHASE_KEX, "LocalError", "libssh2_session_init failed");
+		goto fail;
+	}
+	libssh2_session_set_blocking(c->ssh, 0);
+	/* Keepalives only go out when we call libssh2_keepalive_send (non-blocking mode). */
+	libssh2_keepalive_config(c->ssh, 0, 15);
+	if (set_hostkey_prefs(c, &known, err) < 0)
+		goto fail;
+	if (handshake(c, &known, step_deadline, err) < 0)
+		goto fail;
+	c->info.handshake_s = (double)(sd_now_ms() - t1) / 1000.0;
+	banner = libssh2_session_banner_get(c->ssh);
+	if (banner) {
+		char *p = sd_printable(banner, strlen(banner));
+		snprintf(c->info.banner, sizeof(c->info.banner), "%s", p);
+		free(p);
+	}
+	copy_method(c->ssh, LIBSSH2_METHOD_KEX, c->info.kex, sizeof(c->info.kex));
+	copy_method(c->ssh, LIBSSH2_METHOD_HOSTKEY, c->info.hostkey_alg, sizeof(c->info.hostkey_alg));
+	copy_method(c->ssh, LIBSSH2_METHOD_CRYPT_CS, c->info.cipher_cs, sizeof(c->info.cipher_cs));
+	copy_method(c->ssh, LIBSSH2_METHOD_CRYPT_SC, c->info.cipher_sc, sizeof(c->info.cipher_sc));
+	copy_method(c->ssh, LIBSSH2_METHOD_MAC_CS, c->info.mac_cs, sizeof(c->info.mac_cs));
+	copy_method(c->ssh, LIBSSH2_METHOD_MAC_SC, c->info.mac_sc, sizeof(c->info.mac_sc));
+	key = libssh2_session_hostkey(c->ssh, &keylen, &keytype);
+	if (key == NULL) {
+		sd_error(err, SD_PHASE_HOSTKEY, "HostKeyUnavailable", "%s: no host key after handshake", c->label);
+		goto fail;
+	}
+	snprintf(c->info.hostkey_type, sizeof(c->info.hostkey_type), "%s", hostkey_type_name(keytype));
+	sd_sha256_fingerprint((const unsigned char *)key, keylen, c->info.hostkey_fp, sizeof(c->info.hostkey_fp));
+	if (sd_hostkey_verify(o->known_hosts ? &known : NULL, o->pins, c->info.hostkey_type,
+	    (const unsigned char *)key, keylen, c->label, err) < 0)
+		goto fail;
+	sd_known_free(&known);
+	if (info)
+		*info = c->info;
+	return c;
+fail:
+	if (info)
+		*info = c->info;
+	sd_known_free(&known);
+	/* No goodbye on failure: after a host-key mismatch we say nothing more to that server. */
+	if (c->ssh)
+		libssh2_session_free(c->ssh);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+	return NULL;
+}
+
+/* The methods the server accepts for user, or "" if it could not be asked. */
+static void
+auth_methods(struct sd_conn *c, const char *user, int64_t step_deadline, char *out, size_t len)
+{
+	int64_t deadline = sd_now_ms() + c->to.auth;
+	char *list;
+	struct sd_err ignore;
+
+	out[0] = '\0';
+	while ((list = libssh2_userauth_list(c->ssh, user, (unsigned)strlen(user))) == NULL &&
+	    libssh2_session_last_errno(c->ssh) == LIBSSH2_ERROR_EAGAIN)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, "AuthTimeout", &ignore) < 0)
+			return;
+	if (list)
+		snprintf(out, len, "%s", list);
+}
+
+int
+sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
+    const char *passphrase, int64_t step_deadline, struct sd_err *err)
+{
+	int64_t deadline = sd_now_ms() + c->to.auth;
+	char methods[256];
+	int rc;
+
+	if (access(keyfile, R_OK) != 0)
+		return sd_error(err, SD_PHASE_AUTH, "KeyUnreadable", "cannot read private key %s: %s",
+		    keyfile, strerror(errno));
+	if (sd_userkey_fingerprint(keyfile, c->info.userkey_type, sizeof(c->info.userkey_type),
+	    c->info.userkey_fp, sizeof(c->info.userkey_fp)) < 0) {
+		snprintf(c->info.userkey_type, sizeof(c->info.userkey_type), "unknown");
+		snprintf(c->info.userkey_fp, sizeof(c->info.userkey_fp), "unknown (no %s.pub)", keyfile);
+	}
+	auth_methods(c, user, step_deadline, methods, sizeof(methods));
+	if (libssh2_userauth_authenticated(c->ssh))
+		goto sftp;
+	while ((rc = libssh2_userauth_publickey_fromfile_ex(c->ssh, user, (unsigned)strlen(user),
+	    NULL, keyfile, passphrase)) == LIBSSH2_ERROR_EAGAIN)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, "AuthTimeout", err) < 0)
+			return -1;
+	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
+		return sd_error(err, SD_PHASE_AUTH, "KeyUnreadable",
+		    "cannot use private key %s: %s (wrong passphrase, or a key format this libssh2 cannot read)",
+		    keyfile, ssh_message(c->ssh));
+	if (is_disconnect(rc))
+		return sd_fail(err, SD_PHASE_AUTH, "ConnectionClosed",
+		    "%s: the connection was cut during authentication (not a key rejection): %s",
+		    c->label, ssh_message(c->ssh));
+	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED) {
+		const char *rsa_note = "";
+#if LIBSSH2_VERSION_NUM < 0x010b00
+		if (strcmp(c->info.userkey_type, "ssh-rsa") == 0)
+			rsa_note = ". This libssh2 (< 1.11) signs RSA keys only with SHA-1 (ssh-rsa), which OpenSSH 8.8 and later refuse by default:"
+			    " use an ed25519 or ECDSA key, or build with libssh2 1.11 or later";
+#endif
+		return sd_fail(err, SD_PHASE_AUTH, "AuthRejected",
+		    "%s: the server rejected user \"%s\" with key %s %s (server accepts: %s)%s",
+		    c->label, user, c->info.userkey_type, c->info.userkey_fp,
+		    methods[0] ? methods : "unknown", rsa_note);
+	}
+	if (rc != 0)
+		return sd_fail(err, SD_PHASE_AUTH, "AuthFailed", "%s: authentication failed: %s (libssh2 %d)",
+		    c->label, ssh_message(c->ssh), rc);
+sftp:
+	deadline = sd_now_ms() + c->to.sftp_init;
+	while ((c->sftp = libssh2_sftp_init(c->ssh)) == NULL &&
+	    libssh2_session_last_errno(c->ssh) == LIBSSH2_ERROR_EAGAIN)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP_INIT, "SftpInitTimeout", err) < 0)
+			return -1;
+	if (c->sftp == NULL)
+		return sd_fail(err, SD_PHASE_SFTP_INIT, "SftpInitFailed",
+		    "%s: logged in, but the SFTP subsystem did not start: %s", c->label, ssh_message(c->ssh));
+	return 0;
+}
+
+int
+sd_conn_logged_in(const struct sd_conn *c)
+{
+	return c != NULL && c->sftp != NULL;
+}
+
+const struct sd_conn_info *
+sd_conn_get_info(const struct sd_conn *c)
+{
+	return &c->info;
+}
+
+int
+sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
+{
+	int rc = 0, r;
+
+	if (c == NULL)
+		return 0;
+	if (c->sftp) {
+		while ((r = libssh2_sftp_shutdown(c->sftp)) == LIBSSH2_ERROR_EAGAIN)
+			if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, "LogoutTimeout", err) < 0)
+				break;
+		if (r != 0)
+			rc = -1;
+	}
+	if (c->ssh) {
+		while ((r = libssh2_session_disconnect(c->ssh, "sftpdrill: done")) == LIBSSH2_ERROR_EAGAIN)
+			if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, "LogoutTimeout", err) < 0)
+				break;
+		if (r != 0 && rc == 0) {
+			rc = -1;
+			sd_fail(err, SD_PHASE_SFTP, "LogoutFailed", "%s: disconnect failed: %s", c->label, ssh_message(c->ssh));
+		}
+		libssh2_session_free(c->ssh);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+	return rc;
+}
+
+/* Read an SSH string at *p (bounded by end); returns its length or -1. */
+static long
+ssh_string(const unsigned char **p, const unsigned char *end, const unsigned char **s)
+{
+	uint32_t n;
+
+	if (end - *p < 4)
+		return -1;
+	n = (uint32_t)(*p)[0] << 24 | (uint32_t)(*p)[1] << 16 | (uint32_t)(*p)[2] << 8 | (*p)[3];
+	*p += 4;
+	if (n > (uint32_t)(end - *p))
+		return -1;
+	*s = *p;
+	*p += n;
+	return (long)n;
+}
+
+static int
+fingerprint_blob(const unsigned char *blob, size_t len, char *type, size_t typelen, char *fp, size_t fplen)
+{
+	const unsigned char *p = blob, *t;
+	long tl = ssh_string(&p, blob + len, &t);
+
+	if (tl <= 0 || tl > 64)
+		return -1;
+	snprintf(type, typelen, "%.*s", (int)tl, (const char *)t);
+	sd_sha256_fingerprint(blob, len, fp, fplen);
+	return 0;
+}
+
+/* From "TYPE BASE64 [comment]" in KEY.pub. */
+static int
+from_pub(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen)
+{
+	char *path = sd_xasprintf("%s.pub", keyfile), line[16384], *sp, *b64, *end;
+	unsigned char *blob;
+	size_t len;
+	FILE *f = fopen(path, "re");
+	int rc = -1;
+
+	free(path);
+	if (f == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), f) != NULL && (sp = strchr(line, ' ')) != NULL) {
+		b64 = sp + 1;
+		end = b64 + strcspn(b64, " \t\r\n");
+		if ((blob = sd_base64_decode(b64, (size_t)(end - b64), &len)) != NULL) {
+			rc = fingerprint_blob(blob, len, type, typelen, fp, fplen);
+			free(blob);
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* From the public key stored in clear in an "openssh-key-v1" private key. */
+static int
+from_openssh_private(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen)
+{
+	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
+	static const char magic[] = "openssh-key-v1";
+	FILE *f = fopen(keyfile, "re");
+	char line[1024];
+	struct { char *p; size_t n; } b64 = { NULL, 0 };
+	unsigned char *raw = NULL;
+	const unsigned char *p, *end, *s;
+	size_t rawlen;
+	int in = 0, rc = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL && b64.n < (1u << 20)) {
+		size_t l = strcspn(line, "\r\n");
+		line[l] = '\0';
+		if (!in) {
+			in = strcmp(line, begin) == 0;
+			continue;
+		}
+		if (strncmp(line, "-----END", 8) == 0)
+			break;
+		b64.p = sd_xrealloc(b64.p, b64.n + l + 1);
+		memcpy(b64.p + b64.n, line, l);
+		b64.n += l;
+	}
+	fclose(f);
+	if (b64.n == 0 || (raw = sd_base64_decode(b64.p, b64.n, &rawlen)) == NULL)
+		goto out;
+	end = raw + rawlen;
+	if (rawlen < sizeof(magic) || memcmp(raw, magic, sizeof(magic)) != 0)
+		goto out;
+	p = raw + sizeof(magic);
+	/* ciphername, kdfname, kdfoptions, then the number of keys and the first public key. */
+	for (int i = 0; i < 3; i++)
+		if (ssh_string(&p, end, &s) < 0)
+			goto out;
+	if (end - p < 4)
+		goto out;
+	p += 4;
+	{
+		long n = ssh_string(&p, end, &s);
+		if (n > 0)
+			rc = fingerprint_blob(s, (size_t)n, type, typelen, fp, fplen);
+	}
+out:
+	free(b64.p);
+	free(raw);
+	return rc;
+}
+
+int
+sd_userkey_fingerprint(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen)
+{
+	if (from_pub(keyfile, type, typelen, fp, fplen) == 0)
+		return 0;
+	return from_openssh_private(keyfile, type, typelen, fp, fplen);
+}

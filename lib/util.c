@@ -1,0 +1,340 @@
+/* util.c — clocks, hashing, encodings and small string helpers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "sftpdrill/util.h"
+
+int64_t
+sd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+sd_remaining_ms(int64_t deadline)
+{
+	int64_t left;
+
+	if (deadline == 0)
+		return INT64_MAX;
+	left = deadline - sd_now_ms();
+	return left > 0 ? left : 0;
+}
+
+int64_t
+sd_deadline_min(int64_t a, int64_t b)
+{
+	if (a == 0)
+		return b;
+	if (b == 0)
+		return a;
+	return a < b ? a : b;
+}
+
+void
+sd_utc_iso(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+void *
+sd_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+void *
+sd_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+void *
+sd_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (p == NULL)
+		abort();
+	return p;
+}
+
+char *
+sd_xstrdup(const char *s)
+{
+	return sd_xstrndup(s, strlen(s));
+}
+
+char *
+sd_xstrndup(const char *s, size_t n)
+{
+	char *p = sd_xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *
+sd_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();
+	return p;
+}
+
+void
+sd_strv_push(struct sd_strv *sv, const char *s)
+{
+	if (sv->n == sv->cap) {
+		sv->cap = sv->cap ? sv->cap * 2 : 8;
+		sv->v = sd_xrealloc(sv->v, sv->cap * sizeof(*sv->v));
+	}
+	sv->v[sv->n++] = sd_xstrdup(s);
+}
+
+void
+sd_strv_free(struct sd_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+void
+sd_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void
+sd_sha256_fingerprint(const unsigned char *blob, size_t len, char *out, size_t outlen)
+{
+	unsigned char md[32];
+	unsigned char b64[48];
+	unsigned int mdlen = 0;
+	int n;
+
+	EVP_Digest(blob, len, md, &mdlen, EVP_sha256(), NULL);
+	n = EVP_EncodeBlock(b64, md, (int)mdlen);
+	while (n > 0 && b64[n - 1] == '=')
+		n--;
+	b64[n] = '\0';
+	snprintf(out, outlen, "SHA256:%s", (const char *)b64);
+}
+
+unsigned char *
+sd_base64_decode(const char *in, size_t inlen, size_t *outlen)
+{
+	char *padded;
+	unsigned char *out;
+	size_t plen = inlen, pad = 0;
+	int n;
+
+	if (inlen == 0 || inlen > (1u << 30))
+		return NULL;
+	for (size_t i = 0; i < inlen; i++) {
+		char c = in[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '='))
+			return NULL;
+	}
+	/* EVP_DecodeBlock wants padded input; OpenSSH fingerprints come unpadded. */
+	while ((plen + pad) % 4 != 0)
+		pad++;
+	padded = sd_xmalloc(plen + pad + 1);
+	memcpy(padded, in, plen);
+	memset(padded + plen, '=', pad);
+	plen += pad;
+	out = sd_xmalloc(plen / 4 * 3 + 1);
+	n = EVP_DecodeBlock(out, (unsigned char *)padded, (int)plen);
+	if (n < 0) {
+		free(padded);
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts padding bytes as zero output; take them off. */
+	for (size_t i = plen; i > 0 && padded[i - 1] == '='; i--)
+		n--;
+	free(padded);
+	*outlen = (size_t)n;
+	return out;
+}
+
+int
+sd_sha256_file(const char *path, char hex[65])
+{
+	unsigned char buf[65536], md[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
+	ssize_t n;
+	int fd, rc = -1, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	ctx = EVP_MD_CTX_new();
+	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		errno = ENOMEM;
+		goto out;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto out;
+		}
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	sd_hex(md, mdlen, hex);
+	rc = 0;
+out:
+	saved = errno;
+	EVP_MD_CTX_free(ctx);
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+int
+sd_safe_local_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 255 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
+			return 0;
+	return 1;
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 if invalid. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t need;
+	uint32_t cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xe0) == 0xc0) {
+		need = 2;
+		cp = p[0] & 0x1f;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		need = 3;
+		cp = p[0] & 0x0f;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		need = 4;
+		cp = p[0] & 0x07;
+	} else
+		return 0;
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) ||
+	    (need == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+		return 0;
+	return need;
+}
+
+/* Copy s replacing invalid UTF-8 and control bytes with '?'; keep_ws keeps tab, LF and CR. */
+static char *
+clean_text(const char *s, size_t len, int keep_ws)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = sd_xmalloc(len + 1), *o = out;
+	size_t i = 0, k;
+
+	while (i < len) {
+		k = utf8_len(p + i, len - i);
+		if (k == 0 || (k == 1 && (p[i] < 0x20 || p[i] == 0x7f) &&
+		    !(keep_ws && (p[i] == '\t' || p[i] == '\n' || p[i] == '\r')))) {
+			*o++ = '?';
+			i++;
+			continue;
+		}
+		memcpy(o, p + i, k);
+		o += k;
+		i += k;
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
+sd_printable(const char *s, size_t len)
+{
+	return clean_text(s, len, 0);
+}
+
+char *
+sd_xml_text(const char *s)
+{
+	return clean_text(s, strlen(s), 1);
+}
+
+int
+sd_mkdirs(const char *path)
+{
+	char *p = sd_xstrdup(path);
+	int rc = 0;
+
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+				rc = -1;
+				break;
+			}
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# mirror.sh — the local mirror of the RRS SFTP service, for tests and the demo.
+#
+#   tests/mirror/mirror.sh start [STATE]   generate keys and report trees, start sshd, wait until ready
+#   tests/mirror/mirror.sh stop  [STATE]   stop exactly the sshd processes that `start` recorded
+#   tests/mirror/mirror.sh add-file STATE DC NAME [BYTES]   put an extra report file on a data centre
+#
+# Two OpenSSH sshd processes, SFTP only (internal-sftp -R: read-only), public key only, port 10022:
+#   primary   127.151.14.121, 127.151.14.122   (mirrors 10.151.14.121/.122)
+#   secondary 127.152.14.121, 127.152.14.122   (mirrors 10.152.14.121/.122)
+# Keys are generated per run: host keys ed25519 and ECDSA (known_hosts lists only the ed25519 one,
+# so the client must ask for it), a user key ed25519. Each data centre's chroot holds /reports
+# with TP001, TP002 and a dozen other DCASS-like reports named for the last business day.
+#
+# STATE defaults to $SFTPDRILL_MIRROR_DIR or /run/sftpdrill-mirror. sshd's ChrootDirectory needs every
+# component of the path to be root-owned and not writable by others, which is why it is not under /tmp.
+# Needs root (sshd with chroot and a login as root).
+set -euo pipefail
+
+cmd=${1:-}
+state=${2:-${SFTPDRILL_MIRROR_DIR:-/run/sftpdrill-mirror}}
+port=${SFTPDRILL_MIRROR_PORT:-10022}
+sshd=/usr/sbin/sshd
+declare -A addrs=([primary]="127.151.14.121 127.151.14.122" [secondary]="127.152.14.121 127.152.14.122")
+
+die() { echo "mirror: $*" >&2; exit 1; }
+
+# The last weekday before today, as YYYYMMDD: report names carry the business date they cover.
+last_business_day() {
+  local d=1
+  while :; do
+    local dow; dow=$(date -u -d "-$d day" +%u)
+    if [ "$dow" -le 5 ]; then date -u -d "-$d day" +%Y%m%d; return; fi
+    d=$((d + 1))
+  done
+}
+
+# Reproducible content: the same bytes in both data centres, as replication would give.
+make_report() {  # path bytes seed
+  head -c "$2" < <(yes "$3 DCASS report line for clearing participant CP0001" | tr -d '\n') > "$1"
+}
+
+banner_ok() {  # addr: does an SSH server answer there?
+  timeout 2 bash -c "exec 3<>/dev/tcp/$1/$port && head -c 4 <&3" 2>/dev/null | grep -q '^SSH-'
+}
+
+start() {
+  [ "$(id -u)" -eq 0 ] || die "needs root (sshd ChrootDirectory and login as root); run with sudo"
+  [ -x "$sshd" ] || die "no $sshd: apt-get install -y openssh-server"
+  for dc in primary secondary; do
+    if [ -f "$state/$dc/sshd.pid" ] && kill -0 "$(cat "$state/$dc/sshd.pid")" 2>/dev/null; then
+      die "already running in $state; stop it first: $0 stop $state"
+    fi
+  done
+  mkdir -p "$state" /run/sshd
+  chmod 755 "$state"
+  rm -f "$state"/host_* "$state"/user_* "$state"/known_hosts "$state"/authorized_keys
+  ssh-keygen -q -t ed25519 -N '' -C mirror-host -f "$state/host_ed25519"
+  ssh-keygen -q -t ecdsa -b 256 -N '' -C mirror-host -f "$state/host_ecdsa"
+  ssh-keygen -q -t ed25519 -N '' -C mirror-user -f "$state/user_ed25519"
+  cp "$state/user_ed25519.pub" "$state/authorized_keys"
+  : > "$state/known_hosts"
+  local day; day=${SFTPDRILL_MIRROR_DATE:-$(last_business_day)}
+  for dc in primary secondary; do
+    local root="$state/$dc/root"
+    rm -rf "$root"
+    mkdir -p "$root/reports"
+    chmod 755 "$state/$dc" "$root" "$root/reports"
+    make_report "$root/reports/TP001_CP0001_${day}.csv" 307200 TP001
+    make_report "$root/reports/TP002_CP0001_${day}.csv" 296000 TP002
+    local n=0
+    for r in CL001 CL002 CL003 MG001 MG002 PS001 PS002 DA001 TR001 TR002 FE001 IM001; do
+      n=$((n + 1))
+      make_report "$root/reports/${r}_CP0001_${day}.csv" $((4096 * n + 123)) "$r"
+    done
+    chmod 644 "$root"/reports/*
+    local listen=""
+    for a in ${addrs[$dc]}; do
+      listen+="ListenAddress $a:$port"$'\n'
+      echo "[$a]:$port $(cut -d' ' -f1,2 "$state/host_ed25519.pub")" >> "$state/known_hosts"
+    done
+    cat > "$state/$dc/sshd_config" <<CONF
+$listen
+HostKey $state/host_ed25519
+HostKey $state/host_ecdsa
+PidFile none
+AuthorizedKeysFile $state/authorized_keys
+StrictModes no
+UsePAM no
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowTcpForwarding no
+X11Forwarding no
+PermitTTY no
+MaxStartups 300:30:600
+MaxSessions 10
+LoginGraceTime 30
+ClientAliveInterval 0
+Subsystem sftp internal-sftp
+ForceCommand internal-sftp -R
+ChrootDirectory $root
+LogLevel VERBOSE
+CONF
+    "$sshd" -t -f "$state/$dc/sshd_config" || die "sshd rejected $state/$dc/sshd_config"
+    "$sshd" -D -e -f "$state/$dc/sshd_config" 2> "$state/$dc/sshd.log" &
+    echo $! > "$state/$dc/sshd.pid"
+  done
+  # Ready means each endpoint really answers with an SSH banner, not just that a process exists.
+  local deadline=$((SECONDS + 15))
+  for dc in primary secondary; do
+    for a in ${addrs[$dc]}; do
+      until banner_ok "$a"; do
+        kill -0 "$(cat "$state/$dc/sshd.pid")" 2>/dev/null || { cat "$state/$dc/sshd.log" >&2; die "sshd for $dc exited"; }
+        [ $SECONDS -lt $deadline ] || die "$a:$port did not answer within 15 s"
+        sleep 0.1
+      done
+    done
+  done
+  echo "mirror: running in $state (business date $day); stop with: $0 stop $state" >&2
+}
+
+stop() {
+  local rc=0
+  for dc in primary secondary; do
+    local pidf="$state/$dc/sshd.pid"
+    [ -f "$pidf" ] || continue
+    local pid; pid=$(cat "$pidf")
+    # Only a process whose command line names our config is ours to stop.
+    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$state/$dc/sshd_config"; then
+      kill -TERM "$pid"
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; rc=1; }
+      wait "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidf"
+  done
+  return $rc
+}
+
+add_file() {  # STATE DC NAME [BYTES]
+  local dc=$1 name=$2 bytes=${3:-1000}
+  make_report "$state/$dc/root/reports/$name" "$bytes" extra
+}
+
+case "$cmd" in
+  start) start ;;
+  stop) stop ;;
+  add-file) shift 2; add_file "$@" ;;
+  *) echo "usage: $0 start|stop [STATE] | add-file STATE DC NAME [BYTES]" >&2; exit 2 ;;
+esac

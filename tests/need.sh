@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# need.sh — make sure the Debian packages sftpdrill needs are installed.
+# Usage: tests/need.sh build|test|demo|bench
+# As root, missing packages are installed (apt-get update, then apt-get install -y);
+# otherwise the script stops and prints the exact command to run.
+set -euo pipefail
+
+want=(gcc make pkg-config libssh2-1-dev libssl-dev libxml2-dev)
+case "${1:-build}" in
+  build) ;;
+  test)  want+=(check openssh-server openssh-client libxml2-utils iproute2 util-linux) ;;
+  demo)  want+=(openssh-server openssh-client iproute2 util-linux) ;;
+  bench) want+=(openssh-server openssh-client curl iproute2 util-linux time) ;;
+  fuzz)  want+=(clang libclang-rt-14-dev) ;;
+  *) echo "need.sh: unknown set '$1'" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  # dpkg-query reports "install ok installed" only for packages that are really there.
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "sftpdrill needs these Debian packages: ${missing[*]}" >&2
+  echo "run:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian starts sshd when openssh-server is installed where it can; the project never uses
+# the system daemon, and in containers it is not running anyway.
