@@ -66,13 +66,14 @@ check-deps:
 # `make check` installs what is missing, then runs unit tests (plain and sanitized) and the
 # integration tests against the local mirror, and ends with one line "N passed, N failed".
 check: check-deps
-	@$(MAKE) --no-print-directory harness/sftpdrill $(B)/asan/sftpdrill $(B)/unit-tests $(B)/asan/unit-tests
+	@$(MAKE) --no-print-directory harness/sftpdrill $(B)/asan/sftpdrill $(B)/unit-tests $(B)/asan/unit-tests \
+	    $(B)/junit-check $(B)/silent-listener
 	@tests/run-all.sh
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-integration: harness/sftpdrill
+integration: harness/sftpdrill $(B)/junit-check $(B)/silent-listener
 	tests/integration/run.sh
 
 demo:
@@ -94,3 +95,12 @@ clean:
 	rm -rf $(B) harness/sftpdrill
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# ---- test tools -----------------------------------------------------------
+$(B)/junit-check: tests/tools/junit-check.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE $(DEPCFLAGS) -o $@ $< $(DEPLIBS)
+
+$(B)/silent-listener: tests/tools/silent-listener.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $<

@@ -479,31 +479,12 @@ parse_port(struct parser *p, const char *s, int col)
 	return (int)v;
 }
 
-/* endpoints NAME host[:port],host[:port]... */
+/* Parse "host[:port],[v6]:port,..." into set (which must be empty). */
 static void
-parse_endpoints(struct parser *p, struct tok *t)
+parse_host_list(struct parser *p, const char *text, int col, struct sd_endpoint_set *set)
 {
-	struct sd_drill *d = p->d;
-	struct sd_endpoint_set *set = NULL;
-	char *list, *save = NULL, *item;
+	char *list = sd_xstrdup(text), *save = NULL, *item;
 
-	for (size_t i = 0; i < d->nsets; i++)
-		if (strcmp(d->sets[i].name, t[1].text) == 0)
-			set = &d->sets[i];
-	if (set == NULL) {
-		d->sets = sd_xrealloc(d->sets, (d->nsets + 1) * sizeof(*d->sets));
-		set = &d->sets[d->nsets++];
-		memset(set, 0, sizeof(*set));
-		set->name = sd_xstrdup(t[1].text);
-	} else {
-		for (size_t i = 0; i < set->n; i++)
-			free(set->v[i].host);
-		free(set->v);
-		set->v = NULL;
-		set->n = 0;
-	}
-	set->loc = (struct sd_loc){ p->file, p->line, t[0].col };
-	list = sd_xstrdup(t[2].text);
 	for (item = strtok_r(list, ", ", &save); item; item = strtok_r(NULL, ", ", &save)) {
 		struct sd_endpoint ep = { 0 };
 		char *colon = NULL;
@@ -511,7 +492,7 @@ parse_endpoints(struct parser *p, struct tok *t)
 		if (item[0] == '[') {             /* [v6addr]:port */
 			char *close = strchr(item, ']');
 			if (close == NULL) {
-				report(p, 0, t[2].col, "unterminated `[` in endpoint `%s`", item);
+				report(p, 0, col, "unterminated `[` in endpoint `%s`", item);
 				continue;
 			}
 			*close = '\0';
@@ -525,14 +506,14 @@ parse_endpoints(struct parser *p, struct tok *t)
 			ep.host = colon ? sd_xstrndup(item, (size_t)(colon - item)) : sd_xstrdup(item);
 		}
 		if (colon) {
-			ep.port = parse_port(p, colon + 1, t[2].col);
+			ep.port = parse_port(p, colon + 1, col);
 			if (ep.port < 0) {
 				free(ep.host);
 				continue;
 			}
 		}
 		if (ep.host[0] == '\0') {
-			report(p, 0, t[2].col, "empty host in endpoint list");
+			report(p, 0, col, "empty host in endpoint list");
 			free(ep.host);
 			continue;
 		}
@@ -540,6 +521,37 @@ parse_endpoints(struct parser *p, struct tok *t)
 		set->v[set->n++] = ep;
 	}
 	free(list);
+}
+
+static void
+clear_set(struct sd_endpoint_set *set)
+{
+	for (size_t i = 0; i < set->n; i++)
+		free(set->v[i].host);
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+/* endpoints NAME host[:port],host[:port]... */
+static void
+parse_endpoints(struct parser *p, struct tok *t)
+{
+	struct sd_drill *d = p->d;
+	struct sd_endpoint_set *set = NULL;
+
+	for (size_t i = 0; i < d->nsets; i++)
+		if (strcmp(d->sets[i].name, t[1].text) == 0)
+			set = &d->sets[i];
+	if (set == NULL) {
+		d->sets = sd_xrealloc(d->sets, (d->nsets + 1) * sizeof(*d->sets));
+		set = &d->sets[d->nsets++];
+		memset(set, 0, sizeof(*set));
+		set->name = sd_xstrdup(t[1].text);
+	} else
+		clear_set(set);
+	set->loc = (struct sd_loc){ p->file, p->line, t[0].col };
+	parse_host_list(p, t[2].text, t[2].col, set);
 }
 
 static int
@@ -749,8 +761,11 @@ parse_line(struct parser *p, struct tok *t, int n)
 		if (want_args(p, t, n, 1, 1, "download-dir \"DIR\"") == 0)
 			set_string(&d->download_dir, t[1].text);
 	} else if (strcmp(w, "target-host") == 0) {
-		if (want_args(p, t, n, 1, 1, "target-host \"NAME[,NAME...]\"") == 0)
+		if (want_args(p, t, n, 1, 1, "target-host \"NAME[:PORT][,NAME...]\"") == 0) {
 			set_string(&d->target_host, t[1].text);
+			clear_set(&d->target_hosts);
+			parse_host_list(p, t[1].text, t[1].col, &d->target_hosts);
+		}
 	} else if (strcmp(w, "target") == 0) {
 		if (want_args(p, t, n, 1, 1, "target SET") == 0) {
 			set_string(&d->target, t[1].text);
@@ -998,7 +1013,7 @@ finish(struct parser *p)
 			p->line = st->loc.line;
 			if (s2 == NULL || s2->n == 0)
 				report(p, 0, st->loc.col, "expect-target: unknown or empty endpoint set `%s`", st->arg);
-			if (d->target_host == NULL)
+			if (d->target_hosts.n == 0)
 				report(p, 0, st->loc.col, "expect-target needs `target-host` in the profile (the host name your production systems use)");
 		}
 	}
@@ -1080,11 +1095,10 @@ sd_drill_free(struct sd_drill *d)
 	free(d->download_dir);
 	free(d->target_host);
 	for (size_t i = 0; i < d->nsets; i++) {
-		for (size_t k = 0; k < d->sets[i].n; k++)
-			free(d->sets[i].v[k].host);
-		free(d->sets[i].v);
+		clear_set(&d->sets[i]);
 		free(d->sets[i].name);
 	}
+	clear_set(&d->target_hosts);
 	free(d->sets);
 	for (size_t i = 0; i < d->nsteps; i++) {
 		free(d->steps[i].name);

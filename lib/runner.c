@@ -119,12 +119,11 @@ do_expect_target(struct ep_state *s, char **message, struct sd_err *err)
 {
 	const struct sd_endpoint_set *set = sd_drill_set(s->d, s->step->arg);
 	struct sd_strv found = { 0 }, want = { 0 };
-	char *names = sd_xstrdup(s->d->target_host), *save = NULL, *n;
 	char *found_s = sd_xstrdup(""), *want_s = sd_xstrdup("");
 	int rc = 0, same;
 
-	for (n = strtok_r(names, ", ", &save); n; n = strtok_r(NULL, ", ", &save))
-		if (sd_net_resolve(n, &found, err) < 0) {
+	for (size_t i = 0; i < s->d->target_hosts.n; i++)
+		if (sd_net_resolve(s->d->target_hosts.v[i].host, &found, err) < 0) {
 			rc = -1;
 			goto out;
 		}
@@ -160,7 +159,6 @@ do_expect_target(struct ep_state *s, char **message, struct sd_err *err)
 out:
 	sd_strv_free(&found);
 	sd_strv_free(&want);
-	free(names);
 	free(found_s);
 	free(want_s);
 	return rc;

@@ -65,7 +65,8 @@ struct sd_drill {
 	char *identity;         /* private key file */
 	char *known_hosts;
 	char *download_dir;
-	char *target_host;      /* for expect-target: names the participant's systems use */
+	char *target_host;      /* for expect-target: names the participant's systems use, as written */
+	struct sd_endpoint_set target_hosts; /* the same, parsed (ports ignored by expect-target) */
 	int port;               /* default port for endpoints without one */
 	struct sd_timeouts timeouts;
 	struct sd_endpoint_set *sets;

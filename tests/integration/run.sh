@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# run.sh — integration tests: the real sftpdrill binary against the local mirror (real sshd).
+#
+#   tests/integration/run.sh            uses harness/sftpdrill
+#   SFTPDRILL=build/asan/sftpdrill tests/integration/run.sh
+#
+# Runs inside a private network namespace when the machine allows it (nothing can leave the
+# machine). Starts its own mirror and fault fixtures and stops exactly those, by pid.
+# Ends with "N passed, N failed"; exit status 0 only when nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+
+if [ -z "${SFTPDRILL_NETNS:-}" ] && unshare -n true 2>/dev/null; then
+  exec unshare -n env SFTPDRILL_NETNS=1 "$0" "$@"
+fi
+if [ -n "${SFTPDRILL_NETNS:-}" ]; then
+  ip link set lo up
+else
+  echo "# note: no private network namespace here; using loopback addresses on the host" >&2
+fi
+
+bin=${SFTPDRILL:-harness/sftpdrill}
+schemas=$root/../shared/junit-schemas
+[ -d "$schemas" ] || { echo "# note: $schemas absent: schema validation skipped" >&2; schemas=""; }
+S1=scenarios/hkex-rrs/session-1-secondary.drill
+S2=scenarios/hkex-rrs/session-2-primary.drill
+
+state=$(mktemp -d /run/sftpdrill-it.XXXXXX)
+state2=$(mktemp -d /run/sftpdrill-it2.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/sftpdrill-it.XXXXXX")
+fixture_pids=()
+cleanup() {
+  for p in "${fixture_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  tests/mirror/mirror.sh stop "$state" >/dev/null 2>&1
+  SFTPDRILL_MIRROR_PORT=10023 tests/mirror/mirror.sh stop "$state2" >/dev/null 2>&1
+  rm -rf "$state" "$state2" "$work"
+}
+trap cleanup EXIT
+export SFTPDRILL_MIRROR_DIR=$state
+tests/mirror/mirror.sh start "$state" 2>/dev/null || { echo "could not start the mirror"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0
+ok()     { passed=$((passed + 1)); echo "ok - $1"; }
+not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; for l in "$@"; do echo "#   $l"; done; }
+
+# run_drill ARGS...: runs sftpdrill run, sets rc, out, junit.
+run_drill() {
+  out=$("$bin" run --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile \
+        -D RRS_DOWNLOAD_DIR="$work/downloads" "$@" 2>&1)
+  rc=$?
+  junit=$(sed -n 's/^report: //p' <<<"$out")
+}
+xcount() { xmllint --xpath "count($1)" "$junit" 2>/dev/null; }
+xval()   { xmllint --xpath "string($1)" "$junit" 2>/dev/null; }
+
+# expect NAME CONDITION...: the condition is a command; on failure show the run's output.
+expect() {
+  local name=$1; shift
+  if "$@"; then ok "$name"; else not_ok "$name" "condition: $*" "exit status: ${rc:-?}" "$(tail -n 15 <<<"${out:-}")"; fi
+}
+eq() { [ "$1" = "$2" ] || { echo "#   expected '$2', got '$1'" >&2; return 1; }; }
+
+# Write a drill into the work folder that includes the shipped local-mirror profile.
+mkdrill() {  # NAME BODY
+  { echo "include \"$root/scenarios/hkex-rrs/local-mirror.profile\""; printf '%s\n' "$2"; } > "$work/$1"
+  echo "$work/$1"
+}
+
+# --- the circular's two sessions, as shipped ---------------------------------------------
+run_drill "$S1" "$S2"
+expect "both sessions pass on the mirror (exit 0)" eq "$rc" 0
+expect "4 suites, one per (drill, endpoint)" eq "$(xcount '//testsuite')" 4
+expect "28 testcases, all passed" eq "$(xcount '//testcase[not(failure|error|skipped)]')" 28
+expect "suite names are unique" eq "$(xmllint --xpath '//testsuite/@name' "$junit" | sort | uniq -d | wc -l)" 0
+expect "host-key fingerprint recorded" eq "$(xval "//testsuite[1]/properties/property[@name='hostkey.sha256']/@value")" \
+  "$(ssh-keygen -lf "$state/host_ed25519.pub" | cut -d' ' -f2)"
+expect "ed25519 host key chosen although the server also offers ECDSA" \
+  eq "$(xval "//testsuite[1]/properties/property[@name='hostkey.type']/@value")" ssh-ed25519
+expect "user-key fingerprint recorded" eq "$(xval "//testsuite[1]/properties/property[@name='userkey.sha256']/@value")" \
+  "$(ssh-keygen -lf "$state/user_ed25519.pub" | cut -d' ' -f2)"
+expect "TP001 downloaded intact" cmp -s "$work/downloads/127.152.14.121_10022/"TP001_* "$state/secondary/root/reports/"TP001_*
+expect "no temporary files left" eq "$(find "$work/downloads" -name '.*sftpdrill-*' | wc -l)" 0
+if [ -n "$schemas" ]; then
+  expect "junit.xml validates (junit-10, Surefire per suite) with consistent counts" build/junit-check "$junit" "$schemas"
+fi
+first_report=$junit
+
+run_drill "$S1"
+expect "second run passes; identical files already present are not overwritten" eq "$rc" 0
+expect "a new run folder each time" test "$(dirname "$junit")" != "$(dirname "$first_report")"
+expect "the download says the identical file was already there" grep -q "identical file already present" "$junit"
+
+out=$("$bin" check "$S1" "$S2" 2>&1); rc=$?
+expect "shipped drills pass check (production profile)" eq "$rc" 0
+out=$("$bin" check -D RRS_PROFILE=local-mirror.profile "$S1" "$S2" 2>&1); rc=$?
+expect "shipped drills pass check (local mirror profile)" eq "$rc" 0
+
+# --- the production profile aimed at another server with -D only ---------------------------
+SFTPDRILL_MIRROR_PORT=10023 tests/mirror/mirror.sh start "$state2" 2>/dev/null
+out=$("$bin" run --report-dir "$work/reports" \
+  -D RRS_SECONDARY=127.152.14.121:10023,127.152.14.122:10023 -D RRS_USER=root \
+  -D RRS_KEY="$state2/user_ed25519" -D RRS_KNOWN_HOSTS="$state2/known_hosts" -D RRS_REPORT_DIR=/reports \
+  -D RRS_FILE_COUNT=14 -D RRS_TARGET_HOST=127.152.14.121,127.152.14.122 -D RRS_DOWNLOAD_DIR="$work/dl2" "$S1" 2>&1)
+rc=$?; junit=$(sed -n 's/^report: //p' <<<"$out")
+expect "production profile retargeted by -D alone passes" eq "$rc" 0
+expect "... and really talked to the other server" \
+  eq "$(xval "//testsuite[1]/properties/property[@name='hostkey.sha256']/@value")" \
+  "$(ssh-keygen -lf "$state2/host_ed25519.pub" | cut -d' ' -f2)"
+SFTPDRILL_MIRROR_PORT=10023 tests/mirror/mirror.sh stop "$state2"
+
+# --- faults --------------------------------------------------------------------------------
+run_drill -D RRS_TARGET_HOST=127.151.14.121,127.151.14.122 "$S1"
+expect "forgotten switch to secondary: TargetMismatch, exit 1" eq "$rc/$(xval '(//failure/@type)[1]')" 1/TargetMismatch
+expect "... and the connection steps still ran" eq "$(xcount '//testcase[not(failure|error|skipped)]')" 12
+
+run_drill -D RRS_SECONDARY=127.152.14.121:10099,127.152.14.122 "$S1"
+expect "nothing listening: ConnectRefused" eq "$(xval '(//failure/@type)[1]')" ConnectRefused
+expect "... the steps after it are skipped" eq "$(xcount '//testsuite[1]//skipped')" 5
+expect "... the next endpoint still runs and passes" eq "$(xcount '//testsuite[2]//testcase[not(failure|error|skipped)]')" 7
+
+ssh-keygen -q -t ed25519 -N '' -f "$work/other_host" -C other
+for a in 127.152.14.121 127.152.14.122; do echo "[$a]:10022 $(cut -d' ' -f1,2 "$work/other_host.pub")"; done > "$work/changed_known_hosts"
+run_drill -D RRS_KNOWN_HOSTS="$work/changed_known_hosts" "$S1"
+expect "changed host key: HostKeyMismatch" eq "$(xval '(//failure/@type)[1]')" HostKeyMismatch
+expect "... the message names both fingerprints" grep -q "$(ssh-keygen -lf "$work/other_host.pub" | cut -d' ' -f2)" "$junit"
+expect "... no login attempted after it (login skipped)" eq "$(xval "//testsuite[1]/testcase[@name='Login with User ID and SSH key']/skipped/@message" | cut -c1-8)" "not run:"
+
+: > "$work/empty_known_hosts"
+run_drill -D RRS_KNOWN_HOSTS="$work/empty_known_hosts" "$S1"
+expect "unknown host key: HostKeyUnknown (fail closed)" eq "$(xval '(//failure/@type)[1]')" HostKeyUnknown
+
+ssh-keygen -q -t ed25519 -N '' -f "$work/stranger" -C stranger
+run_drill -D RRS_KEY="$work/stranger" "$S1"
+expect "key not authorised: AuthRejected" eq "$(xval '(//failure/@type)[1]')" AuthRejected
+expect "... names what the server accepts" grep -q "server accepts: publickey" "$junit"
+
+d=$(mkdrill missing.drill 'target secondary
+step "Missing by pattern" download "/reports/NOPE*"
+step "Missing by name" download "/reports/NOPE.csv"
+step "Missing folder" count "/nope" == 1')
+run_drill "$d"
+expect "missing files and folders: FileMissing ×3 per endpoint" eq "$(xcount "//failure[@type='FileMissing']")" 6
+
+tests/mirror/mirror.sh add-file "$state" secondary "TP999_CP0001_EXTRA.csv" 500
+run_drill "$S1"
+expect "a file added on the server: CountMismatch, exit 1" eq "$rc/$(xval '(//failure/@type)[1]')" 1/CountMismatch
+rm -f "$state/secondary/root/reports/TP999_CP0001_EXTRA.csv"
+
+build/silent-listener 127.152.14.121 10098 60 > "$work/silent.out" & fixture_pids+=($!)
+until grep -q ready "$work/silent.out" 2>/dev/null; do sleep 0.05; done
+d=$(mkdrill banner.drill 'timeout banner 1s
+endpoints silent "127.152.14.121:10098,127.152.14.122"
+target silent
+step "Reachable" connect
+step "Login" login')
+run_drill "$d"
+expect "a listener that never speaks: BannerTimeout" eq "$(xval '(//failure/@type)[1]')" BannerTimeout
+expect "... the next endpoint still passes" eq "$(xcount '//testsuite[2]//testcase[not(failure|error|skipped)]')" 2
+
+mkdir -p "$work/conflict/127.152.14.121_10022"
+f=$(basename "$state"/secondary/root/reports/TP001_*)
+echo "my own precious file" > "$work/conflict/127.152.14.121_10022/$f"
+run_drill -D RRS_DOWNLOAD_DIR="$work/conflict" "$S1"
+expect "a different local file is never overwritten: LocalFileConflict, exit 3" eq "$rc/$(xval '(//error/@type)[1]')" 3/LocalFileConflict
+expect "... the user's file is intact" eq "$(cat "$work/conflict/127.152.14.121_10022/$f")" "my own precious file"
+expect "... no temporary file left" eq "$(find "$work/conflict" -name '.*sftpdrill-*' | wc -l)" 0
+
+# --- usage and drill errors ------------------------------------------------------------------
+printf 'include "%s/scenarios/hkex-rrs/local-mirror.profile"\ntarget secondary\nstep "a" donwload x\n' "$root" > "$work/bad.drill"
+out=$("$bin" run --report-dir "$work/reports" "$work/bad.drill" 2>&1); rc=$?
+expect "a broken drill: exit 2 with FILE:LINE:COL and a suggestion" \
+  grep -q "bad.drill:3:10: error: unknown step verb \`donwload\`; did you mean \`download\`?" <<<"$out"
+expect "... exit status 2" eq "$rc" 2
+out=$("$bin" 2>&1); rc=$?
+expect "no arguments: usage, exit 2" eq "$rc" 2
+out=$("$bin" run --no-such-option x 2>&1); rc=$?
+expect "unknown option: exit 2" eq "$rc" 2
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

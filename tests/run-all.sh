@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# run-all.sh — what `make check` runs after building: unit tests (plain and with
+# AddressSanitizer/UndefinedBehaviorSanitizer) and the integration tests (plain and sanitized).
+# Prints each stage's result, then one closing line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+total_pass=0 total_fail=0
+
+stage() {  # NAME COMMAND...
+  local name=$1; shift
+  echo "=== $name"
+  "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]} p f
+  if line=$(grep -E '^[0-9]+%: Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$log" | tail -1); [ -n "$line" ]; then
+    local checks failures errors
+    checks=$(sed -E 's/.*Checks: ([0-9]+).*/\1/' <<<"$line")
+    failures=$(sed -E 's/.*Failures: ([0-9]+).*/\1/' <<<"$line")
+    errors=$(sed -E 's/.*Errors: ([0-9]+).*/\1/' <<<"$line")
+    f=$((failures + errors)); p=$((checks - f))
+  elif line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1); [ -n "$line" ]; then
+    p=${line%% passed*}; f=${line#*, }; f=${f%% failed}
+  else
+    p=0; f=1
+    echo "=== $name: no result line (exit $status)"
+  fi
+  # A crash or sanitizer report after the counts still fails the stage.
+  if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "=== $name: exit status $status"; fi
+  echo "=== $name: $p passed, $f failed"
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export CK_FORK=${CK_FORK:-yes}
+stage "unit" build/unit-tests
+stage "unit (asan+ubsan)" build/asan/unit-tests
+stage "integration" tests/integration/run.sh
+stage "integration (asan+ubsan)" env SFTPDRILL=build/asan/sftpdrill tests/integration/run.sh
+
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]

@@ -1,0 +1,136 @@
+/* test_junit.c — the JUnit writer stays well-formed whatever the server sends. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "helpers.h"
+#include "sftpdrill/junit.h"
+#include "sftpdrill/util.h"
+
+static const char hostile[] = "evil ]]> <tag> & \"q\" 'a' \x01\x1b[31m \xff\xfe bad utf8 \xc3\xa9 ok";
+
+static xmlDocPtr
+write_and_parse(struct sd_run *run, char **out_path, const char **out_dir)
+{
+	const char *dir = tmpdir_new();
+	char *path = sd_xasprintf("%s/junit.xml", dir);
+	struct sd_err err;
+
+	ck_assert_int_eq(sd_junit_write(run, hostile, path, &err), 0);
+	*out_path = path;
+	*out_dir = dir;
+	return xmlReadFile(path, NULL, XML_PARSE_NONET);
+}
+
+START_TEST(hostile_text_stays_well_formed)
+{
+	struct sd_run run = { 0 };
+	struct sd_suite *s = sd_run_add_suite(&run, hostile, "h:1");
+	struct sd_case *c;
+	char *path;
+	const char *dir;
+	xmlDocPtr doc;
+
+	sd_suite_prop(s, "server.banner", hostile);
+	c = sd_suite_add_case(s, hostile);
+	c->status = SD_FAIL;
+	snprintf(c->type, sizeof(c->type), "CountMismatch");
+	c->message = sd_xstrdup(hostile);
+	c->detail = sd_xstrdup(hostile);
+	c = sd_suite_add_case(s, "skipped one");
+	c->status = SD_SKIP;
+	c->message = sd_xstrdup("not run");
+	c = sd_suite_add_case(s, "errored");
+	c->status = SD_ERROR;
+	snprintf(c->type, sizeof(c->type), "LocalIOError");
+	c->message = sd_xstrdup("disk full");
+	doc = write_and_parse(&run, &path, &dir);
+	ck_assert_ptr_nonnull(doc);
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	ck_assert_str_eq((const char *)root->name, "testsuites");
+	xmlChar *tests = xmlGetProp(root, BAD_CAST "tests"), *fail = xmlGetProp(root, BAD_CAST "failures"),
+	    *errs = xmlGetProp(root, BAD_CAST "errors");
+	ck_assert_str_eq((char *)tests, "3");
+	ck_assert_str_eq((char *)fail, "1");
+	ck_assert_str_eq((char *)errs, "1");
+	xmlFree(tests); xmlFree(fail); xmlFree(errs);
+	xmlFreeDoc(doc);
+	sd_run_free(&run);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(times_have_a_dot_and_three_decimals)
+{
+	struct sd_run run = { 0 };
+	struct sd_suite *s = sd_run_add_suite(&run, "d", "h:1");
+	struct sd_case *c = sd_suite_add_case(s, "a");
+	char *path, buf[8192];
+	const char *dir;
+	FILE *f;
+	size_t n;
+
+	c->time = 1.23456;
+	s->time = 12345.6789;
+	xmlFreeDoc(write_and_parse(&run, &path, &dir));
+	f = fopen(path, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	ck_assert_ptr_nonnull(strstr(buf, "time=\"1.235\""));
+	ck_assert_ptr_nonnull(strstr(buf, "time=\"12345.679\""));
+	ck_assert_ptr_null(strstr(buf, "]]>"));
+	sd_run_free(&run);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(failed_write_leaves_nothing)
+{
+	struct sd_run run = { 0 };
+	struct sd_err err;
+
+	sd_run_add_suite(&run, "d", "h:1");
+	ck_assert_int_eq(sd_junit_write(&run, "d", "/nonexistent-dir/junit.xml", &err), -1);
+	ck_assert_str_eq(err.type, "LocalIOError");
+	sd_run_free(&run);
+}
+END_TEST
+
+START_TEST(exit_status_from_results)
+{
+	struct sd_run run = { 0 };
+	struct sd_suite *s = sd_run_add_suite(&run, "d", "h:1");
+
+	sd_suite_add_case(s, "a")->status = SD_PASS;
+	ck_assert_int_eq(sd_run_exit_status(&run), 0);
+	sd_suite_add_case(s, "b")->status = SD_SKIP;
+	ck_assert_int_eq(sd_run_exit_status(&run), 1);
+	sd_suite_add_case(s, "c")->status = SD_FAIL;
+	ck_assert_int_eq(sd_run_exit_status(&run), 1);
+	sd_suite_add_case(s, "d")->status = SD_ERROR;
+	ck_assert_int_eq(sd_run_exit_status(&run), 3);
+	sd_run_free(&run);
+}
+END_TEST
+
+Suite *
+junit_suite(void)
+{
+	Suite *s = suite_create("junit");
+	TCase *tc = tcase_create("junit");
+
+	tcase_add_test(tc, hostile_text_stays_well_formed);
+	tcase_add_test(tc, times_have_a_dot_and_three_decimals);
+	tcase_add_test(tc, failed_write_leaves_nothing);
+	tcase_add_test(tc, exit_status_from_results);
+	suite_add_tcase(s, tc);
+	return s;
+}
