@@ -84,7 +84,7 @@ parse_all(int n, char **files, const struct opts *o, struct sd_drill **out)
 static const char *
 mark(const struct view *v, enum sd_status st)
 {
-	static const char *const plain[] = { "PASS", "FAIL", "ERROR", "SKIP" };
+	static const char *const plain[] = { "✓", "✗", "!", "–" };
 	static const char *const color[] = { "\033[32m✓\033[0m", "\033[31m✗\033[0m", "\033[31m!\033[0m", "\033[33m–\033[0m" };
 
 	return v->color ? color[st] : plain[st];
