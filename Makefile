@@ -67,7 +67,7 @@ check-deps:
 # integration tests against the local mirror, and ends with one line "N passed, N failed".
 check: check-deps
 	@$(MAKE) --no-print-directory harness/sftpdrill $(B)/asan/sftpdrill $(B)/unit-tests $(B)/asan/unit-tests \
-	    $(B)/junit-check $(B)/silent-listener
+	    $(B)/junit-check $(B)/silent-listener $(B)/asan/fuzz-replay
 	@tests/run-all.sh
 
 unit: $(B)/unit-tests
@@ -104,3 +104,22 @@ $(B)/junit-check: tests/tools/junit-check.c
 $(B)/silent-listener: tests/tools/silent-listener.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+
+# ---- fuzzing ---------------------------------------------------------------
+FUZZ_SECONDS ?= 60
+FUZZFLAGS := -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer -g -O1
+
+$(B)/fuzz/fuzz_drill: tests/fuzz/fuzz_drill.c $(LIBSRC)
+	@mkdir -p $(@D)
+	clang $(WARN) -Wno-unknown-warning-option $(FUZZFLAGS) -Iinclude $(DEPCFLAGS) -o $@ tests/fuzz/fuzz_drill.c $(LIBSRC) $(DEPLIBS)
+
+$(B)/asan/fuzz-replay: tests/fuzz/fuzz_drill.c tests/fuzz/replay.c $(B)/asan/libsftpdrill.a
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ tests/fuzz/fuzz_drill.c tests/fuzz/replay.c $(B)/asan/libsftpdrill.a $(DEPLIBS)
+
+# Bounded run from a copy of the seed corpus; a crash is written to build/fuzz/ to become a regression.
+fuzz:
+	@tests/need.sh fuzz
+	@$(MAKE) --no-print-directory $(B)/fuzz/fuzz_drill
+	rm -rf $(B)/fuzz/corpus && cp -r tests/fuzz/corpus $(B)/fuzz/corpus
+	cd $(B)/fuzz && ./fuzz_drill -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+	    -artifact_prefix=./ corpus 2>&1 | tail -n 20

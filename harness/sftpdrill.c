@@ -37,6 +37,7 @@ static const char usage_text[] =
 "  --report-dir DIR     parent folder for run folders (default: reports)\n"
 "  --operator NAME      who ran the drill, recorded in the report (default: login name)\n"
 "  -q, --quiet          print only failures and the closing summary\n"
+"  --strict             check: treat warnings (missing key, no host key...) as errors\n"
 "  -h, --help           print this help\n"
 "\n"
 "The key passphrase, if any, is read from the environment variable RRS_KEY_PASSPHRASE.\n"
@@ -49,6 +50,7 @@ struct opts {
 	const char *report_dir;
 	const char *operator_name;
 	int quiet;
+	int strict;
 };
 
 struct view {
@@ -224,15 +226,23 @@ cmd_check(int n, char **files, const struct opts *o)
 {
 	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
 	int bad = parse_all(n, files, o, drills);
+	size_t warnings = 0;
 
 	for (int i = 0; i < n; i++) {
-		if (drills[i] != NULL)
-			printf("%s: ok (%zu steps, %zu endpoints in `%s`)\n", files[i], drills[i]->nsteps,
-			    sd_drill_set(drills[i], drills[i]->target)->n, drills[i]->target);
+		if (drills[i] != NULL) {
+			struct sd_diag diag = { 0 };
+			size_t w = sd_drill_check_files(drills[i], &diag);
+			print_diag(&diag);
+			sd_diag_free(&diag);
+			warnings += w;
+			printf("%s: %s (%zu steps, %zu endpoints in `%s`%s)\n", files[i], w ? "parsed" : "ok",
+			    drills[i]->nsteps, sd_drill_set(drills[i], drills[i]->target)->n, drills[i]->target,
+			    w ? ", with warnings" : "");
+		}
 		sd_drill_free(drills[i]);
 	}
 	free(drills);
-	return bad ? EXIT_USAGE : EXIT_PASS;
+	return bad || (o->strict && warnings) ? EXIT_USAGE : EXIT_PASS;
 }
 
 static void
@@ -308,6 +318,7 @@ main(int argc, char **argv)
 		{ "report-dir", required_argument, NULL, 'r' },
 		{ "operator", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "strict", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -347,6 +358,7 @@ main(int argc, char **argv)
 		case 'r': o.report_dir = optarg; break;
 		case 'o': o.operator_name = optarg; break;
 		case 'q': o.quiet = 1; break;
+		case 's': o.strict = 1; break;
 		case 'h': fputs(usage_text, stdout); sd_vars_free(&o.defs); return EXIT_PASS;
 		default:
 			fputs(usage_text, stderr);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sftpdrill/drill.h"
+#include "sftpdrill/knownhosts.h"
 #include "sftpdrill/util.h"
 
 #define MAX_FILE_BYTES   (4u << 20)   /* a drill is a page of text; 4 MiB is generous */
@@ -18,7 +19,9 @@
 #define MAX_INCLUDE_DEPTH 16
 #define MAX_EXPAND_DEPTH 8
 #define MAX_TOKENS       64
+#define MAX_ERRORS       100     /* enough to fix a file; a binary file would print thousands */
 #define MAX_STEPS        10000
+#define MAX_VARIABLES    10000   /* lookups are linear: keep them bounded */
 
 struct tok {
 	char *text;
@@ -38,6 +41,8 @@ struct parser {
 	int depth;
 	const char *file;       /* current file (owned by d->files) */
 	int line;
+	size_t errors_before;   /* diag->nerrors when this parse began */
+	int gave_up;
 };
 
 static const char *const directives[] = {
@@ -258,7 +263,7 @@ expand_ref(struct parser *p, const char *s, size_t len, int col, int depth, stru
 	namelen = sep ? (size_t)(sep - s) : len;
 	/* A name may itself contain references: ${HOSTS_${SESSION}}. */
 	if (expand(p, s, namelen, col, depth + 1, &namebuf) < 0)
-		return -1;
+		goto out;
 	name = namebuf.p ? namebuf.p : "";
 	namelen = namebuf.n;
 	if (!sd_var_name_ok(name, namelen)) {
@@ -329,7 +334,7 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 
 	while (i < len) {
 		struct buf raw = { 0 }, out = { 0 };
-		int col, quoted = 0, ok = 1;
+		int col, ok = 1;
 
 		while (i < len && (line[i] == ' ' || line[i] == '\t'))
 			i++;
@@ -345,7 +350,6 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 			if (line[i] == '"') {
 				size_t start = i++;
 				struct buf piece = { 0 };
-				quoted = 1;
 				for (; i < len && line[i] != '"'; i++) {
 					if (line[i] == '\\') {
 						char c;
@@ -377,7 +381,6 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 				free(piece.p);
 			} else if (line[i] == '\'') {
 				size_t start = i++;
-				quoted = 1;
 				for (; i < len && line[i] != '\''; i++) {
 					buf_add(&raw, line + i, 1);
 					if (line[i] == '$')
@@ -422,7 +425,6 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 				buf_add(&out, "", 0);
 		}
 		free(raw.p);
-		(void)quoted;
 		toks[n].text = out.p;
 		toks[n].col = col;
 		n++;
@@ -731,7 +733,9 @@ parse_line(struct parser *p, struct tok *t, int n)
 			return;
 		}
 		v = sd_vars_find(&d->vars, t[1].text, strlen(t[1].text));
-		if (v == NULL || v->origin != SD_VAR_CMDLINE)
+		if (v == NULL && d->vars.n >= MAX_VARIABLES)
+			report(p, 0, t[1].col, "too many variables (limit %d)", MAX_VARIABLES);
+		else if (v == NULL || v->origin != SD_VAR_CMDLINE)
 			sd_vars_set(&d->vars, t[1].text, t[2].text, SD_VAR_FILE);
 	} else if (strcmp(w, "secret") == 0) {
 		if (want_args(p, t, n, 1, 1, "secret NAME") == 0 &&
@@ -749,14 +753,20 @@ parse_line(struct parser *p, struct tok *t, int n)
 		    (port = parse_port(p, t[1].text, t[1].col)) > 0)
 			d->port = port;
 	} else if (strcmp(w, "user") == 0) {
-		if (want_args(p, t, n, 1, 1, "user \"USER-ID\"") == 0)
+		if (want_args(p, t, n, 1, 1, "user \"USER-ID\"") == 0) {
 			set_string(&d->user, t[1].text);
+			d->user_loc = (struct sd_loc){ p->file, p->line, t[1].col };
+		}
 	} else if (strcmp(w, "identity") == 0) {
-		if (want_args(p, t, n, 1, 1, "identity \"PRIVATE-KEY-FILE\"") == 0)
+		if (want_args(p, t, n, 1, 1, "identity \"PRIVATE-KEY-FILE\"") == 0) {
 			set_string(&d->identity, t[1].text);
+			d->identity_loc = (struct sd_loc){ p->file, p->line, t[1].col };
+		}
 	} else if (strcmp(w, "known-hosts") == 0) {
-		if (want_args(p, t, n, 1, 1, "known-hosts \"FILE\"") == 0)
+		if (want_args(p, t, n, 1, 1, "known-hosts \"FILE\"") == 0) {
 			set_string(&d->known_hosts, t[1].text);
+			d->known_hosts_loc = (struct sd_loc){ p->file, p->line, t[1].col };
+		}
 	} else if (strcmp(w, "download-dir") == 0) {
 		if (want_args(p, t, n, 1, 1, "download-dir \"DIR\"") == 0)
 			set_string(&d->download_dir, t[1].text);
@@ -821,6 +831,13 @@ parse_text(struct parser *p, const char *buf, size_t len)
 
 		p->line++;
 		pos = nl ? end + 1 : len;
+		if (p->gave_up)
+			break;
+		if (p->diag->nerrors - p->errors_before >= MAX_ERRORS) {
+			report(p, 0, 1, "too many errors (%d); stopped reading here", MAX_ERRORS);
+			p->gave_up = 1;
+			break;
+		}
 		if (linelen > 0 && line[linelen - 1] == '\r')
 			linelen--;
 		if (linelen > MAX_LINE_BYTES) {
@@ -1043,6 +1060,7 @@ parse_common(const char *path, const char *buf, size_t len, const struct sd_vars
 		sd_vars_copy(&d->vars, cmdline);
 	p.d = d;
 	p.diag = diag;
+	p.errors_before = diag->nerrors;
 	if (buf != NULL) {
 		char *real = realpath(path, NULL);
 		parse_buffer_as(&p, path, real, buf, len, 0, 0);
@@ -1069,6 +1087,60 @@ sd_drill_parse_buffer(const char *path, const char *buf, size_t len,
     const struct sd_vars *cmdline, struct sd_diag *diag)
 {
 	return parse_common(path, buf, len, cmdline, diag);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+warn_at(struct sd_diag *diag, const struct sd_loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+	char *body;
+
+	va_start(ap, fmt);
+	if (vasprintf(&body, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	diag_push(diag, sd_xasprintf("%s:%d:%d: warning: %s", loc->file ? loc->file : "?", loc->line, loc->col, body));
+	diag->nwarnings++;
+	free(body);
+}
+
+size_t
+sd_drill_check_files(const struct sd_drill *d, struct sd_diag *diag)
+{
+	size_t before = diag->nwarnings;
+	const struct sd_endpoint_set *set = sd_drill_set(d, d->target);
+	struct stat st;
+
+	if (d->user && strstr(d->user, "CHANGE-ME"))
+		warn_at(diag, &d->user_loc, "user is still the placeholder \"%s\": set your User ID (e.g. -D RRS_USER=...)", d->user);
+	if (d->identity) {
+		if (stat(d->identity, &st) < 0 || access(d->identity, R_OK) < 0)
+			warn_at(diag, &d->identity_loc, "private key %s: %s", d->identity, strerror(errno));
+		else if (!S_ISREG(st.st_mode))
+			warn_at(diag, &d->identity_loc, "private key %s is not a regular file", d->identity);
+		else if (st.st_mode & 077)
+			warn_at(diag, &d->identity_loc, "private key %s is readable by group or others (mode %03o): chmod 600 it",
+			    d->identity, (unsigned)(st.st_mode & 0777));
+	}
+	if (d->known_hosts && set) {
+		for (size_t i = 0; i < set->n; i++) {
+			struct sd_known k;
+			struct sd_err err;
+
+			if (sd_known_load(d->known_hosts, set->v[i].host, set->v[i].port, &k, &err) < 0) {
+				warn_at(diag, &d->known_hosts_loc, "%s", err.msg);
+				break;
+			}
+			/* Line problems are the same for every endpoint: report them once. */
+			for (size_t w = 0; i == 0 && w < k.warnings.n; w++)
+				warn_at(diag, &d->known_hosts_loc, "%s", k.warnings.v[w]);
+			if (k.n == 0)
+				warn_at(diag, &d->known_hosts_loc, "%s has no host key for %s: the run will stop at HostKeyUnknown",
+				    d->known_hosts, set->v[i].label);
+			sd_known_free(&k);
+		}
+	}
+	return diag->nwarnings - before;
 }
 
 const struct sd_endpoint_set *

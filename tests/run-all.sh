@@ -36,6 +36,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export CK_FORK=${CK_FORK:-yes}
 stage "unit" build/unit-tests
 stage "unit (asan+ubsan)" build/asan/unit-tests
+stage "fuzz corpus and regressions replayed (asan+ubsan)" \
+  build/asan/fuzz-replay $(find tests/fuzz/corpus tests/fuzz/regressions -type f ! -name '.*' | sort)
 stage "integration" tests/integration/run.sh
 stage "integration (asan+ubsan)" env SFTPDRILL=build/asan/sftpdrill tests/integration/run.sh
 

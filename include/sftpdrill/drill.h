@@ -64,6 +64,7 @@ struct sd_drill {
 	char *user;
 	char *identity;         /* private key file */
 	char *known_hosts;
+	struct sd_loc user_loc, identity_loc, known_hosts_loc;
 	char *download_dir;
 	char *target_host;      /* for expect-target: names the participant's systems use, as written */
 	struct sd_endpoint_set target_hosts; /* the same, parsed (ports ignored by expect-target) */
@@ -110,6 +111,16 @@ const char *sd_verb_name(enum sd_verb v);
 
 /* Operator text, e.g. ">=". */
 const char *sd_cmp_name(enum sd_cmp c);
+
+/*
+ * Look at the local files the drill names, without touching the network:
+ * the private key (exists, readable, not readable by group or others), the
+ * known_hosts file (readable, every line usable, an entry for each endpoint
+ * of the target set), and placeholder values left from the shipped profile.
+ * Each problem becomes a warning in diag (the run would fail on it).
+ * Returns the number of warnings added.
+ */
+size_t sd_drill_check_files(const struct sd_drill *d, struct sd_diag *diag);
 
 /* Free the messages of a diag. */
 void sd_diag_free(struct sd_diag *diag);
