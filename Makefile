@@ -85,7 +85,7 @@ install: harness/sftpdrill
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/sftpdrill/scenarios/hkex-rrs
 	install -m 755 harness/sftpdrill $(DESTDIR)$(PREFIX)/bin/sftpdrill
 	install -m 644 harness/sftpdrill.1 $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
-	install -m 644 scenarios/hkex-rrs/*.drill scenarios/hkex-rrs/*.profile $(DESTDIR)$(PREFIX)/share/sftpdrill/scenarios/hkex-rrs/
+	install -m 644 scenarios/hkex-rrs/*.drill scenarios/hkex-rrs/*.profile scenarios/hkex-rrs/*.txt $(DESTDIR)$(PREFIX)/share/sftpdrill/scenarios/hkex-rrs/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/sftpdrill $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1

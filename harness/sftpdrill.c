@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sftpdrill/calendar.h"
 #include "sftpdrill/drill.h"
 #include "sftpdrill/junit.h"
 #include "sftpdrill/runner.h"
@@ -29,6 +30,9 @@ static const char usage_text[] =
 "  run DRILL...     run each drill against every endpoint of its target set\n"
 "  check DRILL...   validate drills and their profiles without touching the network\n"
 "  plan DRILL...    print the resolved endpoints and steps (secrets masked)\n"
+"  snapshot DRILL...  record the report folder's manifest on each endpoint for the business date\n"
+"  business-day [--holidays FILE]... [--non-business-day DATE]... DATE|today\n"
+"                   print the last business day strictly before DATE\n"
 "  version          print the version and library versions\n"
 "  help             print this help\n"
 "\n"
@@ -36,6 +40,9 @@ static const char usage_text[] =
 "  -D NAME=VALUE        define a variable; overrides `set` in drill and profile files\n"
 "  --report-dir DIR     parent folder for run folders (default: reports)\n"
 "  --operator NAME      who ran the drill, recorded in the report (default: login name)\n"
+"  --business-date DATE the run's business date (default: today in Hong Kong, UTC+8)\n"
+"  --non-business-day DATE  a closure (typhoon, rainstorm) on top of the holiday files; repeatable\n"
+"  --holidays FILE      business-day: holiday file (default: the shipped Hong Kong list); repeatable\n"
 "  -q, --quiet          print only failures and the closing summary\n"
 "  --strict             check: treat warnings (missing key, no host key...) as errors\n"
 "  -h, --help           print this help\n"
@@ -51,6 +58,10 @@ struct opts {
 	const char *operator_name;
 	int quiet;
 	int strict;
+	long business_day;
+	long *closures;
+	size_t nclosures;
+	struct sd_strv holidays;
 };
 
 struct view {
@@ -174,12 +185,12 @@ login_name(void)
 }
 
 static int
-cmd_run(int n, char **files, const struct opts *o)
+cmd_run(int n, char **files, const struct opts *o, int snapshot)
 {
 	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
 	struct view v = { o->quiet, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL };
 	struct sd_run_opts ro = { getenv("RRS_KEY_PASSPHRASE"), o->operator_name ? o->operator_name : login_name(),
-		on_event, &v };
+		on_event, &v, o->business_day, o->closures, o->nclosures };
 	struct sd_run run = { 0 };
 	struct sd_err err = { 0 };
 	char *dir = NULL, *junit = NULL;
@@ -190,6 +201,12 @@ cmd_run(int n, char **files, const struct opts *o)
 		status = EXIT_USAGE;
 		goto out;
 	}
+	for (int i = 0; snapshot && i < n; i++)
+		if (sd_drill_make_snapshot(drills[i]) < 0) {
+			fprintf(stderr, "%s: no report folder to record: set `report-dir` in the profile\n", files[i]);
+			status = EXIT_USAGE;
+			goto out;
+		}
 	run.started = time(NULL);
 	dir = make_run_dir(o->report_dir, drills[0]->name, run.started);
 	if (dir == NULL) {
@@ -311,6 +328,76 @@ cmd_plan(int n, char **files, const struct opts *o)
 	return bad ? EXIT_USAGE : EXIT_PASS;
 }
 
+/* The Hong Kong holiday list shipped with the scenarios, wherever sftpdrill is run from. */
+static char *
+default_holidays(const char *argv0)
+{
+	static const char *const candidates[] = {
+		"scenarios/hkex-rrs/hk-holidays.txt",
+		"%s/../scenarios/hkex-rrs/hk-holidays.txt",             /* harness/sftpdrill in the source tree */
+		"%s/../share/sftpdrill/scenarios/hkex-rrs/hk-holidays.txt", /* installed */
+	};
+	char *dir = sd_xstrdup(argv0), *slash = strrchr(dir, '/');
+
+	if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		char *p = sd_xasprintf(candidates[i], dir);
+		if (access(p, R_OK) == 0) {
+			free(dir);
+			return p;
+		}
+		free(p);
+	}
+	free(dir);
+	return NULL;
+}
+
+static int
+cmd_business_day(int n, char **args, const struct opts *o, const char *argv0)
+{
+	struct sd_calendar cal = { 0 };
+	struct sd_err err;
+	char out[16], *fallback = NULL;
+	long day, last;
+	int status = EXIT_PASS;
+
+	if (n != 1) {
+		fprintf(stderr, "usage: sftpdrill business-day [--holidays FILE]... [--non-business-day DATE]... DATE|today\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(args[0], "today") == 0)
+		day = sd_date_at(time(NULL), 8 * 3600);
+	else if (sd_date_parse(args[0], &day) < 0) {
+		fprintf(stderr, "sftpdrill business-day: `%s` is not a date (YYYY-MM-DD)\n", args[0]);
+		return EXIT_USAGE;
+	}
+	if (o->holidays.n == 0 && (fallback = default_holidays(argv0)) == NULL) {
+		fprintf(stderr, "sftpdrill business-day: the shipped holiday file was not found; give --holidays FILE\n");
+		return EXIT_USAGE;
+	}
+	for (size_t i = 0; i < o->holidays.n; i++)
+		if (sd_calendar_load(&cal, o->holidays.v[i], &err) < 0)
+			goto bad;
+	if (fallback && sd_calendar_load(&cal, fallback, &err) < 0)
+		goto bad;
+	for (size_t i = 0; i < o->nclosures; i++)
+		sd_calendar_close(&cal, o->closures[i]);
+	last = sd_calendar_last_business(&cal, day);
+	sd_date_format(last, 0, out, sizeof(out));
+	printf("%s\n", out);
+	goto done;
+bad:
+	fprintf(stderr, "sftpdrill business-day: %s\n", err.msg);
+	status = EXIT_USAGE;
+done:
+	sd_calendar_free(&cal);
+	free(fallback);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -319,6 +406,9 @@ main(int argc, char **argv)
 		{ "operator", required_argument, NULL, 'o' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "strict", no_argument, NULL, 's' },
+		{ "business-date", required_argument, NULL, 'b' },
+		{ "non-business-day", required_argument, NULL, 'n' },
+		{ "holidays", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -340,6 +430,7 @@ main(int argc, char **argv)
 		return EXIT_PASS;
 	}
 	optind = 2;
+	status = EXIT_USAGE;
 	while ((c = getopt_long(argc, argv, "D:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D': {
@@ -348,8 +439,7 @@ main(int argc, char **argv)
 			if (name == NULL || !sd_var_name_ok(name, strlen(name))) {
 				fprintf(stderr, "sftpdrill: -D wants NAME=VALUE, got `%s`\n", optarg);
 				free(name);
-				sd_vars_free(&o.defs);
-				return EXIT_USAGE;
+				goto out;
 			}
 			sd_vars_set(&o.defs, name, eq + 1, SD_VAR_CMDLINE);
 			free(name);
@@ -359,33 +449,68 @@ main(int argc, char **argv)
 		case 'o': o.operator_name = optarg; break;
 		case 'q': o.quiet = 1; break;
 		case 's': o.strict = 1; break;
-		case 'h': fputs(usage_text, stdout); sd_vars_free(&o.defs); return EXIT_PASS;
+		case 'b':
+		case 'n': {
+			long day;
+			if (sd_date_parse(optarg, &day) < 0) {
+				fprintf(stderr, "sftpdrill: `%s` is not a date (YYYY-MM-DD)\n", optarg);
+				goto out;
+			}
+			if (c == 'b')
+				o.business_day = day;
+			else {
+				o.closures = sd_xrealloc(o.closures, (o.nclosures + 1) * sizeof(*o.closures));
+				o.closures[o.nclosures++] = day;
+			}
+			break;
+		}
+		case 'H': sd_strv_push(&o.holidays, optarg); break;
+		case 'h':
+			fputs(usage_text, stdout);
+			status = EXIT_PASS;
+			goto out;
 		default:
 			fputs(usage_text, stderr);
-			sd_vars_free(&o.defs);
-			return EXIT_USAGE;
+			goto out;
 		}
+	}
+	if (o.business_day == 0)
+		o.business_day = sd_date_at(time(NULL), 8 * 3600);
+	{
+		/* Built-in variables; -D may still override them. */
+		char date[16];
+		sd_date_format(o.business_day, 0, date, sizeof(date));
+		if (sd_vars_find(&o.defs, "BUSINESS_DATE", 13) == NULL)
+			sd_vars_set(&o.defs, "BUSINESS_DATE", date, SD_VAR_CMDLINE);
+		sd_date_format(o.business_day, 1, date, sizeof(date));
+		if (sd_vars_find(&o.defs, "BUSINESS_DATE_YMD", 17) == NULL)
+			sd_vars_set(&o.defs, "BUSINESS_DATE_YMD", date, SD_VAR_CMDLINE);
+	}
+	if (strcmp(cmd, "business-day") == 0) {
+		status = cmd_business_day(argc - optind, argv + optind, &o, argv[0]);
+		goto out;
 	}
 	if (optind >= argc) {
 		fprintf(stderr, "sftpdrill %s: no drill file given\n", cmd);
-		sd_vars_free(&o.defs);
-		return EXIT_USAGE;
+		goto out;
 	}
-	if (strcmp(cmd, "run") == 0) {
+	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "snapshot") == 0) {
 		if (sd_ssh_global_init() < 0) {
 			fprintf(stderr, "sftpdrill: libssh2 initialisation failed\n");
-			return EXIT_INTERNAL;
+			status = EXIT_INTERNAL;
+			goto out;
 		}
-		status = cmd_run(argc - optind, argv + optind, &o);
+		status = cmd_run(argc - optind, argv + optind, &o, strcmp(cmd, "snapshot") == 0);
 		sd_ssh_global_exit();
 	} else if (strcmp(cmd, "check") == 0)
 		status = cmd_check(argc - optind, argv + optind, &o);
 	else if (strcmp(cmd, "plan") == 0)
 		status = cmd_plan(argc - optind, argv + optind, &o);
-	else {
-		fprintf(stderr, "sftpdrill: unknown command `%s` (run, check, plan, version, help)\n", cmd);
-		status = EXIT_USAGE;
-	}
+	else
+		fprintf(stderr, "sftpdrill: unknown command `%s` (run, check, plan, snapshot, business-day, version, help)\n", cmd);
+out:
+	free(o.closures);
+	sd_strv_free(&o.holidays);
 	sd_vars_free(&o.defs);
 	return status;
 }

@@ -47,8 +47,8 @@ struct parser {
 
 static const char *const directives[] = {
 	"drill", "include", "set", "secret", "endpoints", "port", "user", "identity",
-	"known-hosts", "download-dir", "target-host", "window", "target", "timeout",
-	"step", NULL
+	"known-hosts", "download-dir", "report-dir", "baseline-dir", "holidays", "target-host",
+	"window", "target", "timeout", "step", NULL
 };
 
 static const char *const verbs[] = {
@@ -58,6 +58,8 @@ static const char *const verbs[] = {
 	[SD_VERB_COUNT] = "count",
 	[SD_VERB_DOWNLOAD] = "download",
 	[SD_VERB_LOGOUT] = "logout",
+	[SD_VERB_SNAPSHOT] = "snapshot",
+	[SD_VERB_KEY_UNCHANGED] = "key-unchanged",
 	NULL
 };
 
@@ -639,6 +641,14 @@ parse_step(struct parser *p, struct tok *t, int n)
 	case SD_VERB_CONNECT:
 	case SD_VERB_LOGIN:
 	case SD_VERB_LOGOUT:
+	case SD_VERB_KEY_UNCHANGED:
+		break;
+	case SD_VERB_SNAPSHOT:
+		/* The folder is optional: without one the profile's report-dir is used. */
+		if (n > 3 && strcmp(t[3].text, "timeout") != 0 && strcmp(t[3].text, "retry") != 0) {
+			st.arg = sd_xstrdup(t[3].text);
+			i = 4;
+		}
 		break;
 	case SD_VERB_EXPECT_TARGET:
 	case SD_VERB_DOWNLOAD:
@@ -649,6 +659,15 @@ parse_step(struct parser *p, struct tok *t, int n)
 		}
 		st.arg = sd_xstrdup(t[3].text);
 		i = 4;
+		if (st.verb == SD_VERB_DOWNLOAD && n > 4 && strcmp(t[4].text, "to") == 0) {
+			if (n < 6 || t[5].text[0] == '\0') {
+				report(p, 0, t[4].col, "`to` needs a local folder");
+				free(st.arg);
+				return;
+			}
+			st.dest = sd_xstrdup(t[5].text);
+			i = 6;
+		}
 		break;
 	case SD_VERB_COUNT:
 		if (n < 6) {
@@ -684,6 +703,7 @@ parse_step(struct parser *p, struct tok *t, int n)
 	}
 	if (parse_step_options(p, &st, t, i, n) < 0) {
 		free(st.arg);
+		free(st.dest);
 		return;
 	}
 	st.name = sd_xstrdup(t[1].text);
@@ -692,6 +712,7 @@ parse_step(struct parser *p, struct tok *t, int n)
 }
 
 static void parse_file(struct parser *p, const char *path, int line, int col);
+static char *relative_to(const char *base, const char *path);
 
 static int
 check_window(const char *date, const char *start, const char *end)
@@ -770,6 +791,19 @@ parse_line(struct parser *p, struct tok *t, int n)
 	} else if (strcmp(w, "download-dir") == 0) {
 		if (want_args(p, t, n, 1, 1, "download-dir \"DIR\"") == 0)
 			set_string(&d->download_dir, t[1].text);
+	} else if (strcmp(w, "report-dir") == 0) {
+		if (want_args(p, t, n, 1, 1, "report-dir \"REMOTE-DIR\"") == 0)
+			set_string(&d->report_dir, t[1].text);
+	} else if (strcmp(w, "baseline-dir") == 0) {
+		if (want_args(p, t, n, 1, 1, "baseline-dir \"DIR\"") == 0)
+			set_string(&d->baseline_dir, t[1].text);
+	} else if (strcmp(w, "holidays") == 0) {
+		if (want_args(p, t, n, 1, 1, "holidays \"FILE\"") == 0) {
+			/* Relative to the file that names it, like include: it ships beside the profile. */
+			char *path = relative_to(p->file, t[1].text);
+			sd_strv_push(&d->holidays, path);
+			free(path);
+		}
 	} else if (strcmp(w, "target-host") == 0) {
 		if (want_args(p, t, n, 1, 1, "target-host \"NAME[:PORT][,NAME...]\"") == 0) {
 			set_string(&d->target_host, t[1].text);
@@ -995,6 +1029,16 @@ finish(struct parser *p)
 	}
 	if (d->port == 0)
 		d->port = 22;
+	if (d->baseline_dir == NULL)
+		d->baseline_dir = sd_xstrdup("reports/baselines");
+	for (size_t i = 1; i < d->nfiles && d->profile_name == NULL; i++) {
+		const char *base = strrchr(d->files[i], '/'), *dot;
+		base = base ? base + 1 : d->files[i];
+		if ((dot = strrchr(base, '.')) != NULL && strcmp(dot, ".profile") == 0 && dot > base)
+			d->profile_name = sd_xstrndup(base, (size_t)(dot - base));
+	}
+	if (d->profile_name == NULL)
+		d->profile_name = sd_xstrdup(d->name);
 	for (size_t i = 0; i < d->nsets; i++)
 		for (size_t k = 0; k < d->sets[i].n; k++) {
 			struct sd_endpoint *ep = &d->sets[i].v[k];
@@ -1024,6 +1068,11 @@ finish(struct parser *p)
 		struct sd_step *st = &d->steps[i];
 		if (st->verb != SD_VERB_EXPECT_TARGET)
 			needs_ssh = 1;
+		if (st->verb == SD_VERB_SNAPSHOT && st->arg == NULL && d->report_dir == NULL) {
+			p->file = st->loc.file;
+			p->line = st->loc.line;
+			report(p, 0, st->loc.col, "snapshot needs a folder, or `report-dir` in the profile");
+		}
 		if (st->verb == SD_VERB_EXPECT_TARGET) {
 			const struct sd_endpoint_set *s2 = sd_drill_set(d, st->arg);
 			p->file = st->loc.file;
@@ -1143,6 +1192,46 @@ sd_drill_check_files(const struct sd_drill *d, struct sd_diag *diag)
 	return diag->nwarnings - before;
 }
 
+static void
+free_steps(struct sd_drill *d)
+{
+	for (size_t i = 0; i < d->nsteps; i++) {
+		free(d->steps[i].name);
+		free(d->steps[i].arg);
+		free(d->steps[i].dest);
+	}
+	free(d->steps);
+	d->steps = NULL;
+	d->nsteps = 0;
+}
+
+int
+sd_drill_make_snapshot(struct sd_drill *d)
+{
+	static const struct { const char *name; enum sd_verb verb; } plan[] = {
+		{ "Connect", SD_VERB_CONNECT }, { "Login", SD_VERB_LOGIN },
+		{ "Record the report folder's manifest", SD_VERB_SNAPSHOT }, { "Logout", SD_VERB_LOGOUT },
+	};
+	struct sd_loc loc = { d->files[0], 0, 0 };
+
+	char *name;
+
+	if (d->report_dir == NULL)
+		return -1;
+	name = sd_xasprintf("Snapshot for %s", d->name);
+	free(d->name);
+	d->name = name;
+	free_steps(d);
+	d->steps = sd_xcalloc(4, sizeof(*d->steps));
+	for (size_t i = 0; i < 4; i++) {
+		d->steps[i].name = sd_xstrdup(plan[i].name);
+		d->steps[i].verb = plan[i].verb;
+		d->steps[i].loc = loc;
+	}
+	d->nsteps = 4;
+	return 0;
+}
+
 const struct sd_endpoint_set *
 sd_drill_set(const struct sd_drill *d, const char *name)
 {
@@ -1165,6 +1254,10 @@ sd_drill_free(struct sd_drill *d)
 	free(d->identity);
 	free(d->known_hosts);
 	free(d->download_dir);
+	free(d->report_dir);
+	free(d->baseline_dir);
+	free(d->profile_name);
+	sd_strv_free(&d->holidays);
 	free(d->target_host);
 	for (size_t i = 0; i < d->nsets; i++) {
 		clear_set(&d->sets[i]);
@@ -1172,11 +1265,7 @@ sd_drill_free(struct sd_drill *d)
 	}
 	clear_set(&d->target_hosts);
 	free(d->sets);
-	for (size_t i = 0; i < d->nsteps; i++) {
-		free(d->steps[i].name);
-		free(d->steps[i].arg);
-	}
-	free(d->steps);
+	free_steps(d);
 	for (size_t i = 0; i < d->nfiles; i++)
 		free(d->files[i]);
 	free(d->files);

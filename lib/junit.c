@@ -69,9 +69,15 @@ write_case(xmlTextWriterPtr w, const struct sd_suite *s, const struct sd_case *c
 		W(text(w, c->message ? c->message : sd_status_name(c->status)));
 		W(xmlTextWriterEndElement(w));
 	}
-	if (c->detail != NULL && c->detail[0] != '\0') {
+	/* What a passed step verified is evidence too: its message leads its output. */
+	if ((c->status == SD_PASS && c->message) || (c->detail != NULL && c->detail[0] != '\0')) {
 		W(xmlTextWriterStartElement(w, BAD_CAST "system-out"));
-		W(text(w, c->detail));
+		if (c->status == SD_PASS && c->message) {
+			W(text(w, c->message));
+			W(text(w, "\n"));
+		}
+		if (c->detail != NULL)
+			W(text(w, c->detail));
 		W(xmlTextWriterEndElement(w));
 	}
 	W(xmlTextWriterEndElement(w));

@@ -4,9 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <errno.h>
+#include <libssh2_sftp.h>
+
+#include "sftpdrill/baseline.h"
+#include "sftpdrill/calendar.h"
 #include "sftpdrill/net.h"
 #include "sftpdrill/runner.h"
 #include "sftpdrill/session.h"
@@ -26,6 +32,7 @@ struct ep_state {
 	struct sd_run *run;
 	const struct sd_step *step;
 	struct sd_conn *conn;
+	const struct sd_calendar *cal;
 	int connect_failed;         /* no usable session: later steps are skipped */
 	char dead_step[256];        /* name of the step that made the endpoint unusable */
 };
@@ -164,45 +171,196 @@ out:
 	return rc;
 }
 
-struct counter {
-	long long files;
-};
-
+/* Collect a folder's listing as a manifest. */
 static int
-count_entry(void *ctx, const struct sd_dirent *e)
+manifest_entry(void *ctx, const struct sd_dirent *e)
 {
-	struct counter *c = ctx;
+	char type = !e->has_perm ? '?' : e->is_dir ? 'd' : e->is_regular ? 'f' :
+	    (e->perm & LIBSSH2_SFTP_S_IFMT) == LIBSSH2_SFTP_S_IFLNK ? 'l' : 'o';
 
-	if (e->is_regular && !e->is_dir)
-		c->files++;
+	sd_manifest_add(ctx, e->name, type, e->has_size ? e->size : 0, e->has_mtime ? (int64_t)e->mtime : -1);
 	return 0;
 }
 
 static int
-do_count(struct ep_state *s, int64_t deadline, char **message, struct sd_err *err)
+list_manifest(struct ep_state *s, const char *dir, int64_t deadline, struct sd_manifest *m, struct sd_err *err)
+{
+	if (sd_sftp_list(s->conn, dir, manifest_entry, m, deadline, err) < 0)
+		return -1;
+	sd_manifest_sort(m);
+	return 0;
+}
+
+/* "a, b, c (and N more)" of at most 20 names, shown safely. */
+static char *
+name_list(const struct sd_strv *names)
+{
+	char *out = sd_xstrdup("");
+
+	for (size_t i = 0; i < names->n && i < 20; i++) {
+		char *shown = sd_printable(names->v[i], strlen(names->v[i]));
+		char *next = sd_xasprintf("%s%s%s", out, i ? ", " : "", shown);
+		free(shown);
+		free(out);
+		out = next;
+	}
+	if (names->n > 20) {
+		char *next = sd_xasprintf("%s (and %zu more; %zu in all)", out, names->n - 20, names->n);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+static int
+compare(enum sd_cmp cmp, long long have, long long want)
+{
+	return cmp == SD_CMP_EQ ? have == want : cmp == SD_CMP_GE ? have >= want : have <= want;
+}
+
+/* count DIR OP baseline(last-business-day) */
+static int
+count_against_baseline(struct ep_state *s, const struct sd_manifest *now, char **message, char **detail,
+    struct sd_err *err)
 {
 	const struct sd_step *st = s->step;
-	struct counter c = { 0 };
-	int ok;
+	long last = sd_calendar_last_business(s->cal, s->o->business_day);
+	char date[16], *dir, *path;
+	struct sd_manifest old = { 0 };
+	struct sd_strv added = { 0 }, removed = { 0 };
+	long long have = (long long)sd_manifest_files(now), want;
+	int rc = -1;
 
-	if (st->expect_baseline)
-		return sd_error(err, SD_PHASE_CONFIG, "NoBaseline",
-		    "baseline comparisons need a recorded manifest; none is kept by this version: use `count DIR == N`");
-	if (sd_sftp_list(s->conn, st->arg, count_entry, &c, deadline, err) < 0)
-		return -1;
-	ok = st->cmp == SD_CMP_EQ ? c.files == st->expect :
-	    st->cmp == SD_CMP_GE ? c.files >= st->expect : c.files <= st->expect;
-	if (!ok)
-		return sd_fail(err, SD_PHASE_CHECK, "CountMismatch", "%lld files in %s, expected %s %lld",
-		    c.files, st->arg, sd_cmp_name(st->cmp), st->expect);
-	*message = sd_xasprintf("%lld files in %s (expected %s %lld)", c.files, st->arg,
-	    sd_cmp_name(st->cmp), st->expect);
-	return 0;
+	sd_date_format(last, 0, date, sizeof(date));
+	sd_suite_prop(s->suite, "baseline.date", date);
+	dir = sd_baseline_dir(s->d->baseline_dir, s->d->profile_name, s->d->user, st->arg, last);
+	path = sd_baseline_find(dir, s->ep->label);
+	if (path == NULL) {
+		sd_fail(err, SD_PHASE_CHECK, "NoBaseline",
+		    "no manifest of %s was recorded for the last business day, %s (looked in %s): record one on that day with "
+		    "`sftpdrill snapshot DRILL` or the daily backup drill, or, if %s was not a business day, say so with "
+		    "--non-business-day %s",
+		    st->arg, date, dir, date, date);
+		goto out;
+	}
+	sd_suite_prop(s->suite, "baseline.manifest", path);
+	if (sd_manifest_read(path, &old, err) < 0)
+		goto out;
+	want = (long long)sd_manifest_files(&old);
+	sd_manifest_diff(&old, now, &added, &removed);
+	if (added.n || removed.n) {
+		char *a = name_list(&added), *r = name_list(&removed);
+		*detail = sd_xasprintf("added since %s: %s\nremoved since %s: %s\n", date, added.n ? a : "none",
+		    date, removed.n ? r : "none");
+		if (!compare(st->cmp, have, want))
+			sd_fail(err, SD_PHASE_CHECK, "CountMismatch",
+			    "%lld files in %s, %lld on %s (expected %s); added: %s; removed: %s", have, st->arg, want,
+			    date, sd_cmp_name(st->cmp), added.n ? a : "none", removed.n ? r : "none");
+		free(a);
+		free(r);
+		if (!compare(st->cmp, have, want))
+			goto out;
+	}
+	*message = sd_xasprintf("%lld files in %s, %lld on %s (%s)%s", have, st->arg, want, date,
+	    sd_cmp_name(st->cmp), added.n || removed.n ? "; names differ, see output" : "; same names");
+	rc = 0;
+out:
+	sd_manifest_free(&old);
+	sd_strv_free(&added);
+	sd_strv_free(&removed);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+static int
+do_count(struct ep_state *s, int64_t deadline, char **message, char **detail, struct sd_err *err)
+{
+	const struct sd_step *st = s->step;
+	struct sd_manifest now = { 0 };
+	long long have;
+	int rc = -1;
+
+	if (list_manifest(s, st->arg, deadline, &now, err) < 0)
+		goto out;
+	if (st->expect_baseline) {
+		rc = count_against_baseline(s, &now, message, detail, err);
+		goto out;
+	}
+	have = (long long)sd_manifest_files(&now);
+	if (!compare(st->cmp, have, st->expect)) {
+		sd_fail(err, SD_PHASE_CHECK, "CountMismatch", "%lld files in %s, expected %s %lld",
+		    have, st->arg, sd_cmp_name(st->cmp), st->expect);
+		goto out;
+	}
+	*message = sd_xasprintf("%lld files in %s (expected %s %lld)", have, st->arg, sd_cmp_name(st->cmp), st->expect);
+	rc = 0;
+out:
+	sd_manifest_free(&now);
+	return rc;
+}
+
+/* snapshot [DIR]: record the listing as the business date's manifest for this endpoint. */
+static int
+do_snapshot(struct ep_state *s, int64_t deadline, char **message, struct sd_err *err)
+{
+	const char *folder = s->step->arg ? s->step->arg : s->d->report_dir;
+	struct sd_manifest m = { 0 };
+	char date[16], recorded[32], *dir = NULL, *path = NULL;
+	const char *header[] = { "profile", s->d->profile_name, "user", s->d->user, "folder", folder,
+		"endpoint", s->ep->label, "business-date", date, "recorded", recorded, NULL };
+	int rc = -1;
+
+	sd_date_format(s->o->business_day, 0, date, sizeof(date));
+	sd_utc_iso(time(NULL), recorded, sizeof(recorded));
+	if (list_manifest(s, folder, deadline, &m, err) < 0)
+		goto out;
+	dir = sd_baseline_dir(s->d->baseline_dir, s->d->profile_name, s->d->user, folder, s->o->business_day);
+	path = sd_baseline_file(dir, s->ep->label);
+	if (sd_manifest_write(&m, path, header, err) < 0)
+		goto out;
+	sd_suite_prop(s->suite, "snapshot.manifest", path);
+	*message = sd_xasprintf("%zu files (%zu entries) in %s recorded for %s", sd_manifest_files(&m), m.n,
+	    folder, date);
+	rc = 0;
+out:
+	sd_manifest_free(&m);
+	free(dir);
+	free(path);
+	return rc;
+}
+
+/* key-unchanged: the user key and this endpoint's host key equal the recorded reference. */
+static int
+do_key_unchanged(struct ep_state *s, char **message, struct sd_err *err)
+{
+	const struct sd_conn_info *i = sd_conn_get_info(s->conn);
+	char *dir = sd_baseline_dir(s->d->baseline_dir, s->d->profile_name, s->d->user, "keys", 0);
+	char *slash = strrchr(dir, '/'), *path, *hostname;
+	int rec_user = 0, rec_host = 0, rc = -1;
+
+	/* One reference file per profile and user, beside the dated manifest folders. */
+	*slash = '\0';
+	path = sd_xasprintf("%s/key-reference", dir);
+	hostname = sd_xasprintf("hostkey@%s", s->ep->label);
+	if (sd_keyref_check(path, "userkey", i->userkey_fp, &rec_user, err) < 0 ||
+	    sd_keyref_check(path, hostname, i->hostkey_fp, &rec_host, err) < 0)
+		goto out;
+	sd_suite_prop(s->suite, "key.reference", path);
+	*message = rec_user || rec_host ?
+	    sd_xasprintf("reference recorded now in %s (user key %s, host key %s)", path, i->userkey_fp, i->hostkey_fp) :
+	    sd_xasprintf("user key %s and host key %s unchanged since the reference", i->userkey_fp, i->hostkey_fp);
+	rc = 0;
+out:
+	free(dir);
+	free(path);
+	free(hostname);
+	return rc;
 }
 
 struct matches {
 	const char *pattern;
-	struct sd_strv names;
+	struct sd_manifest found;
 	size_t limit;
 };
 
@@ -212,15 +370,9 @@ match_entry(void *ctx, const struct sd_dirent *e)
 	struct matches *m = ctx;
 
 	if (e->is_regular && !e->is_dir && fnmatch(m->pattern, e->name, FNM_PERIOD) == 0 &&
-	    m->names.n < m->limit)
-		sd_strv_push(&m->names, e->name);
+	    m->found.n < m->limit)
+		sd_manifest_add(&m->found, e->name, 'f', e->size, e->has_size ? 0 : -1);
 	return 0;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* A folder name for an endpoint that is safe on any file system: "host_port". */
@@ -234,14 +386,113 @@ endpoint_folder(const struct sd_endpoint *ep, char *out, size_t len)
 	out[i] = '\0';
 }
 
+/* The SHA256SUMS of a backup folder: "hash  name" lines, kept sorted by name. */
+static void
+sums_read(const char *path, struct sd_manifest *sums)
+{
+	FILE *f = fopen(path, "re");
+	char line[4096];
+
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t l = strcspn(line, "\r\n");
+		line[l] = '\0';
+		/* Each entry's name holds "NAME\tHASH" so the manifest's sort keeps names in order. */
+		if (l > 66 && line[64] == ' ' && (line[65] == ' ' || line[65] == '*')) {
+			char *entry = sd_xasprintf("%s\t%.64s", line + 66, line);
+			sd_manifest_add(sums, entry, 'f', 0, -1);
+			free(entry);
+		}
+	}
+	fclose(f);
+	sd_manifest_sort(sums);
+}
+
+static const char *
+sums_lookup(const struct sd_manifest *sums, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i < sums->n; i++)
+		if (strncmp(sums->v[i].name, name, nl) == 0 && sums->v[i].name[nl] == '\t')
+			return sums->v[i].name + nl + 1;
+	return NULL;
+}
+
+static void
+sums_set(struct sd_manifest *sums, const char *name, const char *sha)
+{
+	size_t nl = strlen(name);
+	char *entry = sd_xasprintf("%s\t%s", name, sha);
+
+	for (size_t i = 0; i < sums->n; i++)
+		if (strncmp(sums->v[i].name, name, nl) == 0 && sums->v[i].name[nl] == '\t') {
+			free(sums->v[i].name);
+			sums->v[i].name = entry;
+			return;
+		}
+	sd_manifest_add(sums, entry, 'f', 0, -1);
+	free(entry);
+	sd_manifest_sort(sums);
+}
+
+/* Write SHA256SUMS atomically in sha256sum's format, so `sha256sum -c` checks the backup. */
+static int
+sums_write(const char *path, const struct sd_manifest *sums, struct sd_err *err)
+{
+	char *tmp = sd_xasprintf("%s.tmp-%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "we");
+	int ok = f != NULL;
+
+	for (size_t i = 0; ok && i < sums->n; i++) {
+		const char *tab = strchr(sums->v[i].name, '\t');
+		fprintf(f, "%s  %.*s\n", tab + 1, (int)(tab - sums->v[i].name), sums->v[i].name);
+	}
+	if (f != NULL) {
+		ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+		ok = fclose(f) == 0 && ok;
+	}
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok) {
+		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(tmp);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Is local/name already the file we backed up, unchanged? Same size as the
+ * remote and the SHA-256 recorded in SHA256SUMS: then it is not fetched again.
+ */
+static int
+already_backed_up(const char *local, uint64_t remote_size, const char *recorded)
+{
+	struct stat st;
+	char hex[65];
+
+	return recorded != NULL && stat(local, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uint64_t)st.st_size == remote_size && sd_sha256_file(local, hex) == 0 &&
+	    strcmp(hex, recorded) == 0;
+}
+
+/*
+ * download DIR/PATTERN [to DEST]. Without `to`, a verification: every match
+ * is transferred into download-dir/<endpoint>/. With `to`, a backup: into
+ * DEST, skipping files already backed up unchanged, keeping DEST/SHA256SUMS.
+ */
 static int
 do_download(struct ep_state *s, int64_t deadline, char **message, char **detail, struct sd_err *err)
 {
-	const char *arg = s->step->arg, *slash = strrchr(arg, '/');
+	const struct sd_step *st = s->step;
+	const char *arg = st->arg, *slash = strrchr(arg, '/');
 	char *dir = slash ? sd_xstrndup(arg, (size_t)(slash - arg)) : sd_xstrdup(".");
 	const char *pattern = slash ? slash + 1 : arg;
-	char folder[300], *local_dir;
-	struct matches m = { pattern, { 0 }, 10000 };
+	char folder[300], *local_dir, *sums_path = NULL;
+	struct matches m = { pattern, { 0 }, 100000 };
+	struct sd_manifest sums = { 0 };
+	size_t fetched = 0, kept = 0;
 	int rc = -1;
 	uint64_t total = 0;
 
@@ -250,42 +501,81 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 		dir = sd_xstrdup("/");
 	}
 	endpoint_folder(s->ep, folder, sizeof(folder));
-	local_dir = sd_xasprintf("%s/%s", s->d->download_dir ? s->d->download_dir : "reports/downloads", folder);
+	local_dir = st->dest ? sd_xstrdup(st->dest) :
+	    sd_xasprintf("%s/%s", s->d->download_dir ? s->d->download_dir : "reports/downloads", folder);
+	if (st->dest) {
+		sums_path = sd_xasprintf("%s/SHA256SUMS", local_dir);
+		sums_read(sums_path, &sums);
+	}
 	if (strpbrk(pattern, "*?[") != NULL) {
 		if (sd_sftp_list(s->conn, dir, match_entry, &m, deadline, err) < 0)
 			goto out;
-		if (m.names.n == 0) {
+		if (m.found.n == 0) {
 			sd_fail(err, SD_PHASE_CHECK, "FileMissing", "no file in %s matches %s", dir, pattern);
 			goto out;
 		}
-		qsort(m.names.v, m.names.n, sizeof(*m.names.v), cmp_str);
+		sd_manifest_sort(&m.found);
 	} else
-		sd_strv_push(&m.names, pattern);
+		sd_manifest_add(&m.found, pattern, 'f', 0, -1);
 	*detail = sd_xstrdup("");
-	for (size_t i = 0; i < m.names.n; i++) {
-		struct sd_download dl;
-		char *remote = sd_xasprintf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", m.names.v[i]);
-		char *line, *path;
-		int r = sd_sftp_download(s->conn, remote, local_dir, m.names.v[i], on_progress, s,
-		    deadline, &dl, err);
-		free(remote);
-		if (r < 0)
+	for (size_t i = 0; i < m.found.n; i++) {
+		const struct sd_manifest_entry *e = &m.found.v[i];
+		char *path = sd_xasprintf("%s/%s", local_dir, e->name), *line, *remote;
+		struct sd_download dl = { 0 };
+		int r = 0, skipped = 0;
+
+		/* A size from the listing lets an unchanged backup be skipped without a transfer. */
+		if (st->dest && e->mtime == 0 && sd_safe_local_name(e->name) &&
+		    already_backed_up(path, e->size, sums_lookup(&sums, e->name))) {
+			snprintf(dl.sha256, sizeof(dl.sha256), "%s", sums_lookup(&sums, e->name));
+			dl.bytes = e->size;
+			skipped = 1;
+			kept++;
+		} else {
+			remote = sd_xasprintf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", e->name);
+			r = sd_sftp_download(s->conn, remote, local_dir, e->name, on_progress, s, deadline, &dl, err);
+			free(remote);
+			if (r == 0 && dl.already_present)
+				kept++;
+			else if (r == 0)
+				fetched++;
+		}
+		if (r < 0) {
+			free(path);
 			goto out;
-		path = sd_xasprintf("%s/%s", local_dir, m.names.v[i]);
+		}
+		if (st->dest)
+			sums_set(&sums, e->name, dl.sha256);
 		sd_run_add_file(s->run, path, dl.sha256);
-		line = sd_xasprintf("%s%s  %s  %llu bytes%s\n", *detail, dl.sha256, path,
-		    (unsigned long long)dl.bytes, dl.already_present ? " (identical file already present)" : "");
+		line = sd_xasprintf("%s%s  %s  %llu bytes%s\n", *detail, dl.sha256, path, (unsigned long long)dl.bytes,
+		    skipped ? " (already backed up unchanged; not fetched)" :
+		    dl.already_present ? " (identical file already present)" : "");
 		free(*detail);
 		*detail = line;
 		free(path);
 		total += dl.bytes;
 	}
-	*message = m.names.n == 1 ?
-	    sd_xasprintf("%s: %llu bytes, size matches, sha256 recorded", m.names.v[0], (unsigned long long)total) :
-	    sd_xasprintf("%zu files, %llu bytes, sizes match, sha256 recorded", m.names.n, (unsigned long long)total);
+	if (st->dest && sums_write(sums_path, &sums, err) < 0)
+		goto out;
+	if (st->dest)
+		*message = sd_xasprintf("%zu files, %llu bytes in %s: %zu fetched, %zu already backed up unchanged",
+		    m.found.n, (unsigned long long)total, local_dir, fetched, kept);
+	else if (m.found.n == 1)
+		*message = sd_xasprintf("%s: %llu bytes, size matches, sha256 recorded", m.found.v[0].name,
+		    (unsigned long long)total);
+	else
+		*message = sd_xasprintf("%zu files, %llu bytes, sizes match, sha256 recorded", m.found.n,
+		    (unsigned long long)total);
 	rc = 0;
 out:
-	sd_strv_free(&m.names);
+	/* Whatever was fetched before a failure is recorded, so the next run does not fetch it again. */
+	if (rc < 0 && st->dest && sums.n > 0) {
+		struct sd_err ignore;
+		sums_write(sums_path, &sums, &ignore);
+	}
+	sd_manifest_free(&m.found);
+	sd_manifest_free(&sums);
+	free(sums_path);
 	free(dir);
 	free(local_dir);
 	return rc;
@@ -338,13 +628,21 @@ attempt(struct ep_state *s, int64_t deadline, char **message, char **detail, str
 	case SD_VERB_COUNT:
 		if (do_login(s, deadline, err) < 0)
 			return -1;
-		return do_count(s, deadline, message, err);
+		return do_count(s, deadline, message, detail, err);
 	case SD_VERB_DOWNLOAD:
 		if (do_login(s, deadline, err) < 0)
 			return -1;
 		return do_download(s, deadline, message, detail, err);
 	case SD_VERB_LOGOUT:
 		return do_logout(s, message, err);
+	case SD_VERB_SNAPSHOT:
+		if (do_login(s, deadline, err) < 0)
+			return -1;
+		return do_snapshot(s, deadline, message, err);
+	case SD_VERB_KEY_UNCHANGED:
+		if (do_login(s, deadline, err) < 0)
+			return -1;
+		return do_key_unchanged(s, message, err);
 	}
 	return -1;
 }
@@ -427,11 +725,26 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 	const struct sd_endpoint_set *set = sd_drill_set(d, d->target);
 	char host[256] = "";
 
+	struct sd_calendar cal = { 0 };
+	char bdate[16];
+
 	gethostname(host, sizeof(host) - 1);
 	if (run->started == 0)
 		run->started = time(NULL);
+	sd_date_format(o->business_day, 0, bdate, sizeof(bdate));
+	for (size_t i = 0; i < o->nclosures; i++)
+		sd_calendar_close(&cal, o->closures[i]);
+	for (size_t i = 0; i < d->holidays.n; i++) {
+		struct sd_err err;
+		if (sd_calendar_load(&cal, d->holidays.v[i], &err) < 0) {
+			/* Without its calendar the baseline day would be guessed: say so, loudly. */
+			struct sd_event ev = { SD_EV_WARNING, d, NULL, NULL, NULL, NULL, err.msg, 0, 0 };
+			if (o->on_event)
+				o->on_event(o->ctx, &ev);
+		}
+	}
 	for (size_t i = 0; set && i < set->n; i++) {
-		struct ep_state s = { d, o, &set->v[i], NULL, run, NULL, NULL, 0, "" };
+		struct ep_state s = { d, o, &set->v[i], NULL, run, NULL, NULL, &cal, 0, "" };
 		int64_t t0 = sd_now_ms();
 
 		s.suite = sd_run_add_suite(run, d->name, set->v[i].label);
@@ -440,6 +753,7 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 		sd_suite_prop(s.suite, "endpoint", set->v[i].label);
 		sd_suite_prop(s.suite, "target", d->target);
 		sd_suite_prop(s.suite, "window", d->window);
+		sd_suite_prop(s.suite, "business.date", bdate);
 		sd_suite_prop(s.suite, "tool", "sftpdrill " SFTPDRILL_VERSION);
 		sd_suite_prop(s.suite, "libraries", sd_library_versions());
 		sd_suite_prop(s.suite, "operator", o->operator_name);
@@ -453,5 +767,6 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 		s.step = NULL;
 		emit(&s, SD_EV_SUITE_END, NULL, NULL);
 	}
+	sd_calendar_free(&cal);
 	return 0;
 }

@@ -15,18 +15,28 @@ else
   echo "demo: cannot create a network namespace here; using the host's loopback addresses only"
 fi
 
+# The mirror's reports are named for the last business day (Hong Kong calendar); the demo records
+# that day's baseline first, as the daily backup would have, so the sessions' count check has one.
+last=$(harness/sftpdrill business-day today)
+export SFTPDRILL_MIRROR_DATE=${last//-/}
 state=$(mktemp -d /run/sftpdrill-demo.XXXXXX)
 export SFTPDRILL_MIRROR_DIR=$state
 cleanup() { tests/mirror/mirror.sh stop "$state" || true; rm -rf "$state"; }
 trap cleanup EXIT
 tests/mirror/mirror.sh start "$state"
 
+mirror=(-D RRS_PROFILE=local-mirror.profile --operator "${SFTPDRILL_OPERATOR:-demo}")
 echo
-echo "Session 1 (secondary data centre) then session 2 (primary), as in circular CD/OEC/SEOCH/073/2023."
-echo "On the mirror the SFTP configuration switch is simulated by each session's RRS_SESSION."
+echo "1. The daily backup of the last business day ($last): reports backed up, manifest recorded."
+harness/sftpdrill run "${mirror[@]}" --business-date "$last" --quiet scenarios/hkex-rrs/daily-backup.drill
+harness/sftpdrill snapshot "${mirror[@]}" --business-date "$last" --quiet scenarios/hkex-rrs/session-1-secondary.drill
+
+echo
+echo "2. Session 1 (secondary data centre) then session 2 (primary), as in circular CD/OEC/SEOCH/073/2023."
+echo "   On the mirror the SFTP configuration switch is simulated by each session's RRS_SESSION."
 echo
 set +e
-harness/sftpdrill run -D RRS_PROFILE=local-mirror.profile --operator "${SFTPDRILL_OPERATOR:-demo}" \
+harness/sftpdrill run "${mirror[@]}" \
   scenarios/hkex-rrs/session-1-secondary.drill scenarios/hkex-rrs/session-2-primary.drill
 status=$?
 set -e

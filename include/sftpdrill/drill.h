@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sftpdrill/util.h"
 #include "sftpdrill/vars.h"
 
 enum sd_verb {
@@ -13,7 +14,9 @@ enum sd_verb {
 	SD_VERB_LOGIN,          /* login */
 	SD_VERB_COUNT,          /* count DIR OP N | count DIR == baseline(last-business-day) */
 	SD_VERB_DOWNLOAD,       /* download DIR/PATTERN */
-	SD_VERB_LOGOUT          /* logout */
+	SD_VERB_LOGOUT,         /* logout */
+	SD_VERB_SNAPSHOT,       /* snapshot [DIR]: record the folder's manifest for the business date */
+	SD_VERB_KEY_UNCHANGED   /* key-unchanged: user and host keys equal the recorded reference */
 };
 
 enum sd_cmp { SD_CMP_EQ, SD_CMP_GE, SD_CMP_LE };
@@ -28,6 +31,7 @@ struct sd_step {
 	char *name;
 	enum sd_verb verb;
 	char *arg;              /* SET, DIR or DIR/PATTERN */
+	char *dest;             /* download ... to DIR: backup into DIR (idempotent, SHA256SUMS) */
 	enum sd_cmp cmp;        /* count */
 	long long expect;       /* count: expected number */
 	int expect_baseline;    /* count: compare with the last business day's manifest */
@@ -66,6 +70,10 @@ struct sd_drill {
 	char *known_hosts;
 	struct sd_loc user_loc, identity_loc, known_hosts_loc;
 	char *download_dir;
+	char *report_dir;       /* the remote report folder (snapshot's default) */
+	char *baseline_dir;     /* where manifests and key references are kept */
+	char *profile_name;     /* base name of the first *.profile included, keys the baselines */
+	struct sd_strv holidays; /* holiday files, in order */
 	char *target_host;      /* for expect-target: names the participant's systems use, as written */
 	struct sd_endpoint_set target_hosts; /* the same, parsed (ports ignored by expect-target) */
 	int port;               /* default port for endpoints without one */
@@ -121,6 +129,13 @@ const char *sd_cmp_name(enum sd_cmp c);
  * Returns the number of warnings added.
  */
 size_t sd_drill_check_files(const struct sd_drill *d, struct sd_diag *diag);
+
+/*
+ * Replace the steps with what `sftpdrill snapshot` runs: connect, login,
+ * snapshot of the report folder, logout. Returns 0, or -1 when the drill
+ * names no report folder.
+ */
+int sd_drill_make_snapshot(struct sd_drill *d);
 
 /* Free the messages of a diag. */
 void sd_diag_free(struct sd_diag *diag);

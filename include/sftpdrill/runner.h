@@ -35,6 +35,9 @@ struct sd_run_opts {
 	const char *operator_name;  /* recorded as a property */
 	sd_event_fn on_event;       /* may be NULL */
 	void *ctx;
+	long business_day;          /* the run's business date (day number, see calendar.h) */
+	const long *closures;       /* extra non-business days (typhoon, rainstorm), or NULL */
+	size_t nclosures;
 };
 
 /*

@@ -20,8 +20,10 @@ set RRS_KEY           "${RRS_KEY:-${HOME:-.}/.ssh/id_ed25519}"
 set RRS_KNOWN_HOSTS   "${RRS_KNOWN_HOSTS:-${HOME:-.}/.ssh/known_hosts}"
 set RRS_REPORT_DIR    "${RRS_REPORT_DIR:-/}"
 set RRS_DOWNLOAD_DIR  "${RRS_DOWNLOAD_DIR:-reports/downloads}"
+set RRS_BACKUP_DIR    "${RRS_BACKUP_DIR:-reports/backup}"
+# The daily backup takes the reports named for the run's business date (--business-date).
+set RRS_DAILY_PATTERN "${RRS_DAILY_PATTERN:-*${BUSINESS_DATE_YMD}*}"
 # After session 2 production stays on the primary addresses.
 set RRS_TARGET_HOST   "${RRS_TARGET_HOST:-${RRS_PRIMARY}}"
-set RRS_FILE_COUNT    "${RRS_FILE_COUNT:-0}"
 
 include "rrs-common.profile"

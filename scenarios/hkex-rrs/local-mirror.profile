@@ -11,7 +11,11 @@ set RRS_KEY           "${RRS_KEY:-${MIRROR}/user_ed25519}"
 set RRS_KNOWN_HOSTS   "${RRS_KNOWN_HOSTS:-${MIRROR}/known_hosts}"
 set RRS_REPORT_DIR    "${RRS_REPORT_DIR:-/reports}"
 set RRS_DOWNLOAD_DIR  "${RRS_DOWNLOAD_DIR:-reports/downloads}"
-set RRS_FILE_COUNT    "${RRS_FILE_COUNT:-14}"
+set RRS_BACKUP_DIR    "${RRS_BACKUP_DIR:-reports/backup}"
+# The mirror's keys are made per run, so its baselines and key reference live and die with it.
+set RRS_BASELINE_DIR  "${RRS_BASELINE_DIR:-${MIRROR}/baselines}"
+# The daily backup takes the reports named for the run's business date (--business-date).
+set RRS_DAILY_PATTERN "${RRS_DAILY_PATTERN:-*${BUSINESS_DATE_YMD}*}"
 
 # The mirror has no production systems whose configuration could be checked. It simulates an
 # operator who switched correctly: the configured addresses follow the session's data centre

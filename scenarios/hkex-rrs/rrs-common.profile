@@ -9,4 +9,11 @@ user          "${RRS_USER}"
 identity      "${RRS_KEY}"
 known-hosts   "${RRS_KNOWN_HOSTS}"
 download-dir  "${RRS_DOWNLOAD_DIR}"
+report-dir    "${RRS_REPORT_DIR}"
+baseline-dir  "${RRS_BASELINE_DIR:-reports/baselines}"
 target-host   "${RRS_TARGET_HOST}"
+# Business days: weekdays that are not Hong Kong general holidays. Add market closures
+# (typhoon signal No. 8, black rainstorm) with --non-business-day DATE or a second file:
+#   -D RRS_CLOSURES=closures.txt
+holidays      "hk-holidays.txt"
+holidays      "${RRS_CLOSURES:-no-closures.txt}"

@@ -38,6 +38,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export SFTPDRILL_MIRROR_DIR=$state
+# The circular's own dates: reports of Friday 14 April 2023, sessions on Saturday 15 April.
+export SFTPDRILL_MIRROR_DATE=20230414
 tests/mirror/mirror.sh start "$state" 2>/dev/null || { echo "could not start the mirror"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0
@@ -47,7 +49,7 @@ not_ok() { failed=$((failed + 1)); echo "not ok - $1"; shift; for l in "$@"; do 
 # run_drill ARGS...: runs sftpdrill run, sets rc, out, junit.
 run_drill() {
   out=$("$bin" run --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile \
-        -D RRS_DOWNLOAD_DIR="$work/downloads" "$@" 2>&1)
+        -D RRS_DOWNLOAD_DIR="$work/downloads" -D RRS_BACKUP_DIR="$work/backup" --business-date 2023-04-15 "$@" 2>&1)
   rc=$?
   junit=$(sed -n 's/^report: //p' <<<"$out")
 }
@@ -68,6 +70,22 @@ mkdrill() {  # NAME BODY
 }
 
 # --- the circular's two sessions, as shipped ---------------------------------------------
+run_drill() {
+  out=$("$bin" run --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile \
+        -D RRS_DOWNLOAD_DIR="$work/downloads" -D RRS_BACKUP_DIR="$work/backup" --business-date 2023-04-15 "$@" 2>&1)
+  rc=$?
+  junit=$(sed -n 's/^report: //p' <<<"$out")
+}
+run_drill --business-date 2023-04-18 "$S1"
+expect "no manifest for the last business day: NoBaseline" eq "$(xval '(//failure/@type)[1]')" NoBaseline
+expect "... saying which day and how to record one" grep -q "2023-04-17.*sftpdrill snapshot" "$junit"
+
+out=$("$bin" snapshot --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile --business-date 2023-04-14 "$S1" "$S2" 2>&1); rc=$?
+expect "snapshot on Friday 2023-04-14 records a manifest per endpoint" \
+  eq "$rc/$(find "$state/baselines" -path '*2023-04-14*' -name '*.manifest' | wc -l)" 0/4
+expect "... plain text, stable order, with its key in the header" \
+  bash -c 'f=$(find "$1/baselines" -name "127.152.14.121*.manifest"); grep -q "^# business-date 2023-04-14" "$f" && grep -q "^# folder /reports" "$f" && [ "$(grep -v "^#" "$f" | cut -d" " -f4 | sort -c && echo sorted)" = sorted ]' _ "$state"
+
 run_drill "$S1" "$S2"
 expect "both sessions pass on the mirror (exit 0)" eq "$rc" 0
 expect "4 suites, one per (drill, endpoint)" eq "$(xcount '//testsuite')" 4
@@ -86,6 +104,9 @@ if [ -n "$schemas" ]; then
 fi
 first_report=$junit
 
+expect "the count compared with Friday's manifest" \
+  eq "$(xval "//testsuite[1]/properties/property[@name='baseline.date']/@value")" 2023-04-14
+
 run_drill "$S1"
 expect "second run passes; identical files already present are not overwritten" eq "$rc" 0
 expect "a new run folder each time" test "$(dirname "$junit")" != "$(dirname "$first_report")"
@@ -93,15 +114,16 @@ expect "the download says the identical file was already there" grep -q "identic
 
 out=$("$bin" check "$S1" "$S2" 2>&1); rc=$?
 expect "shipped drills pass check (production profile)" eq "$rc" 0
-out=$("$bin" check -D RRS_PROFILE=local-mirror.profile "$S1" "$S2" 2>&1); rc=$?
+out=$("$bin" check -D RRS_PROFILE=local-mirror.profile "$S1" "$S2" scenarios/hkex-rrs/daily-backup.drill 2>&1); rc=$?
 expect "shipped drills pass check (local mirror profile)" eq "$rc" 0
 
 # --- the production profile aimed at another server with -D only ---------------------------
 SFTPDRILL_MIRROR_PORT=10023 tests/mirror/mirror.sh start "$state2" 2>/dev/null
-out=$("$bin" run --report-dir "$work/reports" \
-  -D RRS_SECONDARY=127.152.14.121:10023,127.152.14.122:10023 -D RRS_USER=root \
-  -D RRS_KEY="$state2/user_ed25519" -D RRS_KNOWN_HOSTS="$state2/known_hosts" -D RRS_REPORT_DIR=/reports \
-  -D RRS_FILE_COUNT=14 -D RRS_TARGET_HOST=127.152.14.121,127.152.14.122 -D RRS_DOWNLOAD_DIR="$work/dl2" "$S1" 2>&1)
+other=(-D RRS_SECONDARY=127.152.14.121:10023,127.152.14.122:10023 -D RRS_USER=root
+  -D RRS_KEY="$state2/user_ed25519" -D RRS_KNOWN_HOSTS="$state2/known_hosts" -D RRS_REPORT_DIR=/reports
+  -D RRS_BASELINE_DIR="$state2/baselines" -D RRS_TARGET_HOST=127.152.14.121,127.152.14.122 -D RRS_DOWNLOAD_DIR="$work/dl2")
+"$bin" snapshot --report-dir "$work/reports" "${other[@]}" --business-date 2023-04-14 "$S1" >/dev/null 2>&1
+out=$("$bin" run --report-dir "$work/reports" "${other[@]}" --business-date 2023-04-15 "$S1" 2>&1)
 rc=$?; junit=$(sed -n 's/^report: //p' <<<"$out")
 expect "production profile retargeted by -D alone passes" eq "$rc" 0
 expect "... and really talked to the other server" \
@@ -145,7 +167,33 @@ expect "missing files and folders: FileMissing ×3 per endpoint" eq "$(xcount "/
 tests/mirror/mirror.sh add-file "$state" secondary "TP999_CP0001_EXTRA.csv" 500
 run_drill "$S1"
 expect "a file added on the server: CountMismatch, exit 1" eq "$rc/$(xval '(//failure/@type)[1]')" 1/CountMismatch
+expect "... naming the added file" grep -q "added: TP999_CP0001_EXTRA.csv; removed: none" "$junit"
 rm -f "$state/secondary/root/reports/TP999_CP0001_EXTRA.csv"
+
+run_drill --non-business-day 2023-04-14 "$S1"
+expect "a typhoon closure on Friday moves the baseline to Thursday (none recorded: NoBaseline)" \
+  grep -q "last business day, 2023-04-13" "$junit"
+
+# --- the daily backup --------------------------------------------------------------------------
+B=scenarios/hkex-rrs/daily-backup.drill
+run_drill --business-date 2023-04-14 "$B"
+expect "daily backup passes" eq "$rc" 0
+expect "... every report of the day backed up with SHA256SUMS that sha256sum accepts" \
+  bash -c 'cd "$1/backup/2023-04-14" && [ "$(wc -l < SHA256SUMS)" = 14 ] && sha256sum --quiet -c SHA256SUMS' _ "$work"
+expect "... the first endpoint fetched 14, the second found them backed up" \
+  grep -q "14 fetched, 0 already.*0 fetched, 14 already" <<<"$(tr '\n' ' ' < "$junit")"
+run_drill --business-date 2023-04-14 "$B"
+expect "backup twice: the second run fetches nothing" \
+  eq "$(grep -c '0 fetched, 14 already backed up unchanged' "$junit")" 2
+expect "... and the key reference was recorded, then confirmed" grep -q "unchanged since the reference" "$junit"
+echo "tampered" > "$work/backup/2023-04-14/$(basename "$state"/primary/root/reports/CL001_*)"
+run_drill --business-date 2023-04-14 "$B"
+expect "a backed-up file changed locally is never overwritten: LocalFileConflict" eq "$(xval '(//error/@type)[1]')" LocalFileConflict
+expect "... and stays as it was" eq "$(cat "$work/backup/2023-04-14/"CL001_*)" tampered
+ssh-keygen -q -t ed25519 -N '' -f "$work/renewed" -C renewed
+cat "$work/renewed.pub" >> "$state/authorized_keys"
+run_drill --business-date 2023-04-14 -D RRS_KEY="$work/renewed" "$B"
+expect "a renewed SSH key is caught by key-unchanged: KeyChanged" eq "$(xval '(//failure/@type)[1]')" KeyChanged
 
 build/silent-listener 127.152.14.121 10098 60 > "$work/silent.out" & fixture_pids+=($!)
 until grep -q ready "$work/silent.out" 2>/dev/null; do sleep 0.05; done

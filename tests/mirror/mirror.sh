@@ -25,8 +25,13 @@ declare -A addrs=([primary]="127.151.14.121 127.151.14.122" [secondary]="127.152
 
 die() { echo "mirror: $*" >&2; exit 1; }
 
-# The last weekday before today, as YYYYMMDD: report names carry the business date they cover.
+# The last business day before today (Hong Kong calendar), as YYYYMMDD: report names carry the
+# business date they cover. Uses sftpdrill's own calendar when it is built, else weekdays only.
 last_business_day() {
+  local here; here=$(cd "$(dirname "$0")/../.." && pwd)
+  if [ -x "$here/harness/sftpdrill" ] && day=$("$here/harness/sftpdrill" business-day today 2>/dev/null); then
+    echo "${day//-/}"; return
+  fi
   local d=1
   while :; do
     local dow; dow=$(date -u -d "-$d day" +%u)

@@ -6,6 +6,7 @@ Suite *drill_suite(void);
 Suite *knownhosts_suite(void);
 Suite *util_suite(void);
 Suite *junit_suite(void);
+Suite *calendar_suite(void);
 
 int
 main(void)
@@ -16,6 +17,7 @@ main(void)
 	srunner_add_suite(sr, knownhosts_suite());
 	srunner_add_suite(sr, util_suite());
 	srunner_add_suite(sr, junit_suite());
+	srunner_add_suite(sr, calendar_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -1,0 +1,46 @@
+/* calendar.h — business days: weekdays that are not holidays (a holiday file plus extra closures). */
+#ifndef SD_CALENDAR_H
+#define SD_CALENDAR_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "sftpdrill/err.h"
+
+/* Dates are days since 1970-01-01 (proleptic Gregorian): plain integers, easy to step. */
+struct sd_calendar {
+	long *closed;           /* sorted non-business days (holidays and closures) */
+	size_t n, cap;
+};
+
+/* Parse "YYYY-MM-DD" (exactly) into a day number; returns 0 or -1. */
+int sd_date_parse(const char *s, long *day);
+
+/* Format a day number as "YYYY-MM-DD" (buf at least 11 bytes) or "YYYYMMDD" when compact. */
+void sd_date_format(long day, int compact, char *buf, size_t len);
+
+/* Day of week: 1 Monday ... 7 Sunday. */
+int sd_date_weekday(long day);
+
+/* The calendar date at time t in a fixed UTC offset (seconds east), as a day number. */
+long sd_date_at(time_t t, long utc_offset);
+
+/*
+ * Add the dates of a holiday file: one "YYYY-MM-DD [name]" per line, '#'
+ * comments and blank lines ignored. Any other line is an error naming
+ * FILE:LINE. Returns 0 or -1 with err.
+ */
+int sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err);
+
+/* Mark one more day closed (a typhoon or rainstorm closure). */
+void sd_calendar_close(struct sd_calendar *c, long day);
+
+/* Is day a business day (Monday to Friday and not closed)? */
+int sd_calendar_is_business(const struct sd_calendar *c, long day);
+
+/* The last business day strictly before day (searches at most ten years back; -1 if none). */
+long sd_calendar_last_business(const struct sd_calendar *c, long day);
+
+void sd_calendar_free(struct sd_calendar *c);
+
+#endif

@@ -1,0 +1,169 @@
+/* calendar.c — business-day arithmetic on plain day numbers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sftpdrill/calendar.h"
+#include "sftpdrill/util.h"
+
+/* Days from civil date (Howard Hinnant's algorithm, public domain description). */
+static long
+days_from_civil(long y, unsigned m, unsigned d)
+{
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long)doe - 719468;
+}
+
+static void
+civil_from_days(long z, long *y, unsigned *m, unsigned *d)
+{
+	long era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (long)yoe + era * 400 + (*m <= 2);
+}
+
+int
+sd_date_parse(const char *s, long *day)
+{
+	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	long y;
+	unsigned m, d;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	y = strtol(s, NULL, 10);
+	m = (unsigned)strtoul(s + 5, NULL, 10);
+	d = (unsigned)strtoul(s + 8, NULL, 10);
+	if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return -1;
+	if (m == 2 && d == 29 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return -1;
+	*day = days_from_civil(y, m, d);
+	return 0;
+}
+
+void
+sd_date_format(long day, int compact, char *buf, size_t len)
+{
+	long y;
+	unsigned m, d;
+
+	civil_from_days(day, &y, &m, &d);
+	snprintf(buf, len, compact ? "%04ld%02u%02u" : "%04ld-%02u-%02u", y, m, d);
+}
+
+int
+sd_date_weekday(long day)
+{
+	/* 1970-01-01 was a Thursday (4). */
+	long w = (day % 7 + 7 + 3) % 7;
+
+	return (int)w + 1;
+}
+
+long
+sd_date_at(time_t t, long utc_offset)
+{
+	long long s = (long long)t + utc_offset;
+
+	return (long)(s >= 0 ? s / 86400 : (s - 86399) / 86400);
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+sd_calendar_close(struct sd_calendar *c, long day)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->closed = sd_xrealloc(c->closed, c->cap * sizeof(*c->closed));
+	}
+	c->closed[c->n++] = day;
+	qsort(c->closed, c->n, sizeof(*c->closed), cmp_long);
+}
+
+int
+sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int lineno = 0, rc = 0;
+
+	if (f == NULL)
+		return sd_error(err, SD_PHASE_CONFIG, "HolidaysUnreadable", "cannot read holiday file %s: %s",
+		    path, strerror(errno));
+	while (getline(&line, &cap, f) >= 0) {
+		char *p = line, date[11];
+		long day;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
+			continue;
+		snprintf(date, sizeof(date), "%s", p);
+		if (sd_date_parse(date, &day) < 0 || (p[10] != '\0' && p[10] != ' ' && p[10] != '\t' &&
+		    p[10] != '\n' && p[10] != '\r')) {
+			rc = sd_error(err, SD_PHASE_CONFIG, "HolidaysInvalid",
+			    "%s:%d: expected `YYYY-MM-DD name`", path, lineno);
+			break;
+		}
+		sd_calendar_close(c, day);
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
+int
+sd_calendar_is_business(const struct sd_calendar *c, long day)
+{
+	if (sd_date_weekday(day) > 5)
+		return 0;
+	return c == NULL || c->n == 0 ||
+	    bsearch(&day, c->closed, c->n, sizeof(*c->closed), cmp_long) == NULL;
+}
+
+long
+sd_calendar_last_business(const struct sd_calendar *c, long day)
+{
+	for (long d = day - 1; d > day - 3660; d--)
+		if (sd_calendar_is_business(c, d))
+			return d;
+	return -1;
+}
+
+void
+sd_calendar_free(struct sd_calendar *c)
+{
+	free(c->closed);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,232 @@
+/* test_calendar.c — business days on real Hong Kong dates, and baseline manifests. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "sftpdrill/baseline.h"
+#include "sftpdrill/calendar.h"
+
+static struct sd_calendar cal;
+
+static void
+setup(void)
+{
+	struct sd_err err;
+
+	memset(&cal, 0, sizeof(cal));
+	/* The shipped list: the tests run from the top of the tree. */
+	ck_assert_int_eq(sd_calendar_load(&cal, "scenarios/hkex-rrs/hk-holidays.txt", &err), 0);
+}
+
+static void
+teardown(void)
+{
+	sd_calendar_free(&cal);
+}
+
+/* The last business day before `date`, as text. */
+static const char *
+last(const char *date)
+{
+	static char out[16];
+	long d;
+
+	ck_assert_int_eq(sd_date_parse(date, &d), 0);
+	sd_date_format(sd_calendar_last_business(&cal, d), 0, out, sizeof(out));
+	return out;
+}
+
+START_TEST(circular_session_day)
+{
+	/* Saturday 15 April 2023, the connectivity sessions: compare with Friday. */
+	ck_assert_str_eq(last("2023-04-15"), "2023-04-14");
+}
+END_TEST
+
+START_TEST(easter_2023)
+{
+	/* Good Friday 7, the day following 8, Easter Monday 10 April. */
+	ck_assert_str_eq(last("2023-04-11"), "2023-04-06");
+	ck_assert_str_eq(last("2023-04-10"), "2023-04-06");
+	ck_assert_str_eq(last("2023-04-07"), "2023-04-06");
+	/* Ching Ming (Wed 5 April) too. */
+	ck_assert_str_eq(last("2023-04-06"), "2023-04-04");
+}
+END_TEST
+
+START_TEST(lunar_new_year)
+{
+	/* 2023: 23-25 January closed; 2024: 12-13 February (fourth day in lieu). */
+	ck_assert_str_eq(last("2023-01-26"), "2023-01-20");
+	ck_assert_str_eq(last("2024-02-14"), "2024-02-09");
+	ck_assert_str_eq(last("2025-02-03"), "2025-01-28");
+}
+END_TEST
+
+START_TEST(sunday_holiday_substitution)
+{
+	/* 1 January 2023 was a Sunday: Monday 2 January was the holiday. */
+	ck_assert_str_eq(last("2023-01-03"), "2022-12-30");
+	/* National Day 2023 on a Sunday: Monday 2 October closed. */
+	ck_assert_str_eq(last("2023-10-03"), "2023-09-29");
+	/* Christmas 2027 on a Saturday: Monday 27 December closed. */
+	ck_assert_str_eq(last("2027-12-28"), "2027-12-24");
+}
+END_TEST
+
+START_TEST(typhoon_closure)
+{
+	long d;
+
+	/* A signal No. 8 closing the market on Friday 14 April 2023. */
+	ck_assert_int_eq(sd_date_parse("2023-04-14", &d), 0);
+	sd_calendar_close(&cal, d);
+	ck_assert_str_eq(last("2023-04-15"), "2023-04-13");
+	ck_assert(!sd_calendar_is_business(&cal, d));
+}
+END_TEST
+
+START_TEST(dates)
+{
+	long d;
+	char buf[16];
+
+	ck_assert_int_eq(sd_date_parse("1970-01-01", &d), 0);
+	ck_assert_int_eq(d, 0);
+	ck_assert_int_eq(sd_date_weekday(d), 4);
+	ck_assert_int_eq(sd_date_parse("2024-02-29", &d), 0);
+	sd_date_format(d, 1, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "20240229");
+	ck_assert_int_eq(sd_date_parse("2023-02-29", &d), -1);
+	ck_assert_int_eq(sd_date_parse("2023-4-15", &d), -1);
+	ck_assert_int_eq(sd_date_parse("2023-04-15x", &d), -1);
+	/* Hong Kong's day turns at 16:00 UTC: 15:59:59 is still the 14th, 16:00:00 the 15th. */
+	ck_assert_int_eq(sd_date_at(1681487999, 8 * 3600), sd_date_at(1681487999, 0));
+	ck_assert_int_eq(sd_date_at(1681488000, 8 * 3600) - sd_date_at(1681488000, 0), 1);
+}
+END_TEST
+
+START_TEST(bad_holiday_file)
+{
+	const char *dir = tmpdir_new();
+	char *path = write_text(dir, "h.txt", "# ok\n2023-04-07 Good Friday\n07/04/2023 Good Friday\n", 51);
+	struct sd_calendar c = { 0 };
+	struct sd_err err;
+
+	ck_assert_int_eq(sd_calendar_load(&c, path, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "h.txt:3:"));
+	sd_calendar_free(&c);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(manifest_round_trip_and_diff)
+{
+	const char *dir = tmpdir_new();
+	char *path = sd_xasprintf("%s/m/x.manifest", dir);
+	const char *header[] = { "business-date", "2023-04-14", NULL };
+	struct sd_manifest a = { 0 }, b = { 0 }, now = { 0 };
+	struct sd_strv added = { 0 }, removed = { 0 };
+	struct sd_err err;
+
+	sd_manifest_add(&a, "TP002 with space.csv", 'f', 10, 1681400000);
+	sd_manifest_add(&a, "TP001%.csv", 'f', 20, -1);
+	sd_manifest_add(&a, "sub", 'd', 0, 5);
+	sd_manifest_add(&a, "gone\nline.csv", 'f', 1, 1);
+	sd_manifest_sort(&a);
+	ck_assert_int_eq(sd_manifest_write(&a, path, header, &err), 0);
+	ck_assert_int_eq(sd_manifest_read(path, &b, &err), 0);
+	ck_assert_uint_eq(b.n, 4);
+	ck_assert_uint_eq(sd_manifest_files(&b), 3);
+	for (size_t i = 0; i < a.n; i++) {
+		ck_assert_str_eq(a.v[i].name, b.v[i].name);
+		ck_assert_int_eq(a.v[i].mtime, b.v[i].mtime);
+	}
+	sd_manifest_add(&now, "TP001%.csv", 'f', 20, -1);
+	sd_manifest_add(&now, "TP002 with space.csv", 'f', 10, 1);
+	sd_manifest_add(&now, "TP003.csv", 'f', 1, 1);
+	sd_manifest_add(&now, "newdir", 'd', 0, 1);
+	sd_manifest_sort(&now);
+	sd_manifest_diff(&b, &now, &added, &removed);
+	ck_assert_uint_eq(added.n, 1);
+	ck_assert_str_eq(added.v[0], "TP003.csv");
+	ck_assert_uint_eq(removed.n, 1);
+	ck_assert_str_eq(removed.v[0], "gone\nline.csv");
+	sd_strv_free(&added);
+	sd_strv_free(&removed);
+	sd_manifest_free(&a);
+	sd_manifest_free(&b);
+	sd_manifest_free(&now);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(baseline_lookup_prefers_own_endpoint)
+{
+	const char *dir = tmpdir_new();
+	char *own, *found;
+
+	free(write_text(dir, "b.manifest", "", 0));
+	free(write_text(dir, "a.manifest", "", 0));
+	found = sd_baseline_find(dir, "c");
+	ck_assert_ptr_nonnull(strstr(found, "/a.manifest"));
+	free(found);
+	own = sd_baseline_file(dir, "b");
+	found = sd_baseline_find(dir, "b");
+	ck_assert_str_eq(found, own);
+	free(found);
+	free(own);
+	found = sd_baseline_find("/nonexistent", "b");
+	ck_assert_ptr_null(found);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(key_reference)
+{
+	const char *dir = tmpdir_new();
+	char *path = sd_xasprintf("%s/k/key-reference", dir);
+	struct sd_err err;
+	int rec;
+
+	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:aaa", &rec, &err), 0);
+	ck_assert_int_eq(rec, 1);
+	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:aaa", &rec, &err), 0);
+	ck_assert_int_eq(rec, 0);
+	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:bbb", &rec, &err), -1);
+	ck_assert_str_eq(err.type, "KeyChanged");
+	ck_assert_ptr_nonnull(strstr(err.msg, "SHA256:aaa"));
+	ck_assert_int_eq(sd_keyref_check(path, "hostkey@h:1", "SHA256:ccc", &rec, &err), 0);
+	ck_assert_int_eq(rec, 1);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+Suite *
+calendar_suite(void)
+{
+	Suite *s = suite_create("calendar");
+	TCase *tc = tcase_create("hong-kong");
+	TCase *tb = tcase_create("baseline");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, circular_session_day);
+	tcase_add_test(tc, easter_2023);
+	tcase_add_test(tc, lunar_new_year);
+	tcase_add_test(tc, sunday_holiday_substitution);
+	tcase_add_test(tc, typhoon_closure);
+	tcase_add_test(tc, dates);
+	tcase_add_test(tc, bad_holiday_file);
+	tcase_add_test(tb, manifest_round_trip_and_diff);
+	tcase_add_test(tb, baseline_lookup_prefers_own_endpoint);
+	tcase_add_test(tb, key_reference);
+	suite_add_tcase(s, tc);
+	suite_add_tcase(s, tb);
+	return s;
+}
