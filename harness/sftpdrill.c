@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,10 @@
 
 #include "sftpdrill/calendar.h"
 #include "sftpdrill/drill.h"
+#include "sftpdrill/evidence.h"
+#include "sftpdrill/html.h"
 #include "sftpdrill/junit.h"
+#include "sftpdrill/transcript.h"
 #include "sftpdrill/runner.h"
 #include "sftpdrill/session.h"
 #include "sftpdrill/util.h"
@@ -33,6 +37,8 @@ static const char usage_text[] =
 "  snapshot DRILL...  record the report folder's manifest on each endpoint for the business date\n"
 "  business-day [--holidays FILE]... [--non-business-day DATE]... DATE|today\n"
 "                   print the last business day strictly before DATE\n"
+"  verify [--pub KEY.pem] RUN-FOLDER\n"
+"                   check a run folder against its MANIFEST (and signature)\n"
 "  version          print the version and library versions\n"
 "  help             print this help\n"
 "\n"
@@ -43,6 +49,9 @@ static const char usage_text[] =
 "  --business-date DATE the run's business date (default: today in Hong Kong, UTC+8)\n"
 "  --non-business-day DATE  a closure (typhoon, rainstorm) on top of the holiday files; repeatable\n"
 "  --holidays FILE      business-day: holiday file (default: the shipped Hong Kong list); repeatable\n"
+"  --sign-key KEY.pem   run: sign the bundle's MANIFEST with this Ed25519 or ECDSA private key\n"
+"                       (its passphrase, if any, from SFTPDRILL_SIGN_PASSPHRASE)\n"
+"  --pub KEY.pem        verify: check the signature with this public key\n"
 "  -q, --quiet          print only failures and the closing summary\n"
 "  --strict             check: treat warnings (missing key, no host key...) as errors\n"
 "  -h, --help           print this help\n"
@@ -58,6 +67,8 @@ struct opts {
 	const char *operator_name;
 	int quiet;
 	int strict;
+	const char *sign_key;
+	const char *pub_key;
 	long business_day;
 	long *closures;
 	size_t nclosures;
@@ -67,7 +78,26 @@ struct opts {
 struct view {
 	int quiet;
 	int color;
+	struct sd_strv secrets;         /* values never printed */
+	struct sd_transcript *transcript;
 };
+
+/* Print to stdout with every secret value masked. */
+static void __attribute__((format(printf, 2, 3)))
+say(const struct view *v, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	for (size_t i = 0; i < v->secrets.n; i++)
+		text = sd_replace_all(text, v->secrets.v[i], "***");
+	fputs(text, stdout);
+	free(text);
+}
 
 static void
 print_diag(const struct sd_diag *diag)
@@ -108,27 +138,33 @@ on_event(void *ctx, const struct sd_event *ev)
 {
 	const struct view *v = ctx;
 
+	sd_transcript_event(v->transcript, ev);
 	switch (ev->kind) {
 	case SD_EV_SUITE_BEGIN:
 		if (!v->quiet)
-			printf("== %s @ %s\n", ev->drill->name, ev->endpoint->label);
+			say(v, "== %s @ %s\n", ev->drill->name, ev->endpoint->label);
 		break;
 	case SD_EV_STEP_END: {
 		const struct sd_case *c = ev->result;
 		if (v->quiet && c->status == SD_PASS)
 			break;
 		if (v->quiet)
-			printf("%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name,
+			say(v, "%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name,
 			    ev->endpoint->label, c->name, c->time);
 		else
-			printf("  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
+			say(v, "  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
 		if (c->status != SD_PASS)
-			printf("       %s: %s\n", c->type, c->message);
+			say(v, "       %s: %s\n", c->type, c->message);
 		break;
 	}
-	case SD_EV_WARNING:
-		fprintf(stderr, "warning: %s\n", ev->message);
+	case SD_EV_WARNING: {
+		char *m = sd_xstrdup(ev->message);
+		for (size_t i = 0; i < v->secrets.n; i++)
+			m = sd_replace_all(m, v->secrets.v[i], "***");
+		fprintf(stderr, "warning: %s\n", m);
+		free(m);
 		break;
+	}
 	default:
 		break;
 	}
@@ -184,29 +220,91 @@ login_name(void)
 	return pw ? pw->pw_name : "unknown";
 }
 
+/* RUN-INFO: who ran what, where, with which files; part of the sealed bundle. */
+static int
+write_run_info(const char *dir, struct sd_drill **drills, int n, const struct sd_run *run, int status,
+    const char *operator_name, const char *business_date, const struct view *v, struct sd_err *err)
+{
+	char *path = sd_xasprintf("%s/RUN-INFO", dir), *tmp = sd_xasprintf("%s.tmp", path);
+	char host[256] = "", start[32], end[32];
+	FILE *f = fopen(tmp, "we");
+	int ok = f != NULL;
+
+	gethostname(host, sizeof(host) - 1);
+	sd_utc_iso(run->started, start, sizeof(start));
+	sd_utc_iso(run->started + (time_t)run->time, end, sizeof(end));
+	if (ok) {
+		fprintf(f, "tool: sftpdrill %s\nlibraries: %s\noperator: %s\nhostname: %s\n", SFTPDRILL_VERSION,
+		    sd_library_versions(), operator_name, host);
+		fprintf(f, "started: %sZ\nfinished: %sZ\nbusiness-date: %s\n", start, end, business_date);
+		for (int i = 0; i < n; i++) {
+			fprintf(f, "drill: %s\n", drills[i]->name);
+			for (size_t k = 0; k < drills[i]->nfiles; k++) {
+				char hex[65];
+				if (sd_sha256_file(drills[i]->files[k], hex) < 0)
+					snprintf(hex, sizeof(hex), "unreadable");
+				fprintf(f, "drill-file: %s  %s\n", hex, drills[i]->files[k]);
+			}
+		}
+		{
+			char *masked = NULL;
+			for (size_t i = 0; i < drills[0]->vars.n; i++) {
+				const struct sd_var *var = &drills[0]->vars.v[i];
+				if (var->origin != SD_VAR_CMDLINE)
+					continue;
+				masked = sd_xasprintf("-D %s=%s", var->name, var->secret ? "***" : var->value);
+				for (size_t s = 0; s < v->secrets.n; s++)
+					masked = sd_replace_all(masked, v->secrets.v[s], "***");
+				fprintf(f, "definition: %s\n", masked);
+				free(masked);
+			}
+		}
+		fprintf(f, "result: %zu passed, %zu failed, %zu errors, %zu skipped\nexit-status: %d\n",
+		    sd_count(run, NULL, SD_PASS), sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR),
+		    sd_count(run, NULL, SD_SKIP), status);
+		ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+		ok = fclose(f) == 0 && ok;
+	}
+	ok = ok && rename(tmp, path) == 0;
+	if (!ok) {
+		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+	}
+	free(path);
+	free(tmp);
+	return ok ? 0 : -1;
+}
+
 static int
 cmd_run(int n, char **files, const struct opts *o, int snapshot)
 {
 	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
-	struct view v = { o->quiet, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL };
-	struct sd_run_opts ro = { getenv("RRS_KEY_PASSPHRASE"), o->operator_name ? o->operator_name : login_name(),
-		on_event, &v, o->business_day, o->closures, o->nclosures };
+	struct view v = { o->quiet, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL, { 0 }, NULL };
+	const char *passphrase = getenv("RRS_KEY_PASSPHRASE");
+	const char *operator_name = o->operator_name ? o->operator_name : login_name();
+	struct sd_run_opts ro = { passphrase, operator_name, on_event, &v, o->business_day, o->closures, o->nclosures };
 	struct sd_run run = { 0 };
 	struct sd_err err = { 0 };
-	char *dir = NULL, *junit = NULL;
+	char *dir = NULL, *path = NULL, host[256] = "", date[16], tool[64];
 	int64_t t0 = sd_now_ms();
 	int status;
 
+	if (passphrase && passphrase[0])
+		sd_strv_push(&v.secrets, passphrase);
 	if (parse_all(n, files, o, drills) > 0) {
 		status = EXIT_USAGE;
 		goto out;
 	}
-	for (int i = 0; snapshot && i < n; i++)
-		if (sd_drill_make_snapshot(drills[i]) < 0) {
+	for (int i = 0; i < n; i++) {
+		if (snapshot && sd_drill_make_snapshot(drills[i]) < 0) {
 			fprintf(stderr, "%s: no report folder to record: set `report-dir` in the profile\n", files[i]);
 			status = EXIT_USAGE;
 			goto out;
 		}
+		for (size_t k = 0; k < drills[i]->vars.n; k++)
+			if (drills[i]->vars.v[k].secret && drills[i]->vars.v[k].value[0])
+				sd_strv_push(&v.secrets, drills[i]->vars.v[k].value);
+	}
 	run.started = time(NULL);
 	dir = make_run_dir(o->report_dir, drills[0]->name, run.started);
 	if (dir == NULL) {
@@ -214,28 +312,89 @@ cmd_run(int n, char **files, const struct opts *o, int snapshot)
 		status = EXIT_INTERNAL;
 		goto out;
 	}
+	path = sd_xasprintf("%s/transcript.log", dir);
+	if ((v.transcript = sd_transcript_open(path, &err)) == NULL)
+		goto io_error;
+	for (size_t i = 0; i < v.secrets.n; i++)
+		sd_transcript_secret(v.transcript, v.secrets.v[i]);
+	sd_date_format(o->business_day, 0, date, sizeof(date));
+	sd_transcript_line(v.transcript, "sftpdrill %s (%s), operator %s, business date %s", SFTPDRILL_VERSION,
+	    sd_library_versions(), operator_name, date);
 	for (int i = 0; i < n; i++)
 		sd_run_drill(drills[i], &ro, &run);
 	run.time = (double)(sd_now_ms() - t0) / 1000.0;
-	junit = sd_xasprintf("%s/junit.xml", dir);
-	if (sd_junit_write(&run, drills[0]->name, junit, &err) < 0) {
-		fprintf(stderr, "sftpdrill: %s\n", err.msg);
-		status = EXIT_INTERNAL;
-		goto out;
-	}
 	status = sd_run_exit_status(&run);
-	printf("%zu passed, %zu failed, %zu errors, %zu skipped — %s\n",
+	free(path);
+	path = sd_xasprintf("%s/junit.xml", dir);
+	if (sd_junit_write(&run, drills[0]->name, path, &err) < 0)
+		goto io_error;
+	free(path);
+	path = sd_xasprintf("%s/summary.html", dir);
+	gethostname(host, sizeof(host) - 1);
+	snprintf(tool, sizeof(tool), "sftpdrill %s", SFTPDRILL_VERSION);
+	{
+		struct sd_html_info hi = { drills[0]->name, operator_name, host, date, tool };
+		if (sd_html_write(&run, &hi, path, &err) < 0)
+			goto io_error;
+	}
+	if (sd_bundle_add_downloads(&run, dir, &err) < 0 ||
+	    write_run_info(dir, drills, n, &run, status, operator_name, date, &v, &err) < 0)
+		goto io_error;
+	sd_transcript_line(v.transcript, "run finished: exit status %d; sealing %s", status, dir);
+	if (sd_transcript_close(v.transcript, &err) < 0) {
+		v.transcript = NULL;
+		goto io_error;
+	}
+	v.transcript = NULL;
+	if (sd_bundle_seal(dir, o->sign_key, &err) < 0)
+		goto io_error;
+	say(&v, "%zu passed, %zu failed, %zu errors, %zu skipped — %s\n",
 	    sd_count(&run, NULL, SD_PASS), sd_count(&run, NULL, SD_FAIL), sd_count(&run, NULL, SD_ERROR),
 	    sd_count(&run, NULL, SD_SKIP), status == 0 ? "all steps passed" : "NOT all steps passed");
-	printf("report: %s\n", junit);
+	say(&v, "report: %s/junit.xml\n", dir);
+	goto out;
+io_error:
+	fprintf(stderr, "sftpdrill: %s\n", err.msg);
+	if (dir)
+		fprintf(stderr, "sftpdrill: the run folder %s is incomplete and not sealed\n", dir);
+	status = EXIT_INTERNAL;
 out:
+	sd_transcript_close(v.transcript, NULL);
 	for (int i = 0; i < n; i++)
 		sd_drill_free(drills[i]);
 	free(drills);
 	sd_run_free(&run);
+	sd_strv_free(&v.secrets);
 	free(dir);
-	free(junit);
+	free(path);
 	return status;
+}
+
+static int
+cmd_verify(int n, char **args, const struct opts *o)
+{
+	struct sd_strv problems = { 0 };
+	struct sd_err err;
+	int rc;
+
+	if (n != 1) {
+		fprintf(stderr, "usage: sftpdrill verify [--pub PUBLIC-KEY.pem] RUN-FOLDER\n");
+		return EXIT_USAGE;
+	}
+	rc = sd_bundle_verify(args[0], o->pub_key, &problems, &err);
+	if (rc < 0) {
+		fprintf(stderr, "sftpdrill verify: %s\n", err.msg);
+		return strcmp(err.type, "LocalIOError") == 0 ? EXIT_INTERNAL : EXIT_USAGE;
+	}
+	for (size_t i = 0; i < problems.n; i++)
+		printf("%s\n", problems.v[i]);
+	if (rc == 0)
+		printf("%s: intact (every file matches MANIFEST%s)\n", args[0],
+		    o->pub_key ? "; the signature verifies" : "; signature not checked: give --pub");
+	else
+		printf("%s: NOT intact (%zu problem%s)\n", args[0], problems.n, problems.n == 1 ? "" : "s");
+	sd_strv_free(&problems);
+	return rc == 0 ? EXIT_PASS : EXIT_CHECK_FAILED;
 }
 
 static int
@@ -409,6 +568,8 @@ main(int argc, char **argv)
 		{ "business-date", required_argument, NULL, 'b' },
 		{ "non-business-day", required_argument, NULL, 'n' },
 		{ "holidays", required_argument, NULL, 'H' },
+		{ "sign-key", required_argument, NULL, 'S' },
+		{ "pub", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -465,6 +626,8 @@ main(int argc, char **argv)
 			break;
 		}
 		case 'H': sd_strv_push(&o.holidays, optarg); break;
+		case 'S': o.sign_key = optarg; break;
+		case 'P': o.pub_key = optarg; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			status = EXIT_PASS;
@@ -481,13 +644,17 @@ main(int argc, char **argv)
 		char date[16];
 		sd_date_format(o.business_day, 0, date, sizeof(date));
 		if (sd_vars_find(&o.defs, "BUSINESS_DATE", 13) == NULL)
-			sd_vars_set(&o.defs, "BUSINESS_DATE", date, SD_VAR_CMDLINE);
+			sd_vars_set(&o.defs, "BUSINESS_DATE", date, SD_VAR_BUILTIN);
 		sd_date_format(o.business_day, 1, date, sizeof(date));
 		if (sd_vars_find(&o.defs, "BUSINESS_DATE_YMD", 17) == NULL)
-			sd_vars_set(&o.defs, "BUSINESS_DATE_YMD", date, SD_VAR_CMDLINE);
+			sd_vars_set(&o.defs, "BUSINESS_DATE_YMD", date, SD_VAR_BUILTIN);
 	}
 	if (strcmp(cmd, "business-day") == 0) {
 		status = cmd_business_day(argc - optind, argv + optind, &o, argv[0]);
+		goto out;
+	}
+	if (strcmp(cmd, "verify") == 0) {
+		status = cmd_verify(argc - optind, argv + optind, &o);
 		goto out;
 	}
 	if (optind >= argc) {
@@ -507,7 +674,7 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "plan") == 0)
 		status = cmd_plan(argc - optind, argv + optind, &o);
 	else
-		fprintf(stderr, "sftpdrill: unknown command `%s` (run, check, plan, snapshot, business-day, version, help)\n", cmd);
+		fprintf(stderr, "sftpdrill: unknown command `%s` (run, check, plan, snapshot, business-day, verify, version, help)\n", cmd);
 out:
 	free(o.closures);
 	sd_strv_free(&o.holidays);

@@ -14,7 +14,13 @@ struct sd_conn {
 	struct sd_conn_info info;
 	struct sd_timeouts to;
 	char label[300];
+	sd_note_fn note;
+	void *note_ctx;
 };
+
+/* Tell the caller about progress (printf-like); nothing if no one listens. */
+void sd_conn_note(struct sd_conn *c, enum sd_note_kind kind, enum sd_phase phase, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /*
  * Wait for the socket in the directions libssh2 is blocked on, until

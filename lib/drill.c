@@ -756,7 +756,7 @@ parse_line(struct parser *p, struct tok *t, int n)
 		v = sd_vars_find(&d->vars, t[1].text, strlen(t[1].text));
 		if (v == NULL && d->vars.n >= MAX_VARIABLES)
 			report(p, 0, t[1].col, "too many variables (limit %d)", MAX_VARIABLES);
-		else if (v == NULL || v->origin != SD_VAR_CMDLINE)
+		else if (v == NULL || (v->origin != SD_VAR_CMDLINE && v->origin != SD_VAR_BUILTIN))
 			sd_vars_set(&d->vars, t[1].text, t[2].text, SD_VAR_FILE);
 	} else if (strcmp(w, "secret") == 0) {
 		if (want_args(p, t, n, 1, 1, "secret NAME") == 0 &&

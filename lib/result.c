@@ -59,10 +59,11 @@ sd_suite_add_case(struct sd_suite *s, const char *name)
 }
 
 void
-sd_run_add_file(struct sd_run *run, const char *path, const char *sha256)
+sd_run_add_file(struct sd_run *run, const char *path, const char *endpoint, const char *sha256)
 {
 	run->files = sd_xrealloc(run->files, (run->nfiles + 1) * sizeof(*run->files));
 	run->files[run->nfiles].path = sd_xstrdup(path);
+	run->files[run->nfiles].endpoint = sd_xstrdup(endpoint);
 	memcpy(run->files[run->nfiles].sha256, sha256, 65);
 	run->nfiles++;
 }
@@ -137,8 +138,10 @@ sd_run_free(struct sd_run *run)
 		free(s);
 	}
 	free(run->suites);
-	for (size_t i = 0; i < run->nfiles; i++)
+	for (size_t i = 0; i < run->nfiles; i++) {
 		free(run->files[i].path);
+		free(run->files[i].endpoint);
+	}
 	free(run->files);
 	memset(run, 0, sizeof(*run));
 }

@@ -38,28 +38,31 @@ struct ep_state {
 };
 
 static void
-emit(struct ep_state *s, enum sd_event_kind kind, const struct sd_case *res, const char *msg)
+emit_full(struct ep_state *s, enum sd_event_kind kind, const struct sd_case *res, const char *msg,
+    uint64_t done, uint64_t total, enum sd_phase phase)
 {
-	struct sd_event ev = { kind, s->d, s->ep, s->suite, s->step, res, msg, 0, 0 };
+	struct sd_event ev = { kind, s->d, s->ep, s->suite, s->step, res, msg, done, total, phase };
 
 	if (s->o->on_event)
 		s->o->on_event(s->o->ctx, &ev);
 }
 
 static void
-on_warning(void *ctx, const char *msg)
+emit(struct ep_state *s, enum sd_event_kind kind, const struct sd_case *res, const char *msg)
 {
-	emit(ctx, SD_EV_WARNING, NULL, msg);
+	emit_full(s, kind, res, msg, 0, 0, SD_PHASE_NONE);
+}
+
+static void
+on_note(void *ctx, enum sd_note_kind kind, enum sd_phase phase, const char *msg)
+{
+	emit_full(ctx, kind == SD_NOTE_WARNING ? SD_EV_WARNING : SD_EV_PHASE, NULL, msg, 0, 0, phase);
 }
 
 static void
 on_progress(void *ctx, uint64_t done, uint64_t total)
 {
-	struct ep_state *s = ctx;
-	struct sd_event ev = { SD_EV_PROGRESS, s->d, s->ep, s->suite, s->step, NULL, NULL, done, total };
-
-	if (s->o->on_event)
-		s->o->on_event(s->o->ctx, &ev);
+	emit_full(ctx, SD_EV_PROGRESS, NULL, NULL, done, total, SD_PHASE_TRANSFER);
 }
 
 /* Record what the connection taught us as suite properties. */
@@ -94,12 +97,12 @@ static int
 do_connect(struct ep_state *s, int64_t deadline, struct sd_err *err)
 {
 	struct sd_conn_opts co = { s->ep->host, s->ep->port, s->ep->label, s->d->known_hosts, NULL,
-		&s->d->timeouts };
+		&s->d->timeouts, on_note, s };
 	struct sd_conn_info info = { 0 };
 
 	if (s->conn != NULL)
 		return 0;
-	s->conn = sd_conn_open(&co, deadline, &info, on_warning, s, err);
+	s->conn = sd_conn_open(&co, deadline, &info, err);
 	record_conn(s, &info);
 	return s->conn ? 0 : -1;
 }
@@ -546,7 +549,7 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 		}
 		if (st->dest)
 			sums_set(&sums, e->name, dl.sha256);
-		sd_run_add_file(s->run, path, dl.sha256);
+		sd_run_add_file(s->run, path, s->ep->label, dl.sha256);
 		line = sd_xasprintf("%s%s  %s  %llu bytes%s\n", *detail, dl.sha256, path, (unsigned long long)dl.bytes,
 		    skipped ? " (already backed up unchanged; not fetched)" :
 		    dl.already_present ? " (identical file already present)" : "");
@@ -738,7 +741,7 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 		struct sd_err err;
 		if (sd_calendar_load(&cal, d->holidays.v[i], &err) < 0) {
 			/* Without its calendar the baseline day would be guessed: say so, loudly. */
-			struct sd_event ev = { SD_EV_WARNING, d, NULL, NULL, NULL, NULL, err.msg, 0, 0 };
+			struct sd_event ev = { SD_EV_WARNING, d, NULL, NULL, NULL, NULL, err.msg, 0, 0, SD_PHASE_CONFIG };
 			if (o->on_event)
 				o->on_event(o->ctx, &ev);
 		}

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,20 @@ sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
 	if (rc < 0 && errno != EINTR)
 		return sd_error(err, phase, "LocalError", "poll: %s", strerror(errno));
 	return 0;
+}
+
+void
+sd_conn_note(struct sd_conn *c, enum sd_note_kind kind, enum sd_phase phase, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[1024];
+
+	if (c->note == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	c->note(c->note_ctx, kind, phase, msg);
 }
 
 static const char *
@@ -174,7 +189,7 @@ handshake(struct sd_conn *c, const struct sd_known *known, int64_t step_deadline
 
 struct sd_conn *
 sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn_info *info,
-    sd_warn_fn warn, void *warn_ctx, struct sd_err *err)
+    struct sd_err *err)
 {
 	struct sd_conn *c = sd_xcalloc(1, sizeof(*c));
 	struct sd_known known = { 0 };
@@ -185,26 +200,34 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 
 	c->fd = -1;
 	c->to = *o->timeouts;
+	c->note = o->note;
+	c->note_ctx = o->note_ctx;
 	snprintf(c->label, sizeof(c->label), "%s", o->label);
 	/* Read known_hosts before any packet is sent: a bad file must stop us early. */
 	if (o->known_hosts != NULL) {
 		if (sd_known_load(o->known_hosts, o->host, o->port, &known, err) < 0)
 			goto fail;
-		for (size_t i = 0; warn && i < known.warnings.n; i++)
-			warn(warn_ctx, known.warnings.v[i]);
+		for (size_t i = 0; i < known.warnings.n; i++)
+			sd_conn_note(c, SD_NOTE_WARNING, SD_PHASE_HOSTKEY, "%s", known.warnings.v[i]);
+		sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_HOSTKEY, "%zu known host key(s) for %s in %s",
+		    known.n, c->label, o->known_hosts);
 	}
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_CONNECT, "connecting to %s (deadline %llds)", c->label,
+	    (long long)c->to.connect / 1000);
 	c->fd = sd_net_connect(o->host, o->port, sd_deadline_min(t0 + c->to.connect, step_deadline),
 	    c->info.peer, sizeof(c->info.peer), err);
 	if (c->fd < 0)
 		goto fail;
 	t1 = sd_now_ms();
 	c->info.connect_s = (double)(t1 - t0) / 1000.0;
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_CONNECT, "TCP connected to %s in %.3fs", c->info.peer, c->info.connect_s);
 	if (sd_net_wait_banner(c->fd, sd_deadline_min(t1 + c->to.banner, step_deadline), err) < 0) {
 		if (strcmp(err->type, "BannerTimeout") == 0 && sd_remaining_ms(step_deadline) == 0)
 			snprintf(err->type, sizeof(err->type), "StepTimeout");
 		goto fail;
 	}
 	c->info.banner_s = (double)(sd_now_ms() - t1) / 1000.0;
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_BANNER, "the server spoke after %.3fs", c->info.banner_s);
 	c->ssh = libssh2_session_init();
 	if (c->ssh == NULL) {
 		sd_error(err, SD_PHASE_KEX, "LocalError", "libssh2_session_init failed");
@@ -237,9 +260,14 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	}
 	snprintf(c->info.hostkey_type, sizeof(c->info.hostkey_type), "%s", hostkey_type_name(keytype));
 	sd_sha256_fingerprint((const unsigned char *)key, keylen, c->info.hostkey_fp, sizeof(c->info.hostkey_fp));
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_KEX, "banner \"%s\"; kex %s, host key %s, cipher %s/%s, mac %s/%s (%.3fs)",
+	    c->info.banner, c->info.kex, c->info.hostkey_alg, c->info.cipher_cs, c->info.cipher_sc,
+	    c->info.mac_cs, c->info.mac_sc, c->info.handshake_s);
 	if (sd_hostkey_verify(o->known_hosts ? &known : NULL, o->pins, c->info.hostkey_type,
 	    (const unsigned char *)key, keylen, c->label, err) < 0)
 		goto fail;
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_HOSTKEY, "host key %s %s verified", c->info.hostkey_type,
+	    c->info.hostkey_fp);
 	sd_known_free(&known);
 	if (info)
 		*info = c->info;
@@ -291,6 +319,8 @@ sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
 		snprintf(c->info.userkey_fp, sizeof(c->info.userkey_fp), "unknown (no %s.pub)", keyfile);
 	}
 	auth_methods(c, user, step_deadline, methods, sizeof(methods));
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_AUTH, "user \"%s\", key %s %s; server accepts: %s", user,
+	    c->info.userkey_type, c->info.userkey_fp, methods[0] ? methods : "unknown");
 	if (libssh2_userauth_authenticated(c->ssh))
 		goto sftp;
 	while ((rc = libssh2_userauth_publickey_fromfile_ex(c->ssh, user, (unsigned)strlen(user),
@@ -329,6 +359,7 @@ sftp:
 	if (c->sftp == NULL)
 		return sd_fail(err, SD_PHASE_SFTP_INIT, "SftpInitFailed",
 		    "%s: logged in, but the SFTP subsystem did not start: %s", c->label, ssh_message(c->ssh));
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_SFTP_INIT, "authenticated; SFTP subsystem started");
 	return 0;
 }
 

@@ -316,6 +316,32 @@ sd_xml_text(const char *s)
 	return clean_text(s, strlen(s), 1);
 }
 
+char *
+sd_replace_all(char *s, const char *needle, const char *with)
+{
+	size_t nl = strlen(needle), wl = strlen(with), count = 0;
+	char *out, *o;
+	const char *p, *hit;
+
+	if (nl == 0)
+		return s;
+	for (p = s; (hit = strstr(p, needle)) != NULL; p = hit + nl)
+		count++;
+	if (count == 0)
+		return s;
+	/* One pass, one allocation: the replacement may itself contain the needle. */
+	out = o = sd_xmalloc(strlen(s) - count * nl + count * wl + 1);
+	for (p = s; (hit = strstr(p, needle)) != NULL; p = hit + nl) {
+		memcpy(o, p, (size_t)(hit - p));
+		o += hit - p;
+		memcpy(o, with, wl);
+		o += wl;
+	}
+	strcpy(o, p);
+	free(s);
+	return out;
+}
+
 int
 sd_mkdirs(const char *path)
 {

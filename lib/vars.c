@@ -78,20 +78,9 @@ sd_vars_mask(const struct sd_vars *vs, const char *s)
 {
 	char *out = sd_xstrdup(s);
 
-	for (size_t i = 0; i < vs->n; i++) {
-		const char *val = vs->v[i].value;
-		size_t vlen;
-		char *hit;
-
-		if (!vs->v[i].secret || val == NULL || (vlen = strlen(val)) == 0)
-			continue;
-		while ((hit = strstr(out, val)) != NULL) {
-			size_t pre = (size_t)(hit - out);
-			char *next = sd_xasprintf("%.*s***%s", (int)pre, out, hit + vlen);
-			free(out);
-			out = next;
-		}
-	}
+	for (size_t i = 0; i < vs->n; i++)
+		if (vs->v[i].secret && vs->v[i].value != NULL)
+			out = sd_replace_all(out, vs->v[i].value, "***");
 	return out;
 }
 

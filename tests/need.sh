@@ -8,7 +8,7 @@ set -euo pipefail
 want=(gcc make pkg-config libssh2-1-dev libssl-dev libxml2-dev)
 case "${1:-build}" in
   build) ;;
-  test)  want+=(check openssh-server openssh-client libxml2-utils iproute2 util-linux) ;;
+  test)  want+=(check openssh-server openssh-client libxml2-utils iproute2 util-linux openssl chromium poppler-utils) ;;
   demo)  want+=(openssh-server openssh-client iproute2 util-linux) ;;
   bench) want+=(openssh-server openssh-client curl iproute2 util-linux time) ;;
   fuzz)  want+=(clang libclang-rt-14-dev) ;;

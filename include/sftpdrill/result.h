@@ -36,6 +36,7 @@ struct sd_suite {
 
 struct sd_downloaded {
 	char *path;             /* local path as written */
+	char *endpoint;         /* where it came from, "host:port" */
 	char sha256[65];
 };
 
@@ -60,8 +61,8 @@ const char *sd_suite_get_prop(const struct sd_suite *s, const char *name);
 /* Append a case (fields copied); returns it. */
 struct sd_case *sd_suite_add_case(struct sd_suite *s, const char *name);
 
-/* Record a downloaded file for checksums. */
-void sd_run_add_file(struct sd_run *run, const char *path, const char *sha256);
+/* Record a downloaded file for checksums and the evidence bundle. */
+void sd_run_add_file(struct sd_run *run, const char *path, const char *endpoint, const char *sha256);
 
 /* Count cases of a status in a suite, or in the whole run (suite NULL). */
 size_t sd_count(const struct sd_run *run, const struct sd_suite *suite, enum sd_status st);

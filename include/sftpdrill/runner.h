@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "sftpdrill/drill.h"
+#include "sftpdrill/err.h"
 #include "sftpdrill/result.h"
 
 enum sd_event_kind {
@@ -13,7 +14,8 @@ enum sd_event_kind {
 	SD_EV_STEP_END,         /* suite, step, result */
 	SD_EV_SUITE_END,        /* suite */
 	SD_EV_WARNING,          /* suite (may be NULL), message */
-	SD_EV_PROGRESS          /* suite, step, done, total */
+	SD_EV_PROGRESS,         /* suite, step, done, total */
+	SD_EV_PHASE             /* suite, step, phase, message: what a connection is doing */
 };
 
 /* What the runner tells its caller as it goes; pointers valid during the callback only. */
@@ -26,6 +28,7 @@ struct sd_event {
 	const struct sd_case *result;
 	const char *message;
 	uint64_t done, total;
+	enum sd_phase phase;
 };
 
 typedef void (*sd_event_fn)(void *ctx, const struct sd_event *ev);

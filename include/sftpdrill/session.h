@@ -24,6 +24,10 @@ struct sd_conn_info {
 	double connect_s, banner_s, handshake_s;
 };
 
+/* What a connection tells its caller as it goes: progress of a phase, or a warning. */
+enum sd_note_kind { SD_NOTE_PHASE, SD_NOTE_WARNING };
+typedef void (*sd_note_fn)(void *ctx, enum sd_note_kind kind, enum sd_phase phase, const char *msg);
+
 /* Where and how to connect. The strings are borrowed for the call. */
 struct sd_conn_opts {
 	const char *host;
@@ -32,19 +36,20 @@ struct sd_conn_opts {
 	const char *known_hosts;    /* OpenSSH known_hosts file, or NULL when pins alone decide */
 	const struct sd_strv *pins; /* SHA256 fingerprints that are also accepted, or NULL */
 	const struct sd_timeouts *timeouts;
+	sd_note_fn note;            /* may be NULL; kept for the connection's life */
+	void *note_ctx;
 };
 
-/* Called for each known_hosts line that was skipped, so the caller can report it. */
-typedef void (*sd_warn_fn)(void *ctx, const char *msg);
 
 /*
  * Connect, wait for the banner, exchange keys and verify the host key, each
  * phase before its deadline and all before step_deadline. On success returns
  * the connection (close with sd_conn_close); on failure NULL and err, with
- * whatever was learnt so far in *info.
+ * whatever was learnt so far in *info. Each phase is reported to o->note;
+ * known_hosts lines that were skipped are reported as warnings.
  */
 struct sd_conn *sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline,
-    struct sd_conn_info *info, sd_warn_fn warn, void *warn_ctx, struct sd_err *err);
+    struct sd_conn_info *info, struct sd_err *err);
 
 /*
  * Authenticate as user with the private key file (passphrase may be NULL)

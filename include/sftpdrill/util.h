@@ -60,6 +60,9 @@ char *sd_printable(const char *s, size_t len);
 /* Text that XML 1.0 can carry: like sd_printable but keeping tab, LF and CR. Caller frees. */
 char *sd_xml_text(const char *s);
 
+/* Replace every occurrence of needle in s (owned; freed) by with; returns the new string (owned). */
+char *sd_replace_all(char *s, const char *needle, const char *with);
+
 /* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
 int sd_mkdirs(const char *path);
 

@@ -4,7 +4,8 @@
 
 #include <stddef.h>
 
-enum sd_var_origin { SD_VAR_CMDLINE, SD_VAR_FILE, SD_VAR_ENV };
+/* Where a value came from; BUILTIN (e.g. BUSINESS_DATE) ranks with CMDLINE over files. */
+enum sd_var_origin { SD_VAR_CMDLINE, SD_VAR_BUILTIN, SD_VAR_FILE, SD_VAR_ENV };
 
 struct sd_var {
 	char *name;

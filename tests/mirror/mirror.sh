@@ -5,6 +5,9 @@
 #   tests/mirror/mirror.sh stop  [STATE]   stop exactly the sshd processes that `start` recorded
 #   tests/mirror/mirror.sh add-file STATE DC NAME [BYTES]   put an extra report file on a data centre
 #
+# Environment: SFTPDRILL_MIRROR_PORT (10022), SFTPDRILL_MIRROR_DATE (YYYYMMDD in report names),
+# SFTPDRILL_MIRROR_ADDENDUM (text sshd appends to its banner, for hostile-banner tests).
+#
 # Two OpenSSH sshd processes, SFTP only (internal-sftp -R: read-only), public key only, port 10022:
 #   primary   127.151.14.121, 127.151.14.122   (mirrors 10.151.14.121/.122)
 #   secondary 127.152.14.121, 127.152.14.122   (mirrors 10.152.14.121/.122)
@@ -107,6 +110,7 @@ Subsystem sftp internal-sftp
 ForceCommand internal-sftp -R
 ChrootDirectory $root
 LogLevel VERBOSE
+${SFTPDRILL_MIRROR_ADDENDUM:+VersionAddendum $SFTPDRILL_MIRROR_ADDENDUM}
 CONF
     "$sshd" -t -f "$state/$dc/sshd_config" || die "sshd rejected $state/$dc/sshd_config"
     "$sshd" -D -e -f "$state/$dc/sshd_config" 2> "$state/$dc/sshd.log" &

@@ -73,6 +73,19 @@ START_TEST(sha256_of_file)
 }
 END_TEST
 
+START_TEST(replace_all)
+{
+	char *s = sd_replace_all(sd_xstrdup("a secret and secretsecret"), "secret", "***");
+
+	ck_assert_str_eq(s, "a *** and ******");
+	s = sd_replace_all(s, "*", "**");          /* the replacement holds the needle: one pass */
+	ck_assert_str_eq(s, "a ****** and ************");
+	s = sd_replace_all(s, "", "x");
+	ck_assert_str_eq(s, "a ****** and ************");
+	free(s);
+}
+END_TEST
+
 START_TEST(deadlines)
 {
 	ck_assert_int_eq(sd_deadline_min(0, 5), 5);
@@ -94,6 +107,7 @@ util_suite(void)
 	tcase_add_test(tc, safe_local_names);
 	tcase_add_test(tc, printable_and_xml_text);
 	tcase_add_test(tc, sha256_of_file);
+	tcase_add_test(tc, replace_all);
 	tcase_add_test(tc, deadlines);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,0 +1,36 @@
+/* evidence.h — the sealed audit bundle: copies of downloads, checksums, MANIFEST, signature, verify. */
+#ifndef SD_EVIDENCE_H
+#define SD_EVIDENCE_H
+
+#include "sftpdrill/err.h"
+#include "sftpdrill/result.h"
+#include "sftpdrill/util.h"
+
+/*
+ * Copy every file the run downloaded into DIR/downloads/<host>_<port>/NAME,
+ * checking on the way that each still has the SHA-256 recorded when it was
+ * downloaded, and write DIR/downloads/SHA256SUMS (sha256sum format, paths
+ * relative to downloads/). Returns 0 or -1 with err (LocalIOError, or
+ * EvidenceChanged when a file changed after its download).
+ */
+int sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err *err);
+
+/*
+ * Seal DIR: write DIR/MANIFEST, the SHA-256 of every other file in the
+ * bundle (sha256sum format, sorted by path). With sign_key (a PEM private
+ * key, Ed25519 or ECDSA), also write DIR/MANIFEST.sig, a detached signature
+ * of MANIFEST that stock openssl verifies, and DIR/signer.pub.pem. Returns 0
+ * or -1 with err.
+ */
+int sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err);
+
+/*
+ * Check a bundle: every MANIFEST entry present with its hash, no file that
+ * MANIFEST does not name, and with pub (a PEM public key) the signature.
+ * Each problem is added to problems as one line naming the file. Returns 0
+ * when intact, 1 when problems were found, -1 with err when the bundle
+ * cannot be read at all.
+ */
+int sd_bundle_verify(const char *dir, const char *pub, struct sd_strv *problems, struct sd_err *err);
+
+#endif
