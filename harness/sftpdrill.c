@@ -225,15 +225,15 @@ static int
 write_run_info(const char *dir, struct sd_drill **drills, int n, const struct sd_run *run, int status,
     const char *operator_name, const char *business_date, const struct view *v, struct sd_err *err)
 {
-	char *path = sd_xasprintf("%s/RUN-INFO", dir), *tmp = sd_xasprintf("%s.tmp", path);
+	char *path = sd_xasprintf("%s/RUN-INFO", dir), *tmp;
 	char host[256] = "", start[32], end[32];
-	FILE *f = fopen(tmp, "we");
-	int ok = f != NULL;
+	FILE *f = sd_atomic_open(path, &tmp);
+	int ok;
 
 	gethostname(host, sizeof(host) - 1);
 	sd_utc_iso(run->started, start, sizeof(start));
 	sd_utc_iso(run->started + (time_t)run->time, end, sizeof(end));
-	if (ok) {
+	if (f != NULL) {
 		fprintf(f, "tool: sftpdrill %s\nlibraries: %s\noperator: %s\nhostname: %s\n", SFTPDRILL_VERSION,
 		    sd_library_versions(), operator_name, host);
 		fprintf(f, "started: %sZ\nfinished: %sZ\nbusiness-date: %s\n", start, end, business_date);
@@ -262,16 +262,11 @@ write_run_info(const char *dir, struct sd_drill **drills, int n, const struct sd
 		fprintf(f, "result: %zu passed, %zu failed, %zu errors, %zu skipped\nexit-status: %d\n",
 		    sd_count(run, NULL, SD_PASS), sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR),
 		    sd_count(run, NULL, SD_SKIP), status);
-		ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-		ok = fclose(f) == 0 && ok;
 	}
-	ok = ok && rename(tmp, path) == 0;
-	if (!ok) {
+	ok = sd_atomic_commit(f, tmp, path) == 0;
+	if (!ok)
 		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
 	free(path);
-	free(tmp);
 	return ok ? 0 : -1;
 }
 

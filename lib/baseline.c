@@ -83,17 +83,16 @@ int
 sd_manifest_write(const struct sd_manifest *m, const char *path, const char *const *header,
     struct sd_err *err)
 {
-	char *tmp = sd_xasprintf("%s.tmp-%ld", path, (long)getpid()), *dir = sd_xstrdup(path), *slash;
+	char *tmp = NULL, *dir = sd_xstrdup(path), *slash;
 	FILE *f = NULL;
-	int ok = 0;
 
 	if ((slash = strrchr(dir, '/')) != NULL) {
 		*slash = '\0';
 		if (sd_mkdirs(dir) < 0)
-			goto out;
+			goto fail;
 	}
-	if ((f = fopen(tmp, "we")) == NULL)
-		goto out;
+	if ((f = sd_atomic_open(path, &tmp)) == NULL)
+		goto fail;
 	fprintf(f, "# sftpdrill manifest 1\n");
 	for (size_t i = 0; header && header[i] && header[i + 1]; i += 2)
 		fprintf(f, "# %s %s\n", header[i], header[i + 1]);
@@ -107,26 +106,13 @@ sd_manifest_write(const struct sd_manifest *m, const char *path, const char *con
 		put_name(f, e->name);
 		fputc('\n', f);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
-		goto out;
-	if (fclose(f) != 0) {
-		f = NULL;
-		goto out;
-	}
-	f = NULL;
-	if (rename(tmp, path) < 0)
-		goto out;
-	ok = 1;
-out:
-	if (!ok)
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write manifest %s: %s", path, strerror(errno));
-	if (f)
-		fclose(f);
-	if (!ok)
-		unlink(tmp);
-	free(tmp);
+	if (sd_atomic_commit(f, tmp, path) < 0)
+		goto fail;
 	free(dir);
-	return ok ? 0 : -1;
+	return 0;
+fail:
+	free(dir);
+	return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write manifest %s: %s", path, strerror(errno));
 }
 
 int

@@ -64,30 +64,13 @@ done:
 	return rc;
 }
 
-/* Write text to path atomically. */
+/* Write text to path atomically, as an error record on failure. */
 static int
 write_atomic(const char *path, const char *text, size_t len, struct sd_err *err)
 {
-	char *tmp = sd_xasprintf("%s.tmp-%ld", path, (long)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), ok = fd >= 0;
-
-	for (size_t off = 0; ok && off < len; ) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno != EINTR)
-			ok = 0;
-		else if (w > 0)
-			off += (size_t)w;
-	}
-	ok = ok && fsync(fd) == 0;
-	if (fd >= 0)
-		close(fd);
-	ok = ok && rename(tmp, path) == 0;
-	if (!ok) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ok ? 0 : -1;
+	if (sd_write_atomic(path, text, len) == 0)
+		return 0;
+	return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
 }
 
 int

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "sftpdrill/html.h"
 #include "sftpdrill/util.h"
@@ -145,20 +144,12 @@ int
 sd_html_write(const struct sd_run *run, const struct sd_html_info *info, const char *path,
     struct sd_err *err)
 {
-	char *tmp = sd_xasprintf("%s.tmp-%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "we");
-	int ok = f != NULL;
+	char *tmp;
+	FILE *f = sd_atomic_open(path, &tmp);
 
-	if (ok) {
+	if (f != NULL)
 		write_page(f, run, info);
-		ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-		ok = fclose(f) == 0 && ok;
-	}
-	ok = ok && rename(tmp, path) == 0;
-	if (!ok) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ok ? 0 : -1;
+	if (sd_atomic_commit(f, tmp, path) < 0)
+		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+	return 0;
 }

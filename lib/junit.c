@@ -1,12 +1,9 @@
 /* junit.c — the JUnit XML writer (libxml2's text writer does all escaping). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <libxml/xmlwriter.h>
 
@@ -120,18 +117,10 @@ fail:
 int
 sd_junit_write(const struct sd_run *run, const char *name, const char *path, struct sd_err *err)
 {
-	char *tmp = sd_xasprintf("%s.tmp-XXXXXX", path);
-	xmlTextWriterPtr w = NULL;
-	int fd, ok = 0;
-	FILE *f = NULL;
+	xmlBufferPtr buf = xmlBufferCreate();
+	xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+	int ok = 0;
 
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot create %s: %s", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	fchmod(fd, 0644);
-	w = xmlNewTextWriterFilename(tmp, 0);
 	if (w == NULL)
 		goto fail;
 	xmlTextWriterSetIndent(w, 1);
@@ -150,12 +139,8 @@ sd_junit_write(const struct sd_run *run, const char *name, const char *path, str
 	W(xmlTextWriterEndDocument(w));
 	xmlFreeTextWriter(w);
 	w = NULL;
-	/* Make the bytes durable before the name appears. */
-	if ((f = fopen(tmp, "re")) == NULL || fsync(fileno(f)) < 0)
-		goto fail;
-	fclose(f);
-	f = NULL;
-	if (rename(tmp, path) < 0)
+	/* The file appears under its name only complete. */
+	if (sd_write_atomic(path, xmlBufferContent(buf), (size_t)xmlBufferLength(buf)) < 0)
 		goto fail;
 	ok = 1;
 fail:
@@ -164,11 +149,7 @@ fail:
 		    errno ? strerror(errno) : "XML writer failed");
 	if (w)
 		xmlFreeTextWriter(w);
-	if (f)
-		fclose(f);
-	close(fd);
-	if (!ok)
-		unlink(tmp);
-	free(tmp);
+	if (buf)
+		xmlBufferFree(buf);
 	return ok ? 0 : -1;
 }

@@ -444,25 +444,16 @@ sums_set(struct sd_manifest *sums, const char *name, const char *sha)
 static int
 sums_write(const char *path, const struct sd_manifest *sums, struct sd_err *err)
 {
-	char *tmp = sd_xasprintf("%s.tmp-%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "we");
-	int ok = f != NULL;
+	char *tmp;
+	FILE *f = sd_atomic_open(path, &tmp);
 
-	for (size_t i = 0; ok && i < sums->n; i++) {
+	for (size_t i = 0; f != NULL && i < sums->n; i++) {
 		const char *tab = strchr(sums->v[i].name, '\t');
 		fprintf(f, "%s  %.*s\n", tab + 1, (int)(tab - sums->v[i].name), sums->v[i].name);
 	}
-	if (f != NULL) {
-		ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
-		ok = fclose(f) == 0 && ok;
-	}
-	ok = ok && rename(tmp, path) == 0;
-	if (!ok) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-	}
-	free(tmp);
-	return ok ? 0 : -1;
+	if (sd_atomic_commit(f, tmp, path) < 0)
+		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+	return 0;
 }
 
 /*

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,32 +196,6 @@ remote_size(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h, const char *path, int64_t
 	return 0;
 }
 
-/*
- * Create a new hidden temporary file beside the final name. Unlike mkstemp the
- * mode follows the user's umask, as for any file a tool writes.
- */
-static int
-create_temp(const char *dir, const char *name, char **tmp)
-{
-	for (int i = 0; i < 100; i++) {
-		unsigned int r;
-		int fd;
-
-		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-			r = (unsigned int)getpid() ^ (unsigned int)i;
-		*tmp = sd_xasprintf("%s/.%s.sftpdrill-%08x", dir, name, r);
-		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0)
-			return fd;
-		free(*tmp);
-		*tmp = NULL;
-		if (errno != EEXIST)
-			return -1;
-	}
-	errno = EEXIST;
-	return -1;
-}
-
 /* Publish tmp as final without ever replacing an existing file. */
 static int
 publish(const char *tmp, const char *final, const char *sha, struct sd_download *out, struct sd_err *err)
@@ -279,7 +252,7 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
 	if (remote_size(c, h, remote, step_deadline, &out->remote_size, &size_known, err) < 0)
 		goto out;
 	final = sd_xasprintf("%s/%s", local_dir, local_name);
-	if ((fd = create_temp(local_dir, local_name, &tmp)) < 0) {
+	if ((fd = sd_create_temp(local_dir, local_name, &tmp)) < 0) {
 		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot create a temporary file in %s: %s",
 		    local_dir, strerror(errno));
 		goto out;

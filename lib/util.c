@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -363,4 +364,83 @@ sd_mkdirs(const char *path)
 	}
 	free(p);
 	return rc;
+}
+
+int
+sd_create_temp(const char *dir, const char *name, char **tmp)
+{
+	for (int i = 0; i < 100; i++) {
+		unsigned int r;
+		int fd;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (unsigned int)getpid() * 2654435761u ^ (unsigned int)i;
+		*tmp = sd_xasprintf("%s/.%s.sftpdrill-%08x", dir, name, r);
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		if (fd >= 0)
+			return fd;
+		free(*tmp);
+		*tmp = NULL;
+		if (errno != EEXIST)
+			return -1;
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+FILE *
+sd_atomic_open(const char *path, char **tmp)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? sd_xstrndup(path, (size_t)(slash - path)) : sd_xstrdup(".");
+	int fd = sd_create_temp(dir[0] ? dir : "/", slash ? slash + 1 : path, tmp);
+	FILE *f;
+
+	free(dir);
+	if (fd < 0)
+		return NULL;
+	if ((f = fdopen(fd, "w")) == NULL) {
+		int saved = errno;
+		close(fd);
+		unlink(*tmp);
+		free(*tmp);
+		*tmp = NULL;
+		errno = saved;
+	}
+	return f;
+}
+
+int
+sd_atomic_commit(FILE *f, char *tmp, const char *path)
+{
+	int ok = f != NULL, saved;
+
+	if (f != NULL) {
+		ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+		ok = fclose(f) == 0 && ok;
+	}
+	ok = ok && tmp != NULL && rename(tmp, path) == 0;
+	saved = errno;
+	if (!ok && tmp != NULL)
+		unlink(tmp);
+	free(tmp);
+	errno = ok ? 0 : (saved ? saved : EIO);
+	return ok ? 0 : -1;
+}
+
+int
+sd_write_atomic(const char *path, const void *data, size_t len)
+{
+	char *tmp;
+	FILE *f = sd_atomic_open(path, &tmp);
+
+	if (f != NULL && len > 0 && fwrite(data, 1, len, f) != len) {
+		int saved = errno;
+		fclose(f);
+		unlink(tmp);
+		free(tmp);
+		errno = saved;
+		return -1;
+	}
+	return f == NULL ? -1 : sd_atomic_commit(f, tmp, path);
 }

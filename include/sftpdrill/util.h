@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 /* Milliseconds on the monotonic clock; deadlines are compared against this. */
@@ -62,6 +63,26 @@ char *sd_xml_text(const char *s);
 
 /* Replace every occurrence of needle in s (owned; freed) by with; returns the new string (owned). */
 char *sd_replace_all(char *s, const char *needle, const char *with);
+
+/*
+ * Create a new hidden file ".NAME.sftpdrill-XXXXXXXX" in dir for writing
+ * (O_EXCL, random suffix, mode 0666 less the umask). *tmp receives its path
+ * (caller frees). Returns the descriptor, or -1 with errno.
+ */
+int sd_create_temp(const char *dir, const char *name, char **tmp);
+
+/*
+ * Writing a file so that its final name only ever shows complete content:
+ * sd_atomic_open makes a temporary file beside path; sd_atomic_commit
+ * flushes, fsyncs, closes and renames it to path, or removes it on any
+ * failure (f may be NULL after a failed open). commit frees tmp. Both
+ * return 0 / NULL-or-stream and set errno on failure.
+ */
+FILE *sd_atomic_open(const char *path, char **tmp);
+int sd_atomic_commit(FILE *f, char *tmp, const char *path);
+
+/* Write len bytes to path through sd_atomic_open/commit; 0 or -1 with errno. */
+int sd_write_atomic(const char *path, const void *data, size_t len);
 
 /* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
 int sd_mkdirs(const char *path);
