@@ -11,7 +11,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 DEPCFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEPLIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-ALLCFLAGS  = $(WARN) $(CFLAGS) -Iinclude -DSFTPDRILL_VERSION='"$(VERSION)"' $(DEPCFLAGS) -MMD -MP
+ALLCFLAGS  = $(WARN) $(CFLAGS) -pthread -Iinclude -DSFTPDRILL_VERSION='"$(VERSION)"' $(DEPCFLAGS) -MMD -MP
 SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIBSRC    := $(wildcard lib/*.c)
@@ -67,13 +67,13 @@ check-deps:
 # integration tests against the local mirror, and ends with one line "N passed, N failed".
 check: check-deps
 	@$(MAKE) --no-print-directory harness/sftpdrill $(B)/asan/sftpdrill $(B)/unit-tests $(B)/asan/unit-tests \
-	    $(B)/junit-check $(B)/silent-listener $(B)/asan/fuzz-replay
+	    $(B)/junit-check $(B)/silent-listener $(B)/cut-proxy $(B)/asan/fuzz-replay
 	@tests/run-all.sh
 
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-integration: harness/sftpdrill $(B)/junit-check $(B)/silent-listener
+integration: harness/sftpdrill $(B)/junit-check $(B)/silent-listener $(B)/cut-proxy
 	tests/integration/run.sh
 
 demo:
@@ -102,6 +102,10 @@ $(B)/junit-check: tests/tools/junit-check.c
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE $(DEPCFLAGS) -o $@ $< $(DEPLIBS)
 
 $(B)/silent-listener: tests/tools/silent-listener.c
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+
+$(B)/cut-proxy: tests/tools/cut-proxy.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,11 +53,16 @@ static const char usage_text[] =
 "  --sign-key KEY.pem   run: sign the bundle's MANIFEST with this Ed25519 or ECDSA private key\n"
 "                       (its passphrase, if any, from SFTPDRILL_SIGN_PASSPHRASE)\n"
 "  --pub KEY.pem        verify: check the signature with this public key\n"
+"  --trust-on-first-use run: accept a host key that known_hosts does not know yet and add it\n"
+"                       there (never a changed one); confirm the fingerprint afterwards\n"
+"  --parallel           run: the endpoints of a set at once (a thread and a session each);\n"
+"                       output and results read exactly as in a serial run\n"
 "  -q, --quiet          print only failures and the closing summary\n"
 "  --strict             check: treat warnings (missing key, no host key...) as errors\n"
 "  -h, --help           print this help\n"
 "\n"
-"The key passphrase, if any, is read from the environment variable RRS_KEY_PASSPHRASE.\n"
+"The key passphrase, if any, is read from the environment variable RRS_KEY_PASSPHRASE (the\n"
+"profile's passphrase-env may name another); on a terminal sftpdrill asks for it instead.\n"
 "\n"
 "Exit status: 0 every step passed; 1 a check failed (or was skipped after a failure);\n"
 "2 usage, drill or profile error; 3 internal or local I/O error.\n";
@@ -67,6 +73,8 @@ struct opts {
 	const char *operator_name;
 	int quiet;
 	int strict;
+	int tofu;
+	int parallel;
 	const char *sign_key;
 	const char *pub_key;
 	long business_day;
@@ -80,11 +88,27 @@ struct view {
 	int color;
 	struct sd_strv secrets;         /* values never printed */
 	struct sd_transcript *transcript;
+	/* Parallel runs: each suite's lines are held and printed in the set's order. */
+	const struct sd_run *run;
+	int buffered;
+	char **held;                    /* per suite index: text not printed yet */
+	int *done;
+	size_t nheld, next;
 };
 
-/* Print to stdout with every secret value masked. */
-static void __attribute__((format(printf, 2, 3)))
-say(const struct view *v, const char *fmt, ...)
+/* Index of a suite in the run, for ordering parallel output. */
+static size_t
+suite_index(const struct view *v, const struct sd_suite *s)
+{
+	for (size_t i = 0; i < v->run->nsuites; i++)
+		if (v->run->suites[i] == s)
+			return i;
+	return 0;
+}
+
+/* Print to stdout (or hold for suite s) with every secret value masked. */
+static void __attribute__((format(printf, 3, 4)))
+say_for(struct view *v, const struct sd_suite *s, const char *fmt, ...)
 {
 	va_list ap;
 	char *text;
@@ -95,8 +119,41 @@ say(const struct view *v, const char *fmt, ...)
 	va_end(ap);
 	for (size_t i = 0; i < v->secrets.n; i++)
 		text = sd_replace_all(text, v->secrets.v[i], "***");
-	fputs(text, stdout);
+	if (v->buffered && s != NULL) {
+		size_t k = suite_index(v, s);
+		if (k >= v->nheld) {
+			v->held = sd_xrealloc(v->held, (k + 1) * sizeof(*v->held));
+			v->done = sd_xrealloc(v->done, (k + 1) * sizeof(*v->done));
+			for (size_t i = v->nheld; i <= k; i++) {
+				v->held[i] = sd_xstrdup("");
+				v->done[i] = 0;
+			}
+			v->nheld = k + 1;
+		}
+		char *joined = sd_xasprintf("%s%s", v->held[k], text);
+		free(v->held[k]);
+		v->held[k] = joined;
+	} else
+		fputs(text, stdout);
 	free(text);
+}
+
+#define say(v, ...) say_for((v), NULL, __VA_ARGS__)
+
+/* A suite finished: print every finished suite whose turn has come. */
+static void
+release(struct view *v, const struct sd_suite *s)
+{
+	if (!v->buffered)
+		return;
+	say_for(v, s, "%s", "");
+	v->done[suite_index(v, s)] = 1;
+	while (v->next < v->nheld && v->done[v->next]) {
+		fputs(v->held[v->next], stdout);
+		free(v->held[v->next]);
+		v->held[v->next] = NULL;
+		v->next++;
+	}
 }
 
 static void
@@ -124,6 +181,7 @@ parse_all(int n, char **files, const struct opts *o, struct sd_drill **out)
 	return bad;
 }
 
+struct view;
 static const char *
 mark(const struct view *v, enum sd_status st)
 {
@@ -136,27 +194,30 @@ mark(const struct view *v, enum sd_status st)
 static void
 on_event(void *ctx, const struct sd_event *ev)
 {
-	const struct view *v = ctx;
+	struct view *v = ctx;
 
 	sd_transcript_event(v->transcript, ev);
 	switch (ev->kind) {
 	case SD_EV_SUITE_BEGIN:
 		if (!v->quiet)
-			say(v, "== %s @ %s\n", ev->drill->name, ev->endpoint->label);
+			say_for(v, ev->suite, "== %s @ %s\n", ev->drill->name, ev->endpoint->label);
 		break;
 	case SD_EV_STEP_END: {
 		const struct sd_case *c = ev->result;
 		if (v->quiet && c->status == SD_PASS)
 			break;
 		if (v->quiet)
-			say(v, "%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name,
+			say_for(v, ev->suite, "%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name,
 			    ev->endpoint->label, c->name, c->time);
 		else
-			say(v, "  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
+			say_for(v, ev->suite, "  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
 		if (c->status != SD_PASS)
-			say(v, "       %s: %s\n", c->type, c->message);
+			say_for(v, ev->suite, "       %s: %s\n", c->type, c->message);
 		break;
 	}
+	case SD_EV_SUITE_END:
+		release(v, ev->suite);
+		break;
 	case SD_EV_WARNING: {
 		char *m = sd_xstrdup(ev->message);
 		for (size_t i = 0; i < v->secrets.n; i++)
@@ -270,22 +331,51 @@ write_run_info(const char *dir, struct sd_drill **drills, int n, const struct sd
 	return ok ? 0 : -1;
 }
 
+/* Ask for a passphrase on the terminal without echo; NULL if there is no terminal. Caller frees. */
+static char *
+ask_passphrase(const char *keyfile)
+{
+	FILE *tty = fopen("/dev/tty", "r+e");
+	struct termios old, quiet;
+	char buf[1024];
+	char *answer = NULL;
+
+	if (tty == NULL)
+		return NULL;
+	if (tcgetattr(fileno(tty), &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		fprintf(tty, "Passphrase for %s: ", keyfile);
+		fflush(tty);
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		if (fgets(buf, sizeof(buf), tty) != NULL) {
+			buf[strcspn(buf, "\r\n")] = '\0';
+			answer = sd_xstrdup(buf);
+		}
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+		fputc('\n', tty);
+		explicit_bzero(buf, sizeof(buf));
+	}
+	fclose(tty);
+	return answer;
+}
+
 static int
 cmd_run(int n, char **files, const struct opts *o, int snapshot)
 {
 	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
-	struct view v = { o->quiet, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL, { 0 }, NULL };
-	const char *passphrase = getenv("RRS_KEY_PASSPHRASE");
+	struct view v = { o->quiet, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL, { 0 }, NULL,
+		NULL, o->parallel, NULL, NULL, 0, 0 };
+	char **passphrases = sd_xcalloc((size_t)n, sizeof(*passphrases));
 	const char *operator_name = o->operator_name ? o->operator_name : login_name();
-	struct sd_run_opts ro = { passphrase, operator_name, on_event, &v, o->business_day, o->closures, o->nclosures };
+	struct sd_run_opts ro = { NULL, operator_name, on_event, &v, o->business_day, o->closures, o->nclosures,
+		o->tofu, o->parallel };
 	struct sd_run run = { 0 };
 	struct sd_err err = { 0 };
 	char *dir = NULL, *path = NULL, host[256] = "", date[16], tool[64];
 	int64_t t0 = sd_now_ms();
 	int status;
 
-	if (passphrase && passphrase[0])
-		sd_strv_push(&v.secrets, passphrase);
 	if (parse_all(n, files, o, drills) > 0) {
 		status = EXIT_USAGE;
 		goto out;
@@ -299,8 +389,16 @@ cmd_run(int n, char **files, const struct opts *o, int snapshot)
 		for (size_t k = 0; k < drills[i]->vars.n; k++)
 			if (drills[i]->vars.v[k].secret && drills[i]->vars.v[k].value[0])
 				sd_strv_push(&v.secrets, drills[i]->vars.v[k].value);
+		/* The passphrase: the profile's environment variable, else ask, before any connection. */
+		if (getenv(drills[i]->passphrase_env) != NULL)
+			passphrases[i] = sd_xstrdup(getenv(drills[i]->passphrase_env));
+		else if (drills[i]->identity && sd_userkey_encrypted(drills[i]->identity))
+			passphrases[i] = ask_passphrase(drills[i]->identity);
+		if (passphrases[i] && passphrases[i][0])
+			sd_strv_push(&v.secrets, passphrases[i]);
 	}
 	run.started = time(NULL);
+	v.run = &run;
 	dir = make_run_dir(o->report_dir, drills[0]->name, run.started);
 	if (dir == NULL) {
 		fprintf(stderr, "sftpdrill: cannot create a run folder under %s: %s\n", o->report_dir, strerror(errno));
@@ -315,8 +413,10 @@ cmd_run(int n, char **files, const struct opts *o, int snapshot)
 	sd_date_format(o->business_day, 0, date, sizeof(date));
 	sd_transcript_line(v.transcript, "sftpdrill %s (%s), operator %s, business date %s", SFTPDRILL_VERSION,
 	    sd_library_versions(), operator_name, date);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		ro.passphrase = passphrases[i];
 		sd_run_drill(drills[i], &ro, &run);
+	}
 	run.time = (double)(sd_now_ms() - t0) / 1000.0;
 	status = sd_run_exit_status(&run);
 	free(path);
@@ -355,11 +455,21 @@ io_error:
 	status = EXIT_INTERNAL;
 out:
 	sd_transcript_close(v.transcript, NULL);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		sd_drill_free(drills[i]);
+		if (passphrases[i]) {
+			explicit_bzero(passphrases[i], strlen(passphrases[i]));
+			free(passphrases[i]);
+		}
+	}
 	free(drills);
+	free(passphrases);
 	sd_run_free(&run);
 	sd_strv_free(&v.secrets);
+	for (size_t i = 0; i < v.nheld; i++)
+		free(v.held[i]);
+	free(v.held);
+	free(v.done);
 	free(dir);
 	free(path);
 	return status;
@@ -565,6 +675,8 @@ main(int argc, char **argv)
 		{ "holidays", required_argument, NULL, 'H' },
 		{ "sign-key", required_argument, NULL, 'S' },
 		{ "pub", required_argument, NULL, 'P' },
+		{ "trust-on-first-use", no_argument, NULL, 'T' },
+		{ "parallel", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -623,6 +735,8 @@ main(int argc, char **argv)
 		case 'H': sd_strv_push(&o.holidays, optarg); break;
 		case 'S': o.sign_key = optarg; break;
 		case 'P': o.pub_key = optarg; break;
+		case 'T': o.tofu = 1; break;
+		case 'p': o.parallel = 1; break;
 		case 'h':
 			fputs(usage_text, stdout);
 			status = EXIT_PASS;

@@ -47,7 +47,8 @@ struct parser {
 
 static const char *const directives[] = {
 	"drill", "include", "set", "secret", "endpoints", "port", "user", "identity",
-	"known-hosts", "download-dir", "report-dir", "baseline-dir", "holidays", "target-host",
+	"known-hosts", "host-key-pin", "passphrase-env", "ssh-config", "download-dir", "report-dir",
+	"baseline-dir", "holidays", "target-host",
 	"window", "target", "timeout", "step", NULL
 };
 
@@ -493,7 +494,9 @@ parse_host_list(struct parser *p, const char *text, int col, struct sd_endpoint_
 		struct sd_endpoint ep = { 0 };
 		char *colon = NULL;
 
-		if (item[0] == '[') {             /* [v6addr]:port */
+		if (strncmp(item, "ssh-config:", 11) == 0 && item[11] != '\0') {
+			ep.host = sd_xstrdup(item);   /* resolved through the client config at run time */
+		} else if (item[0] == '[') {             /* [v6addr]:port */
 			char *close = strchr(item, ']');
 			if (close == NULL) {
 				report(p, 0, col, "unterminated `[` in endpoint `%s`", item);
@@ -791,6 +794,27 @@ parse_line(struct parser *p, struct tok *t, int n)
 	} else if (strcmp(w, "download-dir") == 0) {
 		if (want_args(p, t, n, 1, 1, "download-dir \"DIR\"") == 0)
 			set_string(&d->download_dir, t[1].text);
+	} else if (strcmp(w, "host-key-pin") == 0) {
+		if (want_args(p, t, n, 2, 2, "host-key-pin HOST[:PORT]|* SHA256:FINGERPRINT") == 0) {
+			if (!sd_fingerprint_ok(t[2].text))
+				report(p, 0, t[2].col, "`%s` is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as ssh-keygen -lf prints)",
+				    t[2].text);
+			else {
+				char *pin = sd_xasprintf("%s %s", t[1].text, t[2].text);
+				sd_strv_push(&d->pins, pin);
+				free(pin);
+			}
+		}
+	} else if (strcmp(w, "passphrase-env") == 0) {
+		if (want_args(p, t, n, 1, 1, "passphrase-env NAME") == 0) {
+			if (!sd_var_name_ok(t[1].text, strlen(t[1].text)))
+				report(p, 0, t[1].col, "bad environment variable name `%s`", t[1].text);
+			else
+				set_string(&d->passphrase_env, t[1].text);
+		}
+	} else if (strcmp(w, "ssh-config") == 0) {
+		if (want_args(p, t, n, 1, 1, "ssh-config \"FILE\"") == 0)
+			set_string(&d->ssh_config, t[1].text);
 	} else if (strcmp(w, "report-dir") == 0) {
 		if (want_args(p, t, n, 1, 1, "report-dir \"REMOTE-DIR\"") == 0)
 			set_string(&d->report_dir, t[1].text);
@@ -1031,6 +1055,8 @@ finish(struct parser *p)
 		d->port = 22;
 	if (d->baseline_dir == NULL)
 		d->baseline_dir = sd_xstrdup("reports/baselines");
+	if (d->passphrase_env == NULL)
+		d->passphrase_env = sd_xstrdup("RRS_KEY_PASSPHRASE");
 	for (size_t i = 1; i < d->nfiles && d->profile_name == NULL; i++) {
 		const char *base = strrchr(d->files[i], '/'), *dot;
 		base = base ? base + 1 : d->files[i];
@@ -1090,8 +1116,8 @@ finish(struct parser *p)
 			report(p, 0, 1, "no `user`: set the login user ID in the profile");
 		if (d->identity == NULL)
 			report(p, 0, 1, "no `identity`: name the private key file in the profile");
-		if (d->known_hosts == NULL)
-			report(p, 0, 1, "no `known-hosts`: host keys are always checked; name a known_hosts file in the profile");
+		if (d->known_hosts == NULL && d->pins.n == 0)
+			report(p, 0, 1, "no `known-hosts` and no `host-key-pin`: host keys are always checked; name a known_hosts file or pin the keys in the profile");
 	}
 }
 
@@ -1162,7 +1188,10 @@ sd_drill_check_files(const struct sd_drill *d, struct sd_diag *diag)
 
 	if (d->user && strstr(d->user, "CHANGE-ME"))
 		warn_at(diag, &d->user_loc, "user is still the placeholder \"%s\": set your User ID (e.g. -D RRS_USER=...)", d->user);
-	if (d->identity) {
+	if (d->identity && strcmp(d->identity, "ssh-agent") == 0) {
+		if (getenv("SSH_AUTH_SOCK") == NULL)
+			warn_at(diag, &d->identity_loc, "identity ssh-agent, but SSH_AUTH_SOCK is not set: no agent to ask");
+	} else if (d->identity) {
 		if (stat(d->identity, &st) < 0 || access(d->identity, R_OK) < 0)
 			warn_at(diag, &d->identity_loc, "private key %s: %s", d->identity, strerror(errno));
 		else if (!S_ISREG(st.st_mode))
@@ -1232,6 +1261,20 @@ sd_drill_make_snapshot(struct sd_drill *d)
 	return 0;
 }
 
+void
+sd_drill_pins_for(const struct sd_drill *d, const struct sd_endpoint *ep, struct sd_strv *out)
+{
+	for (size_t i = 0; i < d->pins.n; i++) {
+		const char *sp = strchr(d->pins.v[i], ' ');
+		size_t hl = (size_t)(sp - d->pins.v[i]);
+		/* A pin names the endpoint as written in its set (host:port), its host alone, or "*". */
+		if ((hl == 1 && d->pins.v[i][0] == '*') ||
+		    (hl == strlen(ep->label) && strncmp(d->pins.v[i], ep->label, hl) == 0) ||
+		    (hl == strlen(ep->host) && strncmp(d->pins.v[i], ep->host, hl) == 0))
+			sd_strv_push(out, sp + 1);
+	}
+}
+
 const struct sd_endpoint_set *
 sd_drill_set(const struct sd_drill *d, const char *name)
 {
@@ -1258,6 +1301,9 @@ sd_drill_free(struct sd_drill *d)
 	free(d->baseline_dir);
 	free(d->profile_name);
 	sd_strv_free(&d->holidays);
+	sd_strv_free(&d->pins);
+	free(d->passphrase_env);
+	free(d->ssh_config);
 	free(d->target_host);
 	for (size_t i = 0; i < d->nsets; i++) {
 		clear_set(&d->sets[i]);

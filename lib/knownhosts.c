@@ -208,6 +208,30 @@ sd_known_prefs(const struct sd_known *k)
 }
 
 int
+sd_known_append(const char *path, const char *host, int port, const char *type,
+    const unsigned char *blob, size_t len, struct sd_err *err)
+{
+	char *b64 = sd_xmalloc(4 * ((len + 2) / 3) + 1), *line;
+	FILE *f;
+	int ok;
+
+	EVP_EncodeBlock((unsigned char *)b64, blob, (int)len);
+	line = port == 22 ? sd_xasprintf("%s %s %s\n", host, type, b64) :
+	    sd_xasprintf("[%s]:%d %s %s\n", host, port, type, b64);
+	/* Append, never rewrite: the user's other entries stay as they are. */
+	f = fopen(path, "ae");
+	ok = f != NULL && fputs(line, f) >= 0;
+	if (f != NULL)
+		ok = fclose(f) == 0 && ok;
+	free(b64);
+	free(line);
+	if (!ok)
+		return sd_error(err, SD_PHASE_HOSTKEY, "LocalIOError", "cannot add the host key to %s: %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+int
 sd_fingerprint_ok(const char *s)
 {
 	if (strncmp(s, "SHA256:", 7) != 0 || strlen(s + 7) != 43)

@@ -1,6 +1,7 @@
 /* runner.c — endpoints × steps, with dependencies between steps, deadlines and retries. */
 #define _GNU_SOURCE
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct ep_state {
 	const struct sd_step *step;
 	struct sd_conn *conn;
 	const struct sd_calendar *cal;
+	pthread_mutex_t *lock;      /* guards callbacks and the run's shared lists */
 	int connect_failed;         /* no usable session: later steps are skipped */
 	char dead_step[256];        /* name of the step that made the endpoint unusable */
 };
@@ -43,8 +45,11 @@ emit_full(struct ep_state *s, enum sd_event_kind kind, const struct sd_case *res
 {
 	struct sd_event ev = { kind, s->d, s->ep, s->suite, s->step, res, msg, done, total, phase };
 
-	if (s->o->on_event)
+	if (s->o->on_event) {
+		pthread_mutex_lock(s->lock);
 		s->o->on_event(s->o->ctx, &ev);
+		pthread_mutex_unlock(s->lock);
+	}
 }
 
 static void
@@ -96,13 +101,16 @@ record_conn(struct ep_state *s, const struct sd_conn_info *i)
 static int
 do_connect(struct ep_state *s, int64_t deadline, struct sd_err *err)
 {
-	struct sd_conn_opts co = { s->ep->host, s->ep->port, s->ep->label, s->d->known_hosts, NULL,
-		&s->d->timeouts, on_note, s };
+	struct sd_strv pins = { 0 };
+	struct sd_conn_opts co = { s->ep->host, s->ep->port, s->ep->label, s->d->known_hosts, &pins,
+		&s->d->timeouts, s->o->trust_on_first_use, on_note, s };
 	struct sd_conn_info info = { 0 };
 
 	if (s->conn != NULL)
 		return 0;
+	sd_drill_pins_for(s->d, s->ep, &pins);
 	s->conn = sd_conn_open(&co, deadline, &info, err);
+	sd_strv_free(&pins);
 	record_conn(s, &info);
 	return s->conn ? 0 : -1;
 }
@@ -132,11 +140,29 @@ do_expect_target(struct ep_state *s, char **message, struct sd_err *err)
 	char *found_s = sd_xstrdup(""), *want_s = sd_xstrdup("");
 	int rc = 0, same;
 
-	for (size_t i = 0; i < s->d->target_hosts.n; i++)
-		if (sd_net_resolve(s->d->target_hosts.v[i].host, &found, err) < 0) {
+	for (size_t i = 0; i < s->d->target_hosts.n; i++) {
+		const char *name = s->d->target_hosts.v[i].host;
+		char *resolved = NULL;
+		int r;
+
+		/* "ssh-config:ALIAS": what the participant's ssh/sftp configuration points ALIAS to. */
+		if (strncmp(name, "ssh-config:", 11) == 0) {
+			char *home = sd_xasprintf("%s/.ssh/config", getenv("HOME") ? getenv("HOME") : "");
+			resolved = sd_ssh_config_hostname(s->d->ssh_config ? s->d->ssh_config : home, name + 11, err);
+			free(home);
+			if (resolved == NULL) {
+				rc = -1;
+				goto out;
+			}
+			name = resolved;
+		}
+		r = sd_net_resolve(name, &found, err);
+		free(resolved);
+		if (r < 0) {
 			rc = -1;
 			goto out;
 		}
+	}
 	for (size_t i = 0; i < set->n; i++)
 		if (sd_net_resolve(set->v[i].host, &want, err) < 0) {
 			rc = -1;
@@ -540,7 +566,9 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 		}
 		if (st->dest)
 			sums_set(&sums, e->name, dl.sha256);
+		pthread_mutex_lock(s->lock);
 		sd_run_add_file(s->run, path, s->ep->label, dl.sha256);
+		pthread_mutex_unlock(s->lock);
 		line = sd_xasprintf("%s%s  %s  %llu bytes%s\n", *detail, dl.sha256, path, (unsigned long long)dl.bytes,
 		    skipped ? " (already backed up unchanged; not fetched)" :
 		    dl.already_present ? " (identical file already present)" : "");
@@ -713,14 +741,36 @@ done:
 	emit(s, SD_EV_STEP_END, c, NULL);
 }
 
+/* Everything one endpoint does, from its first step to its last; one thread each in parallel runs. */
+static void *
+run_endpoint(void *arg)
+{
+	struct ep_state *s = arg;
+	int64_t t0 = sd_now_ms();
+
+	emit(s, SD_EV_SUITE_BEGIN, NULL, NULL);
+	for (size_t k = 0; k < s->d->nsteps; k++)
+		run_step(s, &s->d->steps[k]);
+	if (s->conn != NULL)
+		sd_conn_close(s->conn, sd_now_ms() + s->d->timeouts.sftp_op, NULL);
+	s->conn = NULL;
+	s->suite->time = (double)(sd_now_ms() - t0) / 1000.0;
+	s->step = NULL;
+	emit(s, SD_EV_SUITE_END, NULL, NULL);
+	return NULL;
+}
+
 int
 sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_run *run)
 {
 	const struct sd_endpoint_set *set = sd_drill_set(d, d->target);
-	char host[256] = "";
-
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct sd_calendar cal = { 0 };
-	char bdate[16];
+	struct ep_state *states;
+	pthread_t *threads;
+	int *started;
+	char host[256] = "", bdate[16];
+	size_t n = set ? set->n : 0;
 
 	gethostname(host, sizeof(host) - 1);
 	if (run->started == 0)
@@ -737,30 +787,39 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 				o->on_event(o->ctx, &ev);
 		}
 	}
-	for (size_t i = 0; set && i < set->n; i++) {
-		struct ep_state s = { d, o, &set->v[i], NULL, run, NULL, NULL, &cal, 0, "" };
-		int64_t t0 = sd_now_ms();
+	states = sd_xcalloc(n ? n : 1, sizeof(*states));
+	threads = sd_xcalloc(n ? n : 1, sizeof(*threads));
+	started = sd_xcalloc(n ? n : 1, sizeof(*started));
+	/* Suites are made here, in the set's order, so results read the same serial or parallel. */
+	for (size_t i = 0; i < n; i++) {
+		struct ep_state *s = &states[i];
 
-		s.suite = sd_run_add_suite(run, d->name, set->v[i].label);
-		sd_suite_prop(s.suite, "drill", d->name);
-		sd_suite_prop(s.suite, "drill.file", d->path);
-		sd_suite_prop(s.suite, "endpoint", set->v[i].label);
-		sd_suite_prop(s.suite, "target", d->target);
-		sd_suite_prop(s.suite, "window", d->window);
-		sd_suite_prop(s.suite, "business.date", bdate);
-		sd_suite_prop(s.suite, "tool", "sftpdrill " SFTPDRILL_VERSION);
-		sd_suite_prop(s.suite, "libraries", sd_library_versions());
-		sd_suite_prop(s.suite, "operator", o->operator_name);
-		sd_suite_prop(s.suite, "hostname", host);
-		emit(&s, SD_EV_SUITE_BEGIN, NULL, NULL);
-		for (size_t k = 0; k < d->nsteps; k++)
-			run_step(&s, &d->steps[k]);
-		if (s.conn != NULL)
-			sd_conn_close(s.conn, sd_now_ms() + d->timeouts.sftp_op, NULL);
-		s.suite->time = (double)(sd_now_ms() - t0) / 1000.0;
-		s.step = NULL;
-		emit(&s, SD_EV_SUITE_END, NULL, NULL);
+		*s = (struct ep_state){ d, o, &set->v[i], NULL, run, NULL, NULL, &cal, &lock, 0, "" };
+		s->suite = sd_run_add_suite(run, d->name, set->v[i].label);
+		sd_suite_prop(s->suite, "drill", d->name);
+		sd_suite_prop(s->suite, "drill.file", d->path);
+		sd_suite_prop(s->suite, "endpoint", set->v[i].label);
+		sd_suite_prop(s->suite, "target", d->target);
+		sd_suite_prop(s->suite, "window", d->window);
+		sd_suite_prop(s->suite, "business.date", bdate);
+		sd_suite_prop(s->suite, "tool", "sftpdrill " SFTPDRILL_VERSION);
+		sd_suite_prop(s->suite, "libraries", sd_library_versions());
+		sd_suite_prop(s->suite, "operator", o->operator_name);
+		sd_suite_prop(s->suite, "hostname", host);
 	}
+	for (size_t i = 0; i < n; i++) {
+		/* A thread that cannot be started runs its endpoint here instead. */
+		started[i] = o->parallel && pthread_create(&threads[i], NULL, run_endpoint, &states[i]) == 0;
+		if (!started[i])
+			run_endpoint(&states[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		if (started[i])
+			pthread_join(threads[i], NULL);
+	free(states);
+	free(threads);
+	free(started);
 	sd_calendar_free(&cal);
+	pthread_mutex_destroy(&lock);
 	return 0;
 }

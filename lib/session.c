@@ -130,7 +130,12 @@ ssh_message(LIBSSH2_SESSION *s)
 	return msg ? msg : "unknown error";
 }
 
-/* Offer only the host-key types known_hosts has for this endpoint, known order first. */
+/*
+ * Offer only the host-key types known_hosts has for this endpoint, known
+ * order first. With none known (pins only, or trust on first use) offer
+ * OpenSSH's own order, ed25519 first, so the key seen is the one `ssh` and
+ * `ssh-keyscan` show operators; libssh2 1.10 would otherwise pick ECDSA.
+ */
 static int
 set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, struct sd_err *err)
 {
@@ -138,7 +143,7 @@ set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, struct sd_err
 	int rc = 0;
 
 	if (prefs == NULL)
-		return 0;
+		prefs = sd_xstrdup("ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa");
 	for (t = strtok_r(prefs, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		int ok = 0;
 		for (size_t i = 0; supported_hostkeys[i]; i++)
@@ -205,8 +210,12 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	snprintf(c->label, sizeof(c->label), "%s", o->label);
 	/* Read known_hosts before any packet is sent: a bad file must stop us early. */
 	if (o->known_hosts != NULL) {
-		if (sd_known_load(o->known_hosts, o->host, o->port, &known, err) < 0)
-			goto fail;
+		if (sd_known_load(o->known_hosts, o->host, o->port, &known, err) < 0) {
+			/* With TOFU a known_hosts file that does not exist yet is the one to create. */
+			if (!o->trust_on_first_use || access(o->known_hosts, F_OK) == 0)
+				goto fail;
+			sd_err_clear(err);
+		}
 		for (size_t i = 0; i < known.warnings.n; i++)
 			sd_conn_note(c, SD_NOTE_WARNING, SD_PHASE_HOSTKEY, "%s", known.warnings.v[i]);
 		sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_HOSTKEY, "%zu known host key(s) for %s in %s",
@@ -264,8 +273,18 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	    c->info.banner, c->info.kex, c->info.hostkey_alg, c->info.cipher_cs, c->info.cipher_sc,
 	    c->info.mac_cs, c->info.mac_sc, c->info.handshake_s);
 	if (sd_hostkey_verify(o->known_hosts ? &known : NULL, o->pins, c->info.hostkey_type,
-	    (const unsigned char *)key, keylen, c->label, err) < 0)
-		goto fail;
+	    (const unsigned char *)key, keylen, c->label, err) < 0) {
+		/* Trust on first use, only when asked, only for a key never seen (never a mismatch). */
+		if (!o->trust_on_first_use || o->known_hosts == NULL || strcmp(err->type, "HostKeyUnknown") != 0)
+			goto fail;
+		if (sd_known_append(o->known_hosts, o->host, o->port, c->info.hostkey_type,
+		    (const unsigned char *)key, keylen, err) < 0)
+			goto fail;
+		sd_conn_note(c, SD_NOTE_WARNING, SD_PHASE_HOSTKEY,
+		    "%s: TRUSTED ON FIRST USE: %s %s added to %s; confirm this fingerprint with the service's operator",
+		    c->label, c->info.hostkey_type, c->info.hostkey_fp, o->known_hosts);
+		sd_err_clear(err);
+	}
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_HOSTKEY, "host key %s %s verified", c->info.hostkey_type,
 	    c->info.hostkey_fp);
 	sd_known_free(&known);
@@ -302,6 +321,58 @@ auth_methods(struct sd_conn *c, const char *user, int64_t step_deadline, char *o
 		snprintf(out, len, "%s", list);
 }
 
+static int fingerprint_blob(const unsigned char *blob, size_t len, char *type, size_t typelen, char *fp,
+    size_t fplen);
+
+/* Public-key login with each identity ssh-agent holds, in the agent's order. */
+static int
+login_agent(struct sd_conn *c, const char *user, const char *methods, int64_t step_deadline, struct sd_err *err)
+{
+	LIBSSH2_AGENT *agent = libssh2_agent_init(c->ssh);
+	struct libssh2_agent_publickey *id = NULL;
+	int64_t deadline = sd_now_ms() + c->to.auth;
+	int rc = -1, tried = 0, r;
+
+	if (agent == NULL || libssh2_agent_connect(agent) != 0) {
+		sd_error(err, SD_PHASE_AUTH, "AgentUnavailable",
+		    "identity ssh-agent: no agent answers (is SSH_AUTH_SOCK set and the agent running?)");
+		goto out;
+	}
+	if (libssh2_agent_list_identities(agent) != 0) {
+		sd_error(err, SD_PHASE_AUTH, "AgentUnavailable", "ssh-agent did not list its keys");
+		goto out;
+	}
+	while (libssh2_agent_get_identity(agent, &id, id) == 0) {
+		tried++;
+		fingerprint_blob(id->blob, id->blob_len, c->info.userkey_type, sizeof(c->info.userkey_type),
+		    c->info.userkey_fp, sizeof(c->info.userkey_fp));
+		sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_AUTH, "trying agent key %s %s", c->info.userkey_type,
+		    c->info.userkey_fp);
+		while ((r = libssh2_agent_userauth(agent, user, id)) == LIBSSH2_ERROR_EAGAIN)
+			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, "AuthTimeout", err) < 0)
+				goto out;
+		if (r == 0) {
+			rc = 0;
+			goto out;
+		}
+		if (is_disconnect(r)) {
+			sd_fail(err, SD_PHASE_AUTH, "ConnectionClosed",
+			    "%s: the connection was cut during authentication (not a key rejection)", c->label);
+			goto out;
+		}
+	}
+	snprintf(c->info.userkey_type, sizeof(c->info.userkey_type), "agent");
+	snprintf(c->info.userkey_fp, sizeof(c->info.userkey_fp), "none accepted");
+	sd_fail(err, SD_PHASE_AUTH, "AuthRejected", "%s: the server rejected user \"%s\" with each of the %d key(s) in ssh-agent (server accepts: %s)",
+	    c->label, user, tried, methods[0] ? methods : "unknown");
+out:
+	if (agent != NULL) {
+		libssh2_agent_disconnect(agent);
+		libssh2_agent_free(agent);
+	}
+	return rc;
+}
+
 int
 sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
     const char *passphrase, int64_t step_deadline, struct sd_err *err)
@@ -310,6 +381,12 @@ sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
 	char methods[256];
 	int rc;
 
+	if (strcmp(keyfile, "ssh-agent") == 0) {
+		auth_methods(c, user, step_deadline, methods, sizeof(methods));
+		if (!libssh2_userauth_authenticated(c->ssh) && login_agent(c, user, methods, step_deadline, err) < 0)
+			return -1;
+		goto sftp;
+	}
 	if (access(keyfile, R_OK) != 0)
 		return sd_error(err, SD_PHASE_AUTH, "KeyUnreadable", "cannot read private key %s: %s",
 		    keyfile, strerror(errno));
@@ -328,9 +405,10 @@ sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
 		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, "AuthTimeout", err) < 0)
 			return -1;
 	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
-		return sd_error(err, SD_PHASE_AUTH, "KeyUnreadable",
-		    "cannot use private key %s: %s (wrong passphrase, or a key format this libssh2 cannot read)",
-		    keyfile, ssh_message(c->ssh));
+		return sd_error(err, SD_PHASE_AUTH, "KeyUnreadable", "cannot use private key %s: %s (%s)",
+		    keyfile, ssh_message(c->ssh), sd_userkey_encrypted(keyfile) ?
+		    (passphrase ? "the passphrase is wrong" : "the key is encrypted: set its passphrase in RRS_KEY_PASSPHRASE or the profile's passphrase-env variable, or run on a terminal to be asked") :
+		    "a key format this libssh2 cannot read");
 	if (is_disconnect(rc))
 		return sd_fail(err, SD_PHASE_AUTH, "ConnectionClosed",
 		    "%s: the connection was cut during authentication (not a key rejection): %s",
@@ -520,4 +598,42 @@ sd_userkey_fingerprint(const char *keyfile, char *type, size_t typelen, char *fp
 	if (from_pub(keyfile, type, typelen, fp, fplen) == 0)
 		return 0;
 	return from_openssh_private(keyfile, type, typelen, fp, fplen);
+}
+
+int
+sd_userkey_encrypted(const char *keyfile)
+{
+	FILE *f = fopen(keyfile, "re");
+	char line[256];
+	int enc = 0, openssh = 0;
+	struct { char *p; size_t n; } b64 = { NULL, 0 };
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL && b64.n < 256) {
+		size_t l = strcspn(line, "\r\n");
+		line[l] = '\0';
+		if (strstr(line, "ENCRYPTED"))       /* PEM: Proc-Type: 4,ENCRYPTED or BEGIN ENCRYPTED */
+			enc = 1;
+		if (strcmp(line, "-----BEGIN OPENSSH PRIVATE KEY-----") == 0) {
+			openssh = 1;
+			continue;
+		}
+		if (openssh && strncmp(line, "-----", 5) != 0) {
+			b64.p = sd_xrealloc(b64.p, b64.n + l + 1);
+			memcpy(b64.p + b64.n, line, l);
+			b64.n += l;
+		}
+	}
+	fclose(f);
+	if (openssh && b64.n >= 32) {
+		/* "openssh-key-v1\0" then the cipher name: "none" means not encrypted. */
+		size_t len, take = b64.n - b64.n % 4;
+		unsigned char *raw = sd_base64_decode(b64.p, take > 64 ? 64 : take, &len);
+		if (raw != NULL && len > 19 && memcmp(raw, "openssh-key-v1", 15) == 0)
+			enc = !(raw[18] == 4 && len >= 23 && memcmp(raw + 19, "none", 4) == 0);
+		free(raw);
+	}
+	free(b64.p);
+	return enc;
 }

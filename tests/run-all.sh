@@ -31,7 +31,9 @@ stage() {  # NAME COMMAND...
   total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
 }
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+# The precise unwinder walks through libssh2 (no frame pointers), so suppressions can name it.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export CK_FORK=${CK_FORK:-yes}
 stage "unit" build/unit-tests

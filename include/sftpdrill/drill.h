@@ -74,6 +74,9 @@ struct sd_drill {
 	char *baseline_dir;     /* where manifests and key references are kept */
 	char *profile_name;     /* base name of the first *.profile included, keys the baselines */
 	struct sd_strv holidays; /* holiday files, in order */
+	struct sd_strv pins;    /* "HOST:PORT SHA256:..." or "* SHA256:...": accepted host keys */
+	char *passphrase_env;   /* environment variable holding the key passphrase */
+	char *ssh_config;       /* OpenSSH client config for `target-host ssh-config:ALIAS` */
 	char *target_host;      /* for expect-target: names the participant's systems use, as written */
 	struct sd_endpoint_set target_hosts; /* the same, parsed (ports ignored by expect-target) */
 	int port;               /* default port for endpoints without one */
@@ -110,6 +113,9 @@ struct sd_drill *sd_drill_parse_buffer(const char *path, const char *buf, size_t
 
 /* Free a drill and everything it owns. */
 void sd_drill_free(struct sd_drill *d);
+
+/* The SHA256 pins that apply to an endpoint ("*" pins apply to all); fills out (caller frees). */
+void sd_drill_pins_for(const struct sd_drill *d, const struct sd_endpoint *ep, struct sd_strv *out);
 
 /* The endpoint set named name, or NULL. */
 const struct sd_endpoint_set *sd_drill_set(const struct sd_drill *d, const char *name);

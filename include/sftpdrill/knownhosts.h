@@ -51,6 +51,13 @@ char *sd_known_prefs(const struct sd_known *k);
 int sd_hostkey_verify(const struct sd_known *k, const struct sd_strv *pins, const char *type,
     const unsigned char *blob, size_t len, const char *endpoint, struct sd_err *err);
 
+/*
+ * Append "HOSTSPEC TYPE BASE64" for host:port to the known_hosts file at
+ * path (created if missing), as OpenSSH writes it. Returns 0 or -1 with err.
+ */
+int sd_known_append(const char *path, const char *host, int port, const char *type,
+    const unsigned char *blob, size_t len, struct sd_err *err);
+
 /* Is s a well-formed OpenSSH SHA256 fingerprint ("SHA256:" + 43 base64 chars)? */
 int sd_fingerprint_ok(const char *s);
 

@@ -41,12 +41,15 @@ struct sd_run_opts {
 	long business_day;          /* the run's business date (day number, see calendar.h) */
 	const long *closures;       /* extra non-business days (typhoon, rainstorm), or NULL */
 	size_t nclosures;
+	int trust_on_first_use;     /* write unknown host keys to known_hosts (explicit option only) */
+	int parallel;               /* run the endpoints of the set at once, a thread and a session each */
 };
 
 /*
- * Run every step of d against each endpoint of its target set in turn,
- * appending one suite per endpoint to run. Returns 0 (results are in run,
- * whatever they are).
+ * Run every step of d against each endpoint of its target set, in turn or
+ * (o->parallel) at once, appending one suite per endpoint to run in the
+ * set's order either way. Callbacks are never made from two threads at once.
+ * Returns 0 (results are in run, whatever they are).
  */
 int sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_run *run);
 

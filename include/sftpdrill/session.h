@@ -36,6 +36,7 @@ struct sd_conn_opts {
 	const char *known_hosts;    /* OpenSSH known_hosts file, or NULL when pins alone decide */
 	const struct sd_strv *pins; /* SHA256 fingerprints that are also accepted, or NULL */
 	const struct sd_timeouts *timeouts;
+	int trust_on_first_use;     /* an unknown key is appended to known_hosts instead of failing */
 	sd_note_fn note;            /* may be NULL; kept for the connection's life */
 	void *note_ctx;
 };
@@ -77,6 +78,9 @@ int sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err);
  * SHA256 fingerprint; returns 0, or -1 if neither could be read.
  */
 int sd_userkey_fingerprint(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen);
+
+/* Is the private key file encrypted (OpenSSH format with a cipher, or encrypted PEM)? */
+int sd_userkey_encrypted(const char *keyfile);
 
 /* libssh2 and OpenSSL versions, e.g. "libssh2 1.10.0, OpenSSL 3.0.19 ..."; static storage. */
 const char *sd_library_versions(void);

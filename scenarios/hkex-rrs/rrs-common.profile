@@ -12,6 +12,8 @@ download-dir  "${RRS_DOWNLOAD_DIR}"
 report-dir    "${RRS_REPORT_DIR}"
 baseline-dir  "${RRS_BASELINE_DIR:-reports/baselines}"
 target-host   "${RRS_TARGET_HOST}"
+# RRS_TARGET_HOST may name OpenSSH client config aliases as ssh-config:ALIAS, looked up here:
+ssh-config    "${RRS_SSH_CONFIG:-${HOME:-.}/.ssh/config}"
 # Business days: weekdays that are not Hong Kong general holidays. Add market closures
 # (typhoon signal No. 8, black rainstorm) with --non-business-day DATE or a second file:
 #   -D RRS_CLOSURES=closures.txt

@@ -6,7 +6,8 @@
 #   tests/mirror/mirror.sh add-file STATE DC NAME [BYTES]   put an extra report file on a data centre
 #
 # Environment: SFTPDRILL_MIRROR_PORT (10022), SFTPDRILL_MIRROR_DATE (YYYYMMDD in report names),
-# SFTPDRILL_MIRROR_ADDENDUM (text sshd appends to its banner, for hostile-banner tests).
+# SFTPDRILL_MIRROR_ADDENDUM (text sshd appends to its banner, for hostile-banner tests),
+# SFTPDRILL_MIRROR_SFTP_FLAGS (extra internal-sftp flags, e.g. "-P open" to refuse every download).
 #
 # Two OpenSSH sshd processes, SFTP only (internal-sftp -R: read-only), public key only, port 10022:
 #   primary   127.151.14.121, 127.151.14.122   (mirrors 10.151.14.121/.122)
@@ -107,7 +108,7 @@ MaxSessions 10
 LoginGraceTime 30
 ClientAliveInterval 0
 Subsystem sftp internal-sftp
-ForceCommand internal-sftp -R
+ForceCommand internal-sftp -R ${SFTPDRILL_MIRROR_SFTP_FLAGS:-}
 ChrootDirectory $root
 LogLevel VERBOSE
 ${SFTPDRILL_MIRROR_ADDENDUM:+VersionAddendum $SFTPDRILL_MIRROR_ADDENDUM}
