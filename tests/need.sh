@@ -8,7 +8,8 @@ set -euo pipefail
 want=(gcc make pkg-config libssh2-1-dev libssl-dev libxml2-dev)
 case "${1:-build}" in
   build) ;;
-  test)  want+=(check openssh-server openssh-client libxml2-utils iproute2 util-linux openssl chromium poppler-utils) ;;
+  test)  want+=(check openssh-server openssh-client libxml2-utils iproute2 util-linux openssl chromium poppler-utils
+                proftpd-core proftpd-mod-crypto) ;;
   demo)  want+=(openssh-server openssh-client iproute2 util-linux) ;;
   bench) want+=(openssh-server openssh-client curl iproute2 util-linux time) ;;
   fuzz)  want+=(clang libclang-rt-14-dev) ;;
@@ -31,6 +32,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Packages such as proftpd would start a system daemon of their own; the tests start their own
+# servers, so ask Debian's policy-rc.d mechanism to start none while installing (only if the
+# machine has no policy of its own).
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts sshd when openssh-server is installed where it can; the project never uses
