@@ -36,8 +36,10 @@ $(B)/lib/%.o: lib/%.c
 $(B)/libsftpdrill.a: $(call objs,$(B))
 	$(AR) rcs $@ $^
 
-harness/sftpdrill: harness/sftpdrill.c $(B)/libsftpdrill.a
-	$(CC) $(ALLCFLAGS) -o $@ $< $(B)/libsftpdrill.a $(DEPLIBS) $(LDFLAGS)
+HARNESS   := harness/sftpdrill.c harness/view.c
+
+harness/sftpdrill: $(HARNESS) harness/view.h $(B)/libsftpdrill.a
+	$(CC) $(ALLCFLAGS) -o $@ $(HARNESS) $(B)/libsftpdrill.a $(DEPLIBS) $(LDFLAGS)
 
 # ---- sanitizer build (tests only) ---------------------------------------
 $(B)/asan/lib/%.o: lib/%.c
@@ -47,8 +49,8 @@ $(B)/asan/lib/%.o: lib/%.c
 $(B)/asan/libsftpdrill.a: $(call objs,$(B)/asan)
 	$(AR) rcs $@ $^
 
-$(B)/asan/sftpdrill: harness/sftpdrill.c $(B)/asan/libsftpdrill.a
-	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $< $(B)/asan/libsftpdrill.a $(DEPLIBS)
+$(B)/asan/sftpdrill: $(HARNESS) harness/view.h $(B)/asan/libsftpdrill.a
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $(HARNESS) $(B)/asan/libsftpdrill.a $(DEPLIBS)
 
 # ---- tests ---------------------------------------------------------------
 UNITSRC   := $(wildcard tests/unit/*.c)

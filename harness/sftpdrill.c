@@ -21,6 +21,7 @@
 #include "sftpdrill/runner.h"
 #include "sftpdrill/session.h"
 #include "sftpdrill/util.h"
+#include "view.h"
 
 #ifndef SFTPDRILL_VERSION
 #define SFTPDRILL_VERSION "0.1.0"
@@ -41,7 +42,7 @@ static const char usage_text[] =
 "  verify [--pub KEY.pem] RUN-FOLDER\n"
 "                   check a run folder against its MANIFEST (and signature)\n"
 "  version          print the version and library versions\n"
-"  help             print this help\n"
+"  help [COMMAND]   print this help, or one command's\n"
 "\n"
 "Options:\n"
 "  -D NAME=VALUE        define a variable; overrides `set` in drill and profile files\n"
@@ -57,7 +58,10 @@ static const char usage_text[] =
 "                       there (never a changed one); confirm the fingerprint afterwards\n"
 "  --parallel           run: the endpoints of a set at once (a thread and a session each);\n"
 "                       output and results read exactly as in a serial run\n"
+"  --now ISO-8601       the clock for the window check (e.g. 2023-04-15T14:45:00+08:00)\n"
+"  --enforce-window     run: refuse outside the drill's window (default: warn and record it)\n"
 "  -q, --quiet          print only failures and the closing summary\n"
+"  -v, --verbose        also print each connection phase\n"
 "  --strict             check: treat warnings (missing key, no host key...) as errors\n"
 "  -h, --help           print this help\n"
 "\n"
@@ -67,14 +71,78 @@ static const char usage_text[] =
 "Exit status: 0 every step passed; 1 a check failed (or was skipped after a failure);\n"
 "2 usage, drill or profile error; 3 internal or local I/O error.\n";
 
+/* Per-command help: `sftpdrill help COMMAND` and `sftpdrill COMMAND --help`. */
+static const struct {
+	const char *name, *text;
+} command_help[] = {
+	{ "run",
+	  "usage: sftpdrill run [OPTIONS] DRILL...\n\n"
+	  "Run each drill against every endpoint of its target set and write a new evidence bundle\n"
+	  "(junit.xml, summary.html, transcript.log, RUN-INFO, downloads/, MANIFEST) under --report-dir.\n\n"
+	  "  -D NAME=VALUE            define a variable (beats the profile, which beats the environment)\n"
+	  "  --report-dir DIR         parent of run folders (default: reports)\n"
+	  "  --operator NAME          recorded as who ran it (default: the login name)\n"
+	  "  --business-date DATE     the run's business date (default: today in Hong Kong)\n"
+	  "  --non-business-day DATE  a market closure; repeatable\n"
+	  "  --now ISO-8601           the clock for the window check, e.g. 2023-04-15T14:45:00+08:00\n"
+	  "  --enforce-window         refuse to run outside the drill's window (default: warn)\n"
+	  "  --parallel               the endpoints of a set at once, one thread and session each\n"
+	  "  --trust-on-first-use     accept and record host keys known_hosts does not know yet\n"
+	  "  --sign-key KEY.pem       sign MANIFEST with an Ed25519 or ECDSA key\n"
+	  "  -q, --quiet              failures and the summary only\n"
+	  "  -v, --verbose            also each connection phase (connect, banner, kex, host key, auth, sftp)\n\n"
+	  "Exit status: 0 all passed, 1 a check failed, 2 usage or drill error (or outside the window with\n"
+	  "--enforce-window), 3 local I/O or internal error.\n" },
+	{ "check",
+	  "usage: sftpdrill check [-D NAME=VALUE]... [--strict] DRILL...\n\n"
+	  "Parse each drill and its profiles without touching the network; report every error as\n"
+	  "FILE:LINE:COL. Then look at the files they name (private key, known_hosts) and warn about\n"
+	  "what would fail at run time. --strict makes warnings errors. Exit status 0 or 2.\n" },
+	{ "plan",
+	  "usage: sftpdrill plan [-D NAME=VALUE]... DRILL...\n\n"
+	  "Print the resolved run: files read, endpoints in order, user, key, known_hosts, deadlines,\n"
+	  "and each step with its arguments, timeout and retries. Secret values are shown as ***.\n" },
+	{ "snapshot",
+	  "usage: sftpdrill snapshot [OPTIONS] DRILL...\n\n"
+	  "On each endpoint of the drill's target: connect, log in, record the report folder's listing as\n"
+	  "the manifest of the business date (--business-date, default today in Hong Kong), log out.\n"
+	  "The next business day's `count DIR == baseline(last-business-day)` compares with it.\n"
+	  "Takes the options of run.\n" },
+	{ "business-day",
+	  "usage: sftpdrill business-day [--holidays FILE]... [--non-business-day DATE]... DATE|today\n\n"
+	  "Print the last business day strictly before DATE (YYYY-MM-DD): a weekday not in the holiday\n"
+	  "files (default: the shipped Hong Kong list) and not a --non-business-day.\n" },
+	{ "verify",
+	  "usage: sftpdrill verify [--pub PUBLIC-KEY.pem] RUN-FOLDER\n\n"
+	  "Check an evidence bundle against its MANIFEST: every changed, missing or extra file is named.\n"
+	  "With --pub, also check MANIFEST.sig. Exit status 0 only when the bundle is intact.\n" },
+	{ "version", "usage: sftpdrill version\n\nPrint sftpdrill's version and the libssh2 and OpenSSL it runs with.\n" },
+	{ "help", "usage: sftpdrill help [COMMAND]\n\nPrint the overview, or one command's help.\n" },
+};
+
+static int
+print_help(const char *command, FILE *f)
+{
+	for (size_t i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++)
+		if (strcmp(command_help[i].name, command) == 0) {
+			fputs(command_help[i].text, f);
+			return EXIT_PASS;
+		}
+	fprintf(stderr, "sftpdrill: no such command `%s`; `sftpdrill help` lists them\n", command);
+	return EXIT_USAGE;
+}
+
 struct opts {
 	struct sd_vars defs;
 	const char *report_dir;
 	const char *operator_name;
 	int quiet;
+	int verbose;
 	int strict;
 	int tofu;
 	int parallel;
+	int enforce_window;
+	time_t now;
 	const char *sign_key;
 	const char *pub_key;
 	long business_day;
@@ -83,78 +151,6 @@ struct opts {
 	struct sd_strv holidays;
 };
 
-struct view {
-	int quiet;
-	int color;
-	struct sd_strv secrets;         /* values never printed */
-	struct sd_transcript *transcript;
-	/* Parallel runs: each suite's lines are held and printed in the set's order. */
-	const struct sd_run *run;
-	int buffered;
-	char **held;                    /* per suite index: text not printed yet */
-	int *done;
-	size_t nheld, next;
-};
-
-/* Index of a suite in the run, for ordering parallel output. */
-static size_t
-suite_index(const struct view *v, const struct sd_suite *s)
-{
-	for (size_t i = 0; i < v->run->nsuites; i++)
-		if (v->run->suites[i] == s)
-			return i;
-	return 0;
-}
-
-/* Print to stdout (or hold for suite s) with every secret value masked. */
-static void __attribute__((format(printf, 3, 4)))
-say_for(struct view *v, const struct sd_suite *s, const char *fmt, ...)
-{
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	for (size_t i = 0; i < v->secrets.n; i++)
-		text = sd_replace_all(text, v->secrets.v[i], "***");
-	if (v->buffered && s != NULL) {
-		size_t k = suite_index(v, s);
-		if (k >= v->nheld) {
-			v->held = sd_xrealloc(v->held, (k + 1) * sizeof(*v->held));
-			v->done = sd_xrealloc(v->done, (k + 1) * sizeof(*v->done));
-			for (size_t i = v->nheld; i <= k; i++) {
-				v->held[i] = sd_xstrdup("");
-				v->done[i] = 0;
-			}
-			v->nheld = k + 1;
-		}
-		char *joined = sd_xasprintf("%s%s", v->held[k], text);
-		free(v->held[k]);
-		v->held[k] = joined;
-	} else
-		fputs(text, stdout);
-	free(text);
-}
-
-#define say(v, ...) say_for((v), NULL, __VA_ARGS__)
-
-/* A suite finished: print every finished suite whose turn has come. */
-static void
-release(struct view *v, const struct sd_suite *s)
-{
-	if (!v->buffered)
-		return;
-	say_for(v, s, "%s", "");
-	v->done[suite_index(v, s)] = 1;
-	while (v->next < v->nheld && v->done[v->next]) {
-		fputs(v->held[v->next], stdout);
-		free(v->held[v->next]);
-		v->held[v->next] = NULL;
-		v->next++;
-	}
-}
 
 static void
 print_diag(const struct sd_diag *diag)
@@ -181,56 +177,6 @@ parse_all(int n, char **files, const struct opts *o, struct sd_drill **out)
 	return bad;
 }
 
-struct view;
-static const char *
-mark(const struct view *v, enum sd_status st)
-{
-	static const char *const plain[] = { "✓", "✗", "!", "–" };
-	static const char *const color[] = { "\033[32m✓\033[0m", "\033[31m✗\033[0m", "\033[31m!\033[0m", "\033[33m–\033[0m" };
-
-	return v->color ? color[st] : plain[st];
-}
-
-static void
-on_event(void *ctx, const struct sd_event *ev)
-{
-	struct view *v = ctx;
-
-	sd_transcript_event(v->transcript, ev);
-	switch (ev->kind) {
-	case SD_EV_SUITE_BEGIN:
-		if (!v->quiet)
-			say_for(v, ev->suite, "== %s @ %s\n", ev->drill->name, ev->endpoint->label);
-		break;
-	case SD_EV_STEP_END: {
-		const struct sd_case *c = ev->result;
-		if (v->quiet && c->status == SD_PASS)
-			break;
-		if (v->quiet)
-			say_for(v, ev->suite, "%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name,
-			    ev->endpoint->label, c->name, c->time);
-		else
-			say_for(v, ev->suite, "  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
-		if (c->status != SD_PASS)
-			say_for(v, ev->suite, "       %s: %s\n", c->type, c->message);
-		break;
-	}
-	case SD_EV_SUITE_END:
-		release(v, ev->suite);
-		break;
-	case SD_EV_WARNING: {
-		char *m = sd_xstrdup(ev->message);
-		for (size_t i = 0; i < v->secrets.n; i++)
-			m = sd_replace_all(m, v->secrets.v[i], "***");
-		fprintf(stderr, "warning: %s\n", m);
-		free(m);
-		break;
-	}
-	default:
-		break;
-	}
-	fflush(stdout);
-}
 
 /* Make a new run folder under parent, named by UTC time and drill; never reuses one. */
 static char *
@@ -284,7 +230,7 @@ login_name(void)
 /* RUN-INFO: who ran what, where, with which files; part of the sealed bundle. */
 static int
 write_run_info(const char *dir, struct sd_drill **drills, int n, const struct sd_run *run, int status,
-    const char *operator_name, const char *business_date, const struct view *v, struct sd_err *err)
+    const char *operator_name, const char *business_date, const struct sd_strv *secrets, struct sd_err *err)
 {
 	char *path = sd_xasprintf("%s/RUN-INFO", dir), *tmp;
 	char host[256] = "", start[32], end[32];
@@ -314,8 +260,8 @@ write_run_info(const char *dir, struct sd_drill **drills, int n, const struct sd
 				if (var->origin != SD_VAR_CMDLINE)
 					continue;
 				masked = sd_xasprintf("-D %s=%s", var->name, var->secret ? "***" : var->value);
-				for (size_t s = 0; s < v->secrets.n; s++)
-					masked = sd_replace_all(masked, v->secrets.v[s], "***");
+				for (size_t s = 0; s < secrets->n; s++)
+					masked = sd_replace_all(masked, secrets->v[s], "***");
 				fprintf(f, "definition: %s\n", masked);
 				free(masked);
 			}
@@ -360,19 +306,60 @@ ask_passphrase(const char *keyfile)
 	return answer;
 }
 
+/*
+ * The drill's window against the clock: inside is silent; outside is a
+ * warning and a suite property, or with --enforce-window a refusal (-1).
+ */
+static int
+check_window(const struct sd_drill *d, const struct opts *o, struct view *v, char *status, size_t len)
+{
+	time_t start, end;
+	long offset;
+	struct sd_err err;
+	char now_s[32], a[32], b[32];
+	time_t local;
+
+	status[0] = '\0';
+	if (d->window == NULL)
+		return 0;
+	if (sd_window_parse(d->window, &start, &end, &offset, &err) < 0) {
+		view_warn(v, "%s: %s", d->path, err.msg);
+		return 0;
+	}
+	if (o->now >= start && o->now < end) {
+		snprintf(status, len, "inside");
+		return 0;
+	}
+	local = o->now + offset;
+	sd_utc_iso(local, now_s, sizeof(now_s));
+	sd_utc_iso(start + offset, a, sizeof(a));
+	sd_utc_iso(end + offset, b, sizeof(b));
+	snprintf(status, len, "outside: run at %s, window %s to %s (local time of the window)", now_s, a, b + 11);
+	if (o->enforce_window) {
+		fprintf(stderr, "sftpdrill: %s: now (%s) is outside the drill's window %s; not run (--enforce-window)\n",
+		    d->path, now_s, d->window);
+		return -1;
+	}
+	view_warn(v, "%s: now (%s) is outside the drill's window %s; running anyway (a rehearsal?)", d->path,
+	    now_s, d->window);
+	return 0;
+}
+
 static int
 cmd_run(int n, char **files, const struct opts *o, int snapshot)
 {
 	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
-	struct view v = { o->quiet, isatty(STDOUT_FILENO) && getenv("NO_COLOR") == NULL, { 0 }, NULL,
-		NULL, o->parallel, NULL, NULL, 0, 0 };
 	char **passphrases = sd_xcalloc((size_t)n, sizeof(*passphrases));
 	const char *operator_name = o->operator_name ? o->operator_name : login_name();
-	struct sd_run_opts ro = { NULL, operator_name, on_event, &v, o->business_day, o->closures, o->nclosures,
-		o->tofu, o->parallel };
 	struct sd_run run = { 0 };
+	struct view *v = view_new(o->quiet, o->verbose, o->parallel, &run);
+	struct sd_run_opts ro = { NULL, operator_name, view_event, v, o->business_day, o->closures, o->nclosures,
+		o->tofu, o->parallel };
+	struct sd_transcript *transcript = NULL;
+	struct sd_strv secrets = { 0 };
 	struct sd_err err = { 0 };
-	char *dir = NULL, *path = NULL, host[256] = "", date[16], tool[64];
+	char *dir = NULL, *path = NULL, *report = NULL, host[256] = "", date[16], tool[64];
+	char (*window)[256] = sd_xcalloc((size_t)n, sizeof(*window));
 	int64_t t0 = sd_now_ms();
 	int status;
 
@@ -386,19 +373,24 @@ cmd_run(int n, char **files, const struct opts *o, int snapshot)
 			status = EXIT_USAGE;
 			goto out;
 		}
+		if (!snapshot && check_window(drills[i], o, v, window[i], sizeof(window[i])) < 0) {
+			status = EXIT_USAGE;
+			goto out;
+		}
 		for (size_t k = 0; k < drills[i]->vars.n; k++)
 			if (drills[i]->vars.v[k].secret && drills[i]->vars.v[k].value[0])
-				sd_strv_push(&v.secrets, drills[i]->vars.v[k].value);
+				sd_strv_push(&secrets, drills[i]->vars.v[k].value);
 		/* The passphrase: the profile's environment variable, else ask, before any connection. */
 		if (getenv(drills[i]->passphrase_env) != NULL)
 			passphrases[i] = sd_xstrdup(getenv(drills[i]->passphrase_env));
 		else if (drills[i]->identity && sd_userkey_encrypted(drills[i]->identity))
 			passphrases[i] = ask_passphrase(drills[i]->identity);
 		if (passphrases[i] && passphrases[i][0])
-			sd_strv_push(&v.secrets, passphrases[i]);
+			sd_strv_push(&secrets, passphrases[i]);
 	}
+	for (size_t i = 0; i < secrets.n; i++)
+		view_secret(v, secrets.v[i]);
 	run.started = time(NULL);
-	v.run = &run;
 	dir = make_run_dir(o->report_dir, drills[0]->name, run.started);
 	if (dir == NULL) {
 		fprintf(stderr, "sftpdrill: cannot create a run folder under %s: %s\n", o->report_dir, strerror(errno));
@@ -406,16 +398,22 @@ cmd_run(int n, char **files, const struct opts *o, int snapshot)
 		goto out;
 	}
 	path = sd_xasprintf("%s/transcript.log", dir);
-	if ((v.transcript = sd_transcript_open(path, &err)) == NULL)
+	if ((transcript = sd_transcript_open(path, &err)) == NULL)
 		goto io_error;
-	for (size_t i = 0; i < v.secrets.n; i++)
-		sd_transcript_secret(v.transcript, v.secrets.v[i]);
+	for (size_t i = 0; i < secrets.n; i++)
+		sd_transcript_secret(transcript, secrets.v[i]);
+	view_transcript(v, transcript);
 	sd_date_format(o->business_day, 0, date, sizeof(date));
-	sd_transcript_line(v.transcript, "sftpdrill %s (%s), operator %s, business date %s", SFTPDRILL_VERSION,
+	sd_transcript_line(transcript, "sftpdrill %s (%s), operator %s, business date %s", SFTPDRILL_VERSION,
 	    sd_library_versions(), operator_name, date);
 	for (int i = 0; i < n; i++) {
+		size_t first = run.nsuites;
+		if (window[i][0])
+			sd_transcript_line(transcript, "window %s: %s", drills[i]->window, window[i]);
 		ro.passphrase = passphrases[i];
 		sd_run_drill(drills[i], &ro, &run);
+		for (size_t k = first; k < run.nsuites; k++)
+			sd_suite_prop(run.suites[k], "window.status", window[i]);
 	}
 	run.time = (double)(sd_now_ms() - t0) / 1000.0;
 	status = sd_run_exit_status(&run);
@@ -433,20 +431,19 @@ cmd_run(int n, char **files, const struct opts *o, int snapshot)
 			goto io_error;
 	}
 	if (sd_bundle_add_downloads(&run, dir, &err) < 0 ||
-	    write_run_info(dir, drills, n, &run, status, operator_name, date, &v, &err) < 0)
+	    write_run_info(dir, drills, n, &run, status, operator_name, date, &secrets, &err) < 0)
 		goto io_error;
-	sd_transcript_line(v.transcript, "run finished: exit status %d; sealing %s", status, dir);
-	if (sd_transcript_close(v.transcript, &err) < 0) {
-		v.transcript = NULL;
+	sd_transcript_line(transcript, "run finished: exit status %d; sealing %s", status, dir);
+	view_transcript(v, NULL);
+	if (sd_transcript_close(transcript, &err) < 0) {
+		transcript = NULL;
 		goto io_error;
 	}
-	v.transcript = NULL;
+	transcript = NULL;
 	if (sd_bundle_seal(dir, o->sign_key, &err) < 0)
 		goto io_error;
-	say(&v, "%zu passed, %zu failed, %zu errors, %zu skipped — %s\n",
-	    sd_count(&run, NULL, SD_PASS), sd_count(&run, NULL, SD_FAIL), sd_count(&run, NULL, SD_ERROR),
-	    sd_count(&run, NULL, SD_SKIP), status == 0 ? "all steps passed" : "NOT all steps passed");
-	say(&v, "report: %s/junit.xml\n", dir);
+	report = sd_xasprintf("%s/junit.xml", dir);
+	view_summary(v, &run, report, status);
 	goto out;
 io_error:
 	fprintf(stderr, "sftpdrill: %s\n", err.msg);
@@ -454,7 +451,8 @@ io_error:
 		fprintf(stderr, "sftpdrill: the run folder %s is incomplete and not sealed\n", dir);
 	status = EXIT_INTERNAL;
 out:
-	sd_transcript_close(v.transcript, NULL);
+	view_free(v);
+	sd_transcript_close(transcript, NULL);
 	for (int i = 0; i < n; i++) {
 		sd_drill_free(drills[i]);
 		if (passphrases[i]) {
@@ -464,14 +462,12 @@ out:
 	}
 	free(drills);
 	free(passphrases);
+	free(window);
 	sd_run_free(&run);
-	sd_strv_free(&v.secrets);
-	for (size_t i = 0; i < v.nheld; i++)
-		free(v.held[i]);
-	free(v.held);
-	free(v.done);
+	sd_strv_free(&secrets);
 	free(dir);
 	free(path);
+	free(report);
 	return status;
 }
 
@@ -677,6 +673,9 @@ main(int argc, char **argv)
 		{ "pub", required_argument, NULL, 'P' },
 		{ "trust-on-first-use", no_argument, NULL, 'T' },
 		{ "parallel", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "now", required_argument, NULL, 'N' },
+		{ "enforce-window", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -690,16 +689,20 @@ main(int argc, char **argv)
 	}
 	cmd = argv[1];
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		if (argc > 2)
+			return print_help(argv[2][0] == '-' ? "help" : argv[2], stdout);
 		fputs(usage_text, stdout);
 		return EXIT_PASS;
 	}
+	if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0))
+		return print_help(cmd, stdout);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("sftpdrill %s (%s)\n", SFTPDRILL_VERSION, sd_library_versions());
 		return EXIT_PASS;
 	}
 	optind = 2;
 	status = EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, "D:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D': {
 			char *eq = strchr(optarg, '=');
@@ -737,17 +740,26 @@ main(int argc, char **argv)
 		case 'P': o.pub_key = optarg; break;
 		case 'T': o.tofu = 1; break;
 		case 'p': o.parallel = 1; break;
+		case 'v': o.verbose = 1; break;
+		case 'W': o.enforce_window = 1; break;
+		case 'N':
+			if (sd_iso8601_parse(optarg, &o.now) < 0) {
+				fprintf(stderr, "sftpdrill: --now wants ISO 8601 with an offset, e.g. 2023-04-15T14:45:00+08:00; got `%s`\n", optarg);
+				goto out;
+			}
+			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			status = EXIT_PASS;
+			status = print_help(cmd, stdout);
 			goto out;
 		default:
 			fputs(usage_text, stderr);
 			goto out;
 		}
 	}
+	if (o.now == 0)
+		o.now = time(NULL);
 	if (o.business_day == 0)
-		o.business_day = sd_date_at(time(NULL), 8 * 3600);
+		o.business_day = sd_date_at(o.now, 8 * 3600);
 	{
 		/* Built-in variables; -D may still override them. */
 		char date[16];

@@ -167,3 +167,72 @@ sd_calendar_free(struct sd_calendar *c)
 	free(c->closed);
 	memset(c, 0, sizeof(*c));
 }
+
+/* "+HH:MM", "-HH:MM", "+HHMM" or "+HH"; returns 0 or -1. */
+static int
+parse_offset(const char *z, long *offset)
+{
+	int h = 0, m = 0, sign;
+	char c;
+
+	if (*z != '+' && *z != '-')
+		return -1;
+	sign = *z == '-' ? -1 : 1;
+	if (!(sscanf(z + 1, "%2d:%2d%c", &h, &m, &c) == 2 || (strlen(z + 1) == 4 && sscanf(z + 1, "%2d%2d", &h, &m) == 2) ||
+	    (strlen(z + 1) == 2 && sscanf(z + 1, "%2d", &h) == 1)) || h > 14 || m > 59)
+		return -1;
+	*offset = sign * (h * 3600L + m * 60L);
+	return 0;
+}
+
+int
+sd_zone_offset(const char *zone, long *offset)
+{
+	if (strcmp(zone, "Asia/Hong_Kong") == 0 || strcmp(zone, "HKT") == 0 || strcmp(zone, "Hongkong") == 0) {
+		*offset = 8 * 3600;
+		return 0;
+	}
+	if (strcmp(zone, "UTC") == 0 || strcmp(zone, "Z") == 0 || strcmp(zone, "GMT") == 0 || strcmp(zone, "Etc/UTC") == 0) {
+		*offset = 0;
+		return 0;
+	}
+	return parse_offset(zone, offset);
+}
+
+int
+sd_window_parse(const char *window, time_t *start, time_t *end, long *offset, struct sd_err *err)
+{
+	char date[16], a[8], b[8], zone[64];
+	int h1, m1, h2, m2;
+	long day;
+
+	if (sscanf(window, "%15s %7s %7s %63s", date, a, b, zone) != 4 || sd_date_parse(date, &day) < 0 ||
+	    sscanf(a, "%d:%d", &h1, &m1) != 2 || sscanf(b, "%d:%d", &h2, &m2) != 2)
+		return sd_error(err, SD_PHASE_CONFIG, "WindowInvalid", "bad window `%s`", window);
+	if (sd_zone_offset(zone, offset) < 0)
+		return sd_error(err, SD_PHASE_CONFIG, "WindowInvalid",
+		    "unknown time zone `%s` (use Asia/Hong_Kong, UTC or an offset such as +08:00)", zone);
+	*start = (time_t)(day * 86400L + h1 * 3600L + m1 * 60L - *offset);
+	*end = (time_t)(day * 86400L + h2 * 3600L + m2 * 60L - *offset);
+	return 0;
+}
+
+int
+sd_iso8601_parse(const char *s, time_t *t)
+{
+	char date[11];
+	int h, m, sec, n = 0;
+	long day, offset = 0;
+
+	if (strlen(s) < 19 || s[10] != 'T')
+		return -1;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (sd_date_parse(date, &day) < 0 || sscanf(s + 11, "%2d:%2d:%2d%n", &h, &m, &sec, &n) != 3 || n != 8 ||
+	    h > 23 || m > 59 || sec > 60)
+		return -1;
+	if (strcmp(s + 19, "Z") != 0 && parse_offset(s + 19, &offset) < 0)
+		return -1;
+	*t = (time_t)(day * 86400L + h * 3600L + m * 60L + sec - offset);
+	return 0;
+}

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sftpdrill/calendar.h"
 #include "sftpdrill/drill.h"
 #include "sftpdrill/knownhosts.h"
 #include "sftpdrill/util.h"
@@ -841,9 +842,13 @@ parse_line(struct parser *p, struct tok *t, int n)
 		}
 	} else if (strcmp(w, "window") == 0) {
 		if (want_args(p, t, n, 4, 4, "window YYYY-MM-DD HH:MM HH:MM TIMEZONE") == 0) {
+			long off;
 			if (check_window(t[1].text, t[2].text, t[3].text) < 0)
 				report(p, 0, t[1].col, "bad window `%s %s %s` (YYYY-MM-DD HH:MM HH:MM, end after start)",
 				    t[1].text, t[2].text, t[3].text);
+			else if (sd_zone_offset(t[4].text, &off) < 0)
+				report(p, 0, t[4].col, "unknown time zone `%s` (use Asia/Hong_Kong, UTC or an offset such as +08:00)",
+				    t[4].text);
 			else {
 				free(d->window);
 				d->window = sd_xasprintf("%s %s %s %s", t[1].text, t[2].text, t[3].text, t[4].text);

@@ -43,4 +43,24 @@ long sd_calendar_last_business(const struct sd_calendar *c, long day);
 
 void sd_calendar_free(struct sd_calendar *c);
 
+/*
+ * UTC offset in seconds of a time zone a drill may name: "Asia/Hong_Kong"
+ * (and "HKT"), "UTC" (and "Z", "GMT"), or a fixed "+HH:MM"/"-HH:MM". Hong Kong
+ * has kept UTC+8 without daylight saving since 1979, so no tz database is
+ * needed. Returns 0, or -1 for a zone it does not know.
+ */
+int sd_zone_offset(const char *zone, long *offset);
+
+/*
+ * Parse a drill window "YYYY-MM-DD HH:MM HH:MM ZONE" into UTC start and end
+ * times. Returns 0 or -1 with err.
+ */
+int sd_window_parse(const char *window, time_t *start, time_t *end, long *offset, struct sd_err *err);
+
+/*
+ * Parse an ISO 8601 time with an offset, "2023-04-15T14:45:00+08:00" (or
+ * "...Z"), into a UTC time. Returns 0 or -1.
+ */
+int sd_iso8601_parse(const char *s, time_t *t);
+
 #endif

@@ -1,0 +1,460 @@
+/* view.c — what the operator sees while a drill runs. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sftpdrill/util.h"
+#include "view.h"
+
+#define MAX_SLOTS 64
+
+/* One endpoint's step in progress, for the live status area. */
+struct slot {
+	const struct sd_suite *suite;
+	const char *endpoint;
+	const char *step;
+	int64_t started, first_byte_at;
+	uint64_t done, total, first_byte_done;
+	char phase[200];
+};
+
+struct view {
+	int quiet, verbose, parallel, live, color;
+	const struct sd_run *run;
+	struct sd_strv secrets;
+	struct sd_transcript *transcript;
+	pthread_mutex_t lock;
+	/* live mode */
+	struct slot slots[MAX_SLOTS];
+	int drawn;                      /* status lines currently on screen */
+	int spin;
+	pthread_t ticker;
+	int ticking, stop;
+	/* plain parallel mode: held text per suite index, released in order */
+	char **held;
+	int *done;
+	size_t nheld, next;
+};
+
+static const char *const spinner[] = { "⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏" };
+
+static const char *
+mark(const struct view *v, enum sd_status st)
+{
+	static const char *const plain[] = { "✓", "✗", "!", "–" };
+	static const char *const color[] = { "\033[32m✓\033[0m", "\033[31m✗\033[0m", "\033[31m!\033[0m", "\033[33m–\033[0m" };
+
+	return v->color ? color[st] : plain[st];
+}
+
+static char *
+masked(const struct view *v, char *text)
+{
+	for (size_t i = 0; i < v->secrets.n; i++)
+		text = sd_replace_all(text, v->secrets.v[i], "***");
+	return text;
+}
+
+static int
+columns(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 100;
+}
+
+/* Erase the status area so permanent lines can be printed where it was. */
+static void
+clear_status(struct view *v)
+{
+	if (v->drawn > 0) {
+		printf("\033[%dA\r\033[J", v->drawn);
+		v->drawn = 0;
+	}
+}
+
+static void
+human_bytes(uint64_t n, char *buf, size_t len)
+{
+	if (n >= 10u << 20)
+		snprintf(buf, len, "%.1f MB", (double)n / 1048576.0);
+	else if (n >= 10u << 10)
+		snprintf(buf, len, "%.1f KB", (double)n / 1024.0);
+	else
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+}
+
+/* Cut s to at most width columns (counting UTF-8 characters, not bytes). */
+static void
+fit(char *s, int width)
+{
+	int cols = 0;
+
+	for (char *p = s; *p; p++) {
+		if (((unsigned char)*p & 0xc0) != 0x80 && ++cols > width) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
+static void
+draw_status(struct view *v)
+{
+	int width = columns() - 1;
+	int64_t now = sd_now_ms();
+
+	clear_status(v);
+	for (int i = 0; i < MAX_SLOTS; i++) {
+		struct slot *s = &v->slots[i];
+		char line[1024], extra[400] = "";
+
+		if (s->suite == NULL || s->step == NULL)
+			continue;
+		if (s->total > 0 && s->done > 0) {
+			char a[32], b[32], r[32] = "", eta[32] = "";
+			int filled = (int)(20 * s->done / s->total);
+			double secs = (double)(now - s->first_byte_at) / 1000.0;
+			char bar[64];
+
+			for (int k = 0; k < 20; k++)
+				bar[k] = k < filled ? '#' : '-';
+			bar[20] = '\0';
+			human_bytes(s->done, a, sizeof(a));
+			human_bytes(s->total, b, sizeof(b));
+			if (secs > 0.2 && s->done > s->first_byte_done) {
+				double rate = (double)(s->done - s->first_byte_done) / secs;
+				human_bytes((uint64_t)rate, r, sizeof(r));
+				strcat(r, "/s");
+				if (rate > 0)
+					snprintf(eta, sizeof(eta), "ETA %.0fs", (double)(s->total - s->done) / rate);
+			}
+			snprintf(extra, sizeof(extra), "[%s] %s / %s  %s  %s", bar, a, b, r, eta);
+		} else
+			snprintf(extra, sizeof(extra), "%s", s->phase);
+		snprintf(line, sizeof(line), " %s %s  %s  %.1fs  %s", spinner[v->spin % 10], s->endpoint, s->step,
+		    (double)(now - s->started) / 1000.0, extra);
+		char *m = masked(v, sd_xstrdup(line));
+		fit(m, width);
+		printf("%s\033[K\n", m);
+		free(m);
+		v->drawn++;
+	}
+	fflush(stdout);
+}
+
+static void *
+tick(void *arg)
+{
+	struct view *v = arg;
+
+	for (;;) {
+		struct timespec ts = { 0, 200 * 1000000L };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&v->lock);
+		if (v->stop) {
+			pthread_mutex_unlock(&v->lock);
+			return NULL;
+		}
+		v->spin++;
+		draw_status(v);
+		pthread_mutex_unlock(&v->lock);
+	}
+}
+
+struct view *
+view_new(int quiet, int verbose, int parallel, const struct sd_run *run)
+{
+	struct view *v = sd_xcalloc(1, sizeof(*v));
+	int tty = isatty(STDOUT_FILENO);
+	const char *term = getenv("TERM");
+
+	v->quiet = quiet;
+	v->verbose = verbose;
+	v->parallel = parallel;
+	v->run = run;
+	v->live = tty && !quiet && !(term && strcmp(term, "dumb") == 0);
+	v->color = tty && getenv("NO_COLOR") == NULL;
+	pthread_mutex_init(&v->lock, NULL);
+	if (v->live && pthread_create(&v->ticker, NULL, tick, v) == 0)
+		v->ticking = 1;
+	return v;
+}
+
+void
+view_secret(struct view *v, const char *value)
+{
+	if (value && value[0])
+		sd_strv_push(&v->secrets, value);
+}
+
+void
+view_transcript(struct view *v, struct sd_transcript *t)
+{
+	v->transcript = t;
+}
+
+static size_t
+suite_index(const struct view *v, const struct sd_suite *s)
+{
+	for (size_t i = 0; i < v->run->nsuites; i++)
+		if (v->run->suites[i] == s)
+			return i;
+	return 0;
+}
+
+/* Emit permanent text for suite s: straight out, or held (plain parallel) until its turn. */
+static void __attribute__((format(printf, 3, 4)))
+emit(struct view *v, const struct sd_suite *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	text = masked(v, text);
+	if (!v->live && v->parallel && s != NULL) {
+		size_t k = suite_index(v, s);
+		if (k >= v->nheld) {
+			v->held = sd_xrealloc(v->held, (k + 1) * sizeof(*v->held));
+			v->done = sd_xrealloc(v->done, (k + 1) * sizeof(*v->done));
+			for (size_t i = v->nheld; i <= k; i++) {
+				v->held[i] = sd_xstrdup("");
+				v->done[i] = 0;
+			}
+			v->nheld = k + 1;
+		}
+		char *joined = sd_xasprintf("%s%s", v->held[k], text);
+		free(v->held[k]);
+		v->held[k] = joined;
+	} else {
+		if (v->live)
+			clear_status(v);
+		fputs(text, stdout);
+	}
+	free(text);
+}
+
+static void
+release(struct view *v, const struct sd_suite *s)
+{
+	if (v->live || !v->parallel)
+		return;
+	emit(v, s, "%s", "");
+	v->done[suite_index(v, s)] = 1;
+	while (v->next < v->nheld && v->done[v->next]) {
+		fputs(v->held[v->next], stdout);
+		free(v->held[v->next]);
+		v->held[v->next] = NULL;
+		v->next++;
+	}
+}
+
+static struct slot *
+slot_for(struct view *v, const struct sd_suite *s)
+{
+	struct slot *free_slot = NULL;
+
+	for (int i = 0; i < MAX_SLOTS; i++) {
+		if (v->slots[i].suite == s)
+			return &v->slots[i];
+		if (free_slot == NULL && v->slots[i].suite == NULL)
+			free_slot = &v->slots[i];
+	}
+	return free_slot;
+}
+
+void
+view_event(void *ctx, const struct sd_event *ev)
+{
+	struct view *v = ctx;
+	struct slot *sl;
+	const char *ep = ev->endpoint ? ev->endpoint->label : "";
+	/* Live parallel lines interleave: each names its endpoint. */
+	int tag = v->live && v->parallel;
+
+	sd_transcript_event(v->transcript, ev);
+	pthread_mutex_lock(&v->lock);
+	switch (ev->kind) {
+	case SD_EV_SUITE_BEGIN:
+		if (!v->quiet && !tag)
+			emit(v, ev->suite, "== %s @ %s\n", ev->drill->name, ep);
+		break;
+	case SD_EV_STEP_BEGIN:
+		if (v->live && (sl = slot_for(v, ev->suite)) != NULL)
+			*sl = (struct slot){ ev->suite, ep, ev->step->name, sd_now_ms(), 0, 0, 0, 0, "" };
+		break;
+	case SD_EV_PHASE:
+		if (v->live && (sl = slot_for(v, ev->suite)) != NULL)
+			snprintf(sl->phase, sizeof(sl->phase), "%s: %s", sd_phase_name(ev->phase), ev->message);
+		if (v->verbose)
+			emit(v, ev->suite, "       · %s%s%s: %s\n", tag ? ep : "", tag ? " " : "",
+			    sd_phase_name(ev->phase), ev->message);
+		break;
+	case SD_EV_PROGRESS:
+		if (v->live && (sl = slot_for(v, ev->suite)) != NULL) {
+			if (sl->first_byte_at == 0) {
+				sl->first_byte_at = sd_now_ms();
+				sl->first_byte_done = ev->done;
+			}
+			sl->done = ev->done;
+			sl->total = ev->total;
+		}
+		break;
+	case SD_EV_STEP_END: {
+		const struct sd_case *c = ev->result;
+		if (v->live && (sl = slot_for(v, ev->suite)) != NULL)
+			memset(sl, 0, sizeof(*sl));
+		if (v->quiet && c->status == SD_PASS)
+			break;
+		if (v->quiet)
+			emit(v, ev->suite, "%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name, ep,
+			    c->name, c->time);
+		else if (tag)
+			emit(v, ev->suite, "  %s  %s  %s (%.3fs)\n", mark(v, c->status), ep, c->name, c->time);
+		else
+			emit(v, ev->suite, "  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
+		/* The reason goes under a failure; a skip's reason is the failure just above it. */
+		if (c->status == SD_FAIL || c->status == SD_ERROR)
+			emit(v, ev->suite, "       %s: %s\n", c->type, c->message);
+		break;
+	}
+	case SD_EV_SUITE_END:
+		release(v, ev->suite);
+		break;
+	case SD_EV_WARNING: {
+		char *m = masked(v, sd_xstrdup(ev->message));
+		if (v->live)
+			clear_status(v);
+		fprintf(stderr, "warning: %s\n", m);
+		free(m);
+		break;
+	}
+	}
+	/* Progress and phases only change the status area: the ticker redraws it five times a second. */
+	if (v->live && ev->kind != SD_EV_PROGRESS && ev->kind != SD_EV_PHASE)
+		draw_status(v);
+	fflush(stdout);
+	pthread_mutex_unlock(&v->lock);
+}
+
+void
+view_warn(struct view *v, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	text = masked(v, text);
+	pthread_mutex_lock(&v->lock);
+	if (v->live)
+		clear_status(v);
+	fprintf(stderr, "warning: %s\n", text);
+	pthread_mutex_unlock(&v->lock);
+	free(text);
+}
+
+/* Columns used by a UTF-8 string (one per character). */
+static int
+width_of(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static void
+pad(const char *s, int width)
+{
+	fputs(s, stdout);
+	for (int k = width_of(s); k < width; k++)
+		fputc(' ', stdout);
+}
+
+void
+view_summary(struct view *v, const struct sd_run *run, const char *report, int status)
+{
+	pthread_mutex_lock(&v->lock);
+	if (v->live)
+		clear_status(v);
+	if (!v->quiet) {
+		/* One table per drill: rows are steps, columns the drill's endpoints. */
+		for (size_t i = 0; i < run->nsuites; ) {
+			const char *drill = run->suites[i]->drill;
+			size_t j = i, namew = 4;
+
+			while (j < run->nsuites && strcmp(run->suites[j]->drill, drill) == 0)
+				j++;
+			for (size_t k = 0; k < run->suites[i]->ncases; k++)
+				if ((size_t)width_of(run->suites[i]->cases[k].name) > namew)
+					namew = (size_t)width_of(run->suites[i]->cases[k].name);
+			char *title = masked(v, sd_xasprintf("\n%s\n", drill));
+			fputs(title, stdout);
+			free(title);
+			pad("", (int)namew + 4);
+			for (size_t s = i; s < j; s++) {
+				pad(run->suites[s]->endpoint, 24);
+			}
+			fputc('\n', stdout);
+			for (size_t k = 0; k < run->suites[i]->ncases; k++) {
+				fputs("  ", stdout);
+				pad(run->suites[i]->cases[k].name, (int)namew + 2);
+				for (size_t s = i; s < j; s++) {
+					const struct sd_case *c = k < run->suites[s]->ncases ? &run->suites[s]->cases[k] : NULL;
+					char cell[64];
+					snprintf(cell, sizeof(cell), "%s %s", c ? mark(v, c->status) : " ",
+					    c ? (c->status == SD_PASS ? "" : c->type) : "");
+					fputs(cell, stdout);
+					for (int w = width_of(c && c->status != SD_PASS ? c->type : "") + 2; w < 24; w++)
+						fputc(' ', stdout);
+				}
+				fputc('\n', stdout);
+			}
+			i = j;
+		}
+		fputc('\n', stdout);
+	}
+	printf("%zu passed, %zu failed, %zu errors, %zu skipped — %s\n", sd_count(run, NULL, SD_PASS),
+	    sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR), sd_count(run, NULL, SD_SKIP),
+	    status == 0 ? "all steps passed" : "NOT all steps passed");
+	if (report)
+		printf("report: %s\n", report);
+	fflush(stdout);
+	pthread_mutex_unlock(&v->lock);
+}
+
+void
+view_free(struct view *v)
+{
+	if (v == NULL)
+		return;
+	pthread_mutex_lock(&v->lock);
+	v->stop = 1;
+	if (v->live)
+		clear_status(v);
+	pthread_mutex_unlock(&v->lock);
+	if (v->ticking)
+		pthread_join(v->ticker, NULL);
+	for (size_t i = 0; i < v->nheld; i++)
+		free(v->held[i]);
+	free(v->held);
+	free(v->done);
+	sd_strv_free(&v->secrets);
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+}

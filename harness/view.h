@@ -1,0 +1,38 @@
+/* view.h — what the operator sees: a live terminal view, or plain line-per-event output. */
+#ifndef SD_VIEW_H
+#define SD_VIEW_H
+
+#include "sftpdrill/result.h"
+#include "sftpdrill/runner.h"
+#include "sftpdrill/transcript.h"
+
+struct view;
+
+/*
+ * A view on stdout. Live (lines updated in place, progress bars) when stdout
+ * is a terminal and not quiet; colour when a terminal and NO_COLOR is unset;
+ * otherwise one stable line per event. verbose adds each connection phase.
+ * parallel holds each endpoint's lines and prints them in the set's order
+ * (plain mode), so the output reads as a serial run's.
+ */
+struct view *view_new(int quiet, int verbose, int parallel, const struct sd_run *run);
+
+/* Never print value (replaced by ***). */
+void view_secret(struct view *v, const char *value);
+
+/* Also log every event to this transcript (may be NULL). */
+void view_transcript(struct view *v, struct sd_transcript *t);
+
+/* The runner's event callback (ctx is the view). */
+void view_event(void *ctx, const struct sd_event *ev);
+
+/* A warning for the operator (stderr), masked. */
+void view_warn(struct view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The closing summary: a table of endpoints × steps per drill, the totals, the report path. */
+void view_summary(struct view *v, const struct sd_run *run, const char *report, int status);
+
+/* Stop the live view's updates and free. NULL is fine. */
+void view_free(struct view *v);
+
+#endif
