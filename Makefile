@@ -129,3 +129,9 @@ fuzz:
 	rm -rf $(B)/fuzz/corpus && cp -r tests/fuzz/corpus $(B)/fuzz/corpus
 	cd $(B)/fuzz && ./fuzz_drill -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 	    -artifact_prefix=./ corpus 2>&1 | tail -n 20
+
+# ---- benchmarks (timings live here, never in tests) ------------------------
+bench:
+	@tests/need.sh bench
+	@$(MAKE) --no-print-directory harness/sftpdrill
+	@tests/bench/bench.sh

@@ -58,6 +58,7 @@ static const char usage_text[] =
 "                       there (never a changed one); confirm the fingerprint afterwards\n"
 "  --parallel           run: the endpoints of a set at once (a thread and a session each);\n"
 "                       output and results read exactly as in a serial run\n"
+"  --jobs N             run: like --parallel, at most N endpoints at a time\n"
 "  --now ISO-8601       the clock for the window check (e.g. 2023-04-15T14:45:00+08:00)\n"
 "  --enforce-window     run: refuse outside the drill's window (default: warn and record it)\n"
 "  -q, --quiet          print only failures and the closing summary\n"
@@ -87,6 +88,7 @@ static const struct {
 	  "  --now ISO-8601           the clock for the window check, e.g. 2023-04-15T14:45:00+08:00\n"
 	  "  --enforce-window         refuse to run outside the drill's window (default: warn)\n"
 	  "  --parallel               the endpoints of a set at once, one thread and session each\n"
+	  "  --jobs N                 like --parallel, at most N endpoints at a time\n"
 	  "  --trust-on-first-use     accept and record host keys known_hosts does not know yet\n"
 	  "  --sign-key KEY.pem       sign MANIFEST with an Ed25519 or ECDSA key\n"
 	  "  -q, --quiet              failures and the summary only\n"
@@ -141,6 +143,7 @@ struct opts {
 	int strict;
 	int tofu;
 	int parallel;
+	int jobs;
 	int enforce_window;
 	time_t now;
 	const char *sign_key;
@@ -354,7 +357,7 @@ cmd_run(int n, char **files, const struct opts *o, int snapshot)
 	struct sd_run run = { 0 };
 	struct view *v = view_new(o->quiet, o->verbose, o->parallel, &run);
 	struct sd_run_opts ro = { NULL, operator_name, view_event, v, o->business_day, o->closures, o->nclosures,
-		o->tofu, o->parallel };
+		o->tofu, o->parallel, o->jobs };
 	struct sd_transcript *transcript = NULL;
 	struct sd_strv secrets = { 0 };
 	struct sd_err err = { 0 };
@@ -674,6 +677,7 @@ main(int argc, char **argv)
 		{ "trust-on-first-use", no_argument, NULL, 'T' },
 		{ "parallel", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ "now", required_argument, NULL, 'N' },
 		{ "enforce-window", no_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
@@ -741,6 +745,17 @@ main(int argc, char **argv)
 		case 'T': o.tofu = 1; break;
 		case 'p': o.parallel = 1; break;
 		case 'v': o.verbose = 1; break;
+		case 'j': {
+			char *end;
+			long j = strtol(optarg, &end, 10);
+			if (*end || j < 1 || j > 1024) {
+				fprintf(stderr, "sftpdrill: --jobs wants a number from 1 to 1024, got `%s`\n", optarg);
+				goto out;
+			}
+			o.jobs = (int)j;
+			o.parallel = 1;
+			break;
+		}
 		case 'W': o.enforce_window = 1; break;
 		case 'N':
 			if (sd_iso8601_parse(optarg, &o.now) < 0) {

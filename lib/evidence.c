@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+
+#include <linux/fs.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -64,6 +67,33 @@ done:
 	return rc;
 }
 
+/*
+ * Put the downloaded file src into the bundle at dst without a second pass
+ * over its data where the file system allows: a reflink (copy on write) or a
+ * hard link, whose content is what was hashed while it downloaded; otherwise
+ * a copy, hashed on the way into hex so a change since the download shows.
+ */
+static int
+place(const char *src, const char *dst, char hex[65])
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC), out, ok;
+
+	if (in >= 0 && (out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) >= 0) {
+		ok = ioctl(out, FICLONE, in) == 0;
+		close(out);
+		if (ok) {
+			close(in);
+			return 0;
+		}
+		unlink(dst);
+	}
+	if (in >= 0)
+		close(in);
+	if (link(src, dst) == 0)
+		return 0;
+	return copy_hashed(src, dst, hex);
+}
+
 /* Write text to path atomically, as an error record on failure. */
 static int
 write_atomic(const char *path, const char *text, size_t len, struct sd_err *err)
@@ -95,13 +125,14 @@ sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err
 		folder[k] = '\0';
 		sub = sd_xasprintf("%s/downloads/%s", dir, folder);
 		dst = sd_xasprintf("%s/%s", sub, base);
-		if (sd_mkdirs(sub) < 0 || (access(dst, F_OK) != 0 && copy_hashed(f->path, dst, hex) < 0)) {
+		snprintf(hex, sizeof(hex), "%s", f->sha256);
+		if (sd_mkdirs(sub) < 0 || (access(dst, F_OK) != 0 && place(f->path, dst, hex) < 0)) {
 			sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot copy %s into the bundle: %s", f->path, strerror(errno));
 			free(sub);
 			free(dst);
 			goto out;
 		}
-		if (sd_sha256_file(dst, hex) < 0 || strcmp(hex, f->sha256) != 0) {
+		if (strcmp(hex, f->sha256) != 0) {
 			sd_error(err, SD_PHASE_LOCAL, "EvidenceChanged",
 			    "%s no longer has the SHA-256 recorded when it was downloaded (%s); it changed after the download",
 			    f->path, f->sha256);
@@ -230,10 +261,44 @@ read_all(const char *path, unsigned char **buf, size_t *len)
 	return 0;
 }
 
+/* downloads/SHA256SUMS as "name\thash" entries. */
+static struct sd_strv
+load_sums(const char *dir)
+{
+	struct sd_strv out = { 0 };
+	char *path = sd_xasprintf("%s/downloads/SHA256SUMS", dir), line[4096];
+	FILE *f = fopen(path, "re");
+
+	free(path);
+	if (f == NULL)
+		return out;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strlen(line) > 66 && line[64] == ' ' && line[65] == ' ') {
+			char *e = sd_xasprintf("%s\t%.64s", line + 66, line);
+			sd_strv_push(&out, e);
+			free(e);
+		}
+	}
+	fclose(f);
+	return out;
+}
+
+static const char *
+known_hash(const struct sd_strv *known, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i < known->n; i++)
+		if (strncmp(known->v[i], name, nl) == 0 && known->v[i][nl] == '\t')
+			return known->v[i] + nl + 1;
+	return NULL;
+}
+
 int
 sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 {
-	struct sd_strv files = { 0 };
+	struct sd_strv files = { 0 }, known = { 0 };
 	char *manifest = sd_xasprintf("%s/MANIFEST", dir), *text = NULL;
 	EVP_PKEY *key = NULL;
 	EVP_MD_CTX *ctx = NULL;
@@ -260,9 +325,14 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 		goto out;
 	}
 	qsort(files.v, files.n, sizeof(*files.v), cmp_str);
+	known = load_sums(dir);
 	for (size_t i = 0; i < files.n; i++) {
 		char *path = sd_xasprintf("%s/%s", dir, files.v[i]), hex[65], *line;
-		if (sd_sha256_file(path, hex) < 0) {
+		/* Downloads were hashed while they streamed in: reading gigabytes again proves nothing new. */
+		const char *h = strncmp(files.v[i], "downloads/", 10) == 0 ? known_hash(&known, files.v[i] + 10) : NULL;
+		if (h != NULL)
+			snprintf(hex, sizeof(hex), "%s", h);
+		else if (sd_sha256_file(path, hex) < 0) {
 			sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot read %s: %s", path, strerror(errno));
 			free(path);
 			goto out;
@@ -299,6 +369,7 @@ out:
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(key);
 	sd_strv_free(&files);
+	sd_strv_free(&known);
 	free(manifest);
 	free(text);
 	return rc;

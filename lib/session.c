@@ -395,15 +395,15 @@ sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
 		snprintf(c->info.userkey_type, sizeof(c->info.userkey_type), "unknown");
 		snprintf(c->info.userkey_fp, sizeof(c->info.userkey_fp), "unknown (no %s.pub)", keyfile);
 	}
-	auth_methods(c, user, step_deadline, methods, sizeof(methods));
-	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_AUTH, "user \"%s\", key %s %s; server accepts: %s", user,
-	    c->info.userkey_type, c->info.userkey_fp, methods[0] ? methods : "unknown");
-	if (libssh2_userauth_authenticated(c->ssh))
-		goto sftp;
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_AUTH, "user \"%s\", key %s %s", user,
+	    c->info.userkey_type, c->info.userkey_fp);
 	while ((rc = libssh2_userauth_publickey_fromfile_ex(c->ssh, user, (unsigned)strlen(user),
 	    NULL, keyfile, passphrase)) == LIBSSH2_ERROR_EAGAIN)
 		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, "AuthTimeout", err) < 0)
 			return -1;
+	/* Which methods the server takes is asked only to explain a refusal: a round trip saved otherwise. */
+	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
+		auth_methods(c, user, step_deadline, methods, sizeof(methods));
 	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
 		return sd_error(err, SD_PHASE_AUTH, "KeyUnreadable", "cannot use private key %s: %s (%s)",
 		    keyfile, ssh_message(c->ssh), sd_userkey_encrypted(keyfile) ?

@@ -106,7 +106,7 @@ sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx,
 {
 	LIBSSH2_SFTP_HANDLE *h;
 	LIBSSH2_SFTP_ATTRIBUTES attrs;
-	char *name = sd_xmalloc(NAME_BUFFER), *longentry = sd_xmalloc(NAME_BUFFER);
+	char *name = sd_xmalloc(NAME_BUFFER);
 	int64_t deadline;
 	int rc = -1, n;
 
@@ -116,7 +116,8 @@ sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx,
 	for (;;) {
 		struct sd_dirent e = { 0 };
 
-		n = libssh2_sftp_readdir_ex(h, name, NAME_BUFFER, longentry, NAME_BUFFER, &attrs);
+		/* No long entry: that "ls -l" text is never used, and copying it costs per entry. */
+		n = libssh2_sftp_readdir_ex(h, name, NAME_BUFFER, NULL, 0, &attrs);
 		if (n == LIBSSH2_ERROR_EAGAIN) {
 			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, "SftpTimeout", err) < 0)
 				goto close;
@@ -150,7 +151,6 @@ close:
 	close_handle(c, h);
 out:
 	free(name);
-	free(longentry);
 	return rc;
 }
 

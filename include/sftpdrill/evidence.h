@@ -7,17 +7,20 @@
 #include "sftpdrill/util.h"
 
 /*
- * Copy every file the run downloaded into DIR/downloads/<host>_<port>/NAME,
- * checking on the way that each still has the SHA-256 recorded when it was
- * downloaded, and write DIR/downloads/SHA256SUMS (sha256sum format, paths
- * relative to downloads/). Returns 0 or -1 with err (LocalIOError, or
- * EvidenceChanged when a file changed after its download).
+ * Put every file the run downloaded into DIR/downloads/<host>_<port>/NAME
+ * without reading it again where the file system allows (a reflink, else a
+ * hard link to the downloaded file; else a copy, checked on the way against
+ * the SHA-256 recorded while it downloaded), and write
+ * DIR/downloads/SHA256SUMS (sha256sum format, paths relative to downloads/).
+ * Returns 0 or -1 with err (LocalIOError, or EvidenceChanged when a copied
+ * file changed after its download).
  */
 int sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err *err);
 
 /*
  * Seal DIR: write DIR/MANIFEST, the SHA-256 of every other file in the
- * bundle (sha256sum format, sorted by path). With sign_key (a PEM private
+ * bundle (sha256sum format, sorted by path); files under downloads/ take the
+ * hash SHA256SUMS records, computed while they streamed in. With sign_key (a PEM private
  * key, Ed25519 or ECDSA), also write DIR/MANIFEST.sig, a detached signature
  * of MANIFEST that stock openssl verifies, and DIR/signer.pub.pem. Returns 0
  * or -1 with err.

@@ -43,6 +43,7 @@ struct sd_run_opts {
 	size_t nclosures;
 	int trust_on_first_use;     /* write unknown host keys to known_hosts (explicit option only) */
 	int parallel;               /* run the endpoints of the set at once, a thread and a session each */
+	int jobs;                   /* with parallel: at most this many at a time (0: all of them) */
 };
 
 /*
