@@ -10,8 +10,8 @@
 # SFTPDRILL_MIRROR_SFTP_FLAGS (extra internal-sftp flags, e.g. "-P open" to refuse every download).
 #
 # Two OpenSSH sshd processes, SFTP only (internal-sftp -R: read-only), public key only, port 10022:
-#   primary   127.151.14.121, 127.151.14.122   (mirrors 10.151.14.121/.122)
-#   secondary 127.152.14.121, 127.152.14.122   (mirrors 10.152.14.121/.122)
+#   primary   127.151.14.121, 127.151.14.122   (the primary data centre's two nodes)
+#   secondary 127.152.14.121, 127.152.14.122   (the secondary data centre's two nodes)
 # Keys are generated per run: host keys ed25519 and ECDSA (known_hosts lists only the ed25519 one,
 # so the client must ask for it), a user key ed25519. Each data centre's chroot holds /reports
 # with TP001, TP002 and a dozen other DCASS-like reports named for the last business day.

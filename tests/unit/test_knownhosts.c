@@ -102,7 +102,7 @@ START_TEST(hashed_names_wildcards_and_negation)
 {
 	char *k1 = key_text("ssh-ed25519", 1), *k2 = key_text("ssh-ed25519", 2), *k3 = key_text("ssh-ed25519", 3);
 	char *h = hashed_name("[rrs.example]:10022");
-	char *text = sd_xasprintf("%s %s\n[10.1*]:10022,!*.evil %s\nfoo.evil %s\n", h, k1, k2, k3);
+	char *text = sd_xasprintf("%s %s\n[192.0.2.*]:10022,!*.evil %s\nfoo.evil %s\n", h, k1, k2, k3);
 	char *path = write_kh(text);
 	struct sd_known k;
 	struct sd_err err;
@@ -111,7 +111,7 @@ START_TEST(hashed_names_wildcards_and_negation)
 	ck_assert_uint_eq(k.n, 1);
 	ck_assert_int_eq(k.v[0].blob[k.v[0].len - 1], 1);
 	sd_known_free(&k);
-	ck_assert_int_eq(sd_known_load(path, "10.151.14.121", 10022, &k, &err), 0);
+	ck_assert_int_eq(sd_known_load(path, "192.0.2.121", 10022, &k, &err), 0);
 	ck_assert_uint_eq(k.n, 1);
 	ck_assert_int_eq(k.v[0].blob[k.v[0].len - 1], 2);
 	sd_known_free(&k);
@@ -222,7 +222,7 @@ END_TEST
 
 START_TEST(pattern_matching)
 {
-	ck_assert(sd_host_pattern_match("10.151.14.121", "10.151.14.*"));
+	ck_assert(sd_host_pattern_match("192.0.2.121", "192.0.2.*"));
 	ck_assert(sd_host_pattern_match("RRS.Example", "rrs.example"));
 	ck_assert(sd_host_pattern_match("abc", "a?c"));
 	ck_assert(!sd_host_pattern_match("abcd", "a?c"));
