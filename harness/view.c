@@ -61,6 +61,17 @@ masked(const struct view *v, char *text)
 	return text;
 }
 
+/* printf into a new string with every secret masked. */
+static char *
+vformat(const struct view *v, const char *fmt, va_list ap)
+{
+	char *text;
+
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	return masked(v, text);
+}
+
 static int
 columns(void)
 {
@@ -219,10 +230,8 @@ emit(struct view *v, const struct sd_suite *s, const char *fmt, ...)
 	char *text;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		abort();
+	text = vformat(v, fmt, ap);
 	va_end(ap);
-	text = masked(v, text);
 	if (!v->live && v->parallel && s != NULL) {
 		size_t k = suite_index(v, s);
 		if (k >= v->nheld) {
@@ -355,10 +364,8 @@ view_warn(struct view *v, const char *fmt, ...)
 	char *text;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		abort();
+	text = vformat(v, fmt, ap);
 	va_end(ap);
-	text = masked(v, text);
 	pthread_mutex_lock(&v->lock);
 	if (v->live)
 		clear_status(v);

@@ -718,21 +718,6 @@ parse_step(struct parser *p, struct tok *t, int n)
 static void parse_file(struct parser *p, const char *path, int line, int col);
 static char *relative_to(const char *base, const char *path);
 
-static int
-check_window(const char *date, const char *start, const char *end)
-{
-	int y, m, dd, h1, m1, h2, m2;
-	char c;
-
-	if (sscanf(date, "%4d-%2d-%2d%c", &y, &m, &dd, &c) != 3 || m < 1 || m > 12 || dd < 1 || dd > 31)
-		return -1;
-	if (sscanf(start, "%2d:%2d%c", &h1, &m1, &c) != 2 || h1 > 23 || m1 > 59 || h1 < 0 || m1 < 0)
-		return -1;
-	if (sscanf(end, "%2d:%2d%c", &h2, &m2, &c) != 2 || h2 > 23 || m2 > 59 || h2 < 0 || m2 < 0)
-		return -1;
-	return h2 * 60 + m2 > h1 * 60 + m1 ? 0 : -1;
-}
-
 static void
 parse_line(struct parser *p, struct tok *t, int n)
 {
@@ -842,16 +827,28 @@ parse_line(struct parser *p, struct tok *t, int n)
 		}
 	} else if (strcmp(w, "window") == 0) {
 		if (want_args(p, t, n, 4, 4, "window YYYY-MM-DD HH:MM HH:MM TIMEZONE") == 0) {
+			char *text = sd_xasprintf("%s %s %s %s", t[1].text, t[2].text, t[3].text, t[4].text);
+			time_t from, to;
 			long off;
-			if (check_window(t[1].text, t[2].text, t[3].text) < 0)
-				report(p, 0, t[1].col, "bad window `%s %s %s` (YYYY-MM-DD HH:MM HH:MM, end after start)",
-				    t[1].text, t[2].text, t[3].text);
-			else if (sd_zone_offset(t[4].text, &off) < 0)
-				report(p, 0, t[4].col, "unknown time zone `%s` (use Asia/Hong_Kong, UTC or an offset such as +08:00)",
-				    t[4].text);
-			else {
+			int h1, m1, h2, m2;
+			struct sd_err err;
+
+			/* The runner reads the window with the same parser, so what passes here works there. */
+			int ok = sscanf(t[2].text, "%2d:%2d", &h1, &m1) == 2 && sscanf(t[3].text, "%2d:%2d", &h2, &m2) == 2 &&
+			    h1 >= 0 && h1 <= 23 && h2 >= 0 && h2 <= 23 && m1 >= 0 && m1 <= 59 && m2 >= 0 && m2 <= 59 &&
+			    sd_window_parse(text, &from, &to, &off, &err) == 0 && to > from;
+
+			if (!ok) {
+				if (sd_zone_offset(t[4].text, &off) < 0)
+					report(p, 0, t[4].col, "unknown time zone `%s` (use Asia/Hong_Kong, UTC or an offset such as +08:00)",
+					    t[4].text);
+				else
+					report(p, 0, t[1].col, "bad window `%s %s %s` (YYYY-MM-DD HH:MM HH:MM, end after start)",
+					    t[1].text, t[2].text, t[3].text);
+				free(text);
+			} else {
 				free(d->window);
-				d->window = sd_xasprintf("%s %s %s %s", t[1].text, t[2].text, t[3].text, t[4].text);
+				d->window = text;
 			}
 		}
 	} else if (strcmp(w, "timeout") == 0) {

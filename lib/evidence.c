@@ -22,39 +22,10 @@
 static int
 copy_hashed(const char *src, const char *dst, char hex[65])
 {
-	unsigned char buf[1 << 16], md[32];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int in = -1, out = -1, rc = -1, saved;
-	ssize_t n;
+	int in = open(src, O_RDONLY | O_CLOEXEC), out = -1, rc = -1, saved;
 
-	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
-		goto done;
-	if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0)
-		goto done;
-	if ((out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
-		goto done;
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto done;
-		}
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-		for (ssize_t off = 0; off < n; ) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno != EINTR)
-				goto done;
-			if (w > 0)
-				off += w;
-		}
-	}
-	if (fsync(out) < 0)
-		goto done;
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	sd_hex(md, mdlen, hex);
-	rc = 0;
-done:
+	if (in >= 0 && (out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) >= 0)
+		rc = sd_sha256_stream(in, out, hex) == 0 && fsync(out) == 0 ? 0 : -1;
 	saved = errno;
 	if (in >= 0)
 		close(in);
@@ -62,9 +33,97 @@ done:
 		close(out);
 	if (rc < 0 && out >= 0)
 		unlink(dst);
-	EVP_MD_CTX_free(ctx);
 	errno = saved;
 	return rc;
+}
+
+static int
+cmp_sums(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t xl = strcspn(x, "\t"), yl = strcspn(y, "\t");
+	int c = memcmp(x, y, xl < yl ? xl : yl);
+
+	return c ? c : (xl > yl) - (xl < yl);
+}
+
+void
+sd_sums_read(struct sd_sums *sums, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	if (f == NULL)
+		return;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		/* "HEX  NAME" (text mode) or "HEX *NAME" (binary mode), as sha256sum writes them. */
+		if (len > 66 && line[64] == ' ' && (line[65] == ' ' || line[65] == '*')) {
+			line[64] = '\0';
+			sd_sums_set(sums, line + 66, line);
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+static ssize_t
+sums_find(const struct sd_sums *sums, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i < sums->entries.n; i++)
+		if (strncmp(sums->entries.v[i], name, nl) == 0 && sums->entries.v[i][nl] == '\t')
+			return (ssize_t)i;
+	return -1;
+}
+
+const char *
+sd_sums_get(const struct sd_sums *sums, const char *name)
+{
+	ssize_t i = sums_find(sums, name);
+
+	return i < 0 ? NULL : sums->entries.v[i] + strlen(name) + 1;
+}
+
+void
+sd_sums_set(struct sd_sums *sums, const char *name, const char *hex)
+{
+	char *entry = sd_xasprintf("%s\t%.64s", name, hex);
+	ssize_t i = sums_find(sums, name);
+
+	if (i >= 0) {
+		free(sums->entries.v[i]);
+		sums->entries.v[i] = entry;
+		return;
+	}
+	sd_strv_push(&sums->entries, entry);
+	free(entry);
+	qsort(sums->entries.v, sums->entries.n, sizeof(*sums->entries.v), cmp_sums);
+}
+
+int
+sd_sums_write(const struct sd_sums *sums, const char *path, struct sd_err *err)
+{
+	char *tmp;
+	FILE *f = sd_atomic_open(path, &tmp);
+
+	for (size_t i = 0; f != NULL && i < sums->entries.n; i++) {
+		const char *e = sums->entries.v[i], *tab = strchr(e, '\t');
+		fprintf(f, "%s  %.*s\n", tab + 1, (int)(tab - e), e);
+	}
+	if (sd_atomic_commit(f, tmp, path) < 0)
+		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
+void
+sd_sums_free(struct sd_sums *sums)
+{
+	sd_strv_free(&sums->entries);
 }
 
 /*
@@ -106,9 +165,8 @@ write_atomic(const char *path, const char *text, size_t len, struct sd_err *err)
 int
 sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err *err)
 {
-	struct sd_strv lines = { 0 };
-	char *sums = NULL, *path;
-	size_t len = 0;
+	struct sd_sums sums = { 0 };
+	char *path;
 	int rc = -1;
 
 	if (run->nfiles == 0)
@@ -116,13 +174,10 @@ sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err
 	for (size_t i = 0; i < run->nfiles; i++) {
 		const struct sd_downloaded *f = &run->files[i];
 		const char *base = strrchr(f->path, '/');
-		char folder[300], *sub, *dst, hex[65], *line;
-		size_t k = 0;
+		char folder[300], *sub, *dst, *name, hex[65];
 
 		base = base ? base + 1 : f->path;
-		for (const char *p = f->endpoint; *p && k + 1 < sizeof(folder); p++)
-			folder[k++] = (*p == ':' || *p == '/' || *p == '[' || *p == ']') ? '_' : *p;
-		folder[k] = '\0';
+		sd_endpoint_dirname(f->endpoint, folder, sizeof(folder));
 		sub = sd_xasprintf("%s/downloads/%s", dir, folder);
 		dst = sd_xasprintf("%s/%s", sub, base);
 		snprintf(hex, sizeof(hex), "%s", f->sha256);
@@ -132,37 +187,24 @@ sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err
 			free(dst);
 			goto out;
 		}
+		free(sub);
+		free(dst);
 		if (strcmp(hex, f->sha256) != 0) {
 			sd_error(err, SD_PHASE_LOCAL, "EvidenceChanged",
 			    "%s no longer has the SHA-256 recorded when it was downloaded (%s); it changed after the download",
 			    f->path, f->sha256);
-			free(sub);
-			free(dst);
 			goto out;
 		}
-		line = sd_xasprintf("%s  %s/%s\n", hex, folder, base);
-		sd_strv_push(&lines, line);
-		free(line);
-		free(sub);
-		free(dst);
-	}
-	for (size_t i = 0; i < lines.n; i++) {
-		/* The same file backed up twice in one run is listed once. */
-		int dup = 0;
-		for (size_t k = 0; k < i; k++)
-			dup |= strcmp(lines.v[k], lines.v[i]) == 0;
-		if (dup)
-			continue;
-		sums = sd_xrealloc(sums, len + strlen(lines.v[i]) + 1);
-		memcpy(sums + len, lines.v[i], strlen(lines.v[i]) + 1);
-		len += strlen(lines.v[i]);
+		/* The same file backed up from two endpoints of one run sits in two folders. */
+		name = sd_xasprintf("%s/%s", folder, base);
+		sd_sums_set(&sums, name, hex);
+		free(name);
 	}
 	path = sd_xasprintf("%s/downloads/SHA256SUMS", dir);
-	rc = write_atomic(path, sums, len, err);
+	rc = sd_sums_write(&sums, path, err);
 	free(path);
 out:
-	sd_strv_free(&lines);
-	free(sums);
+	sd_sums_free(&sums);
 	return rc;
 }
 
@@ -261,44 +303,11 @@ read_all(const char *path, unsigned char **buf, size_t *len)
 	return 0;
 }
 
-/* downloads/SHA256SUMS as "name\thash" entries. */
-static struct sd_strv
-load_sums(const char *dir)
-{
-	struct sd_strv out = { 0 };
-	char *path = sd_xasprintf("%s/downloads/SHA256SUMS", dir), line[4096];
-	FILE *f = fopen(path, "re");
-
-	free(path);
-	if (f == NULL)
-		return out;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
-		if (strlen(line) > 66 && line[64] == ' ' && line[65] == ' ') {
-			char *e = sd_xasprintf("%s\t%.64s", line + 66, line);
-			sd_strv_push(&out, e);
-			free(e);
-		}
-	}
-	fclose(f);
-	return out;
-}
-
-static const char *
-known_hash(const struct sd_strv *known, const char *name)
-{
-	size_t nl = strlen(name);
-
-	for (size_t i = 0; i < known->n; i++)
-		if (strncmp(known->v[i], name, nl) == 0 && known->v[i][nl] == '\t')
-			return known->v[i] + nl + 1;
-	return NULL;
-}
-
 int
 sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 {
-	struct sd_strv files = { 0 }, known = { 0 };
+	struct sd_strv files = { 0 };
+	struct sd_sums known = { 0 };
 	char *manifest = sd_xasprintf("%s/MANIFEST", dir), *text = NULL;
 	EVP_PKEY *key = NULL;
 	EVP_MD_CTX *ctx = NULL;
@@ -325,11 +334,15 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 		goto out;
 	}
 	qsort(files.v, files.n, sizeof(*files.v), cmp_str);
-	known = load_sums(dir);
+	{
+		char *sums = sd_xasprintf("%s/downloads/SHA256SUMS", dir);
+		sd_sums_read(&known, sums);
+		free(sums);
+	}
 	for (size_t i = 0; i < files.n; i++) {
 		char *path = sd_xasprintf("%s/%s", dir, files.v[i]), hex[65], *line;
 		/* Downloads were hashed while they streamed in: reading gigabytes again proves nothing new. */
-		const char *h = strncmp(files.v[i], "downloads/", 10) == 0 ? known_hash(&known, files.v[i] + 10) : NULL;
+		const char *h = strncmp(files.v[i], "downloads/", 10) == 0 ? sd_sums_get(&known, files.v[i] + 10) : NULL;
 		if (h != NULL)
 			snprintf(hex, sizeof(hex), "%s", h);
 		else if (sd_sha256_file(path, hex) < 0) {
@@ -369,7 +382,7 @@ out:
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(key);
 	sd_strv_free(&files);
-	sd_strv_free(&known);
+	sd_sums_free(&known);
 	free(manifest);
 	free(text);
 	return rc;

@@ -14,6 +14,7 @@
 
 #include "sftpdrill/baseline.h"
 #include "sftpdrill/calendar.h"
+#include "sftpdrill/evidence.h"
 #include "sftpdrill/net.h"
 #include "sftpdrill/runner.h"
 #include "sftpdrill/session.h"
@@ -410,84 +411,6 @@ match_entry(void *ctx, const struct sd_dirent *e)
 	return 0;
 }
 
-/* A folder name for an endpoint that is safe on any file system: "host_port". */
-static void
-endpoint_folder(const struct sd_endpoint *ep, char *out, size_t len)
-{
-	size_t i = 0;
-
-	for (const char *p = ep->label; *p && i + 1 < len; p++)
-		out[i++] = (*p == ':' || *p == '/' || *p == '[' || *p == ']') ? '_' : *p;
-	out[i] = '\0';
-}
-
-/* The SHA256SUMS of a backup folder: "hash  name" lines, kept sorted by name. */
-static void
-sums_read(const char *path, struct sd_manifest *sums)
-{
-	FILE *f = fopen(path, "re");
-	char line[4096];
-
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		size_t l = strcspn(line, "\r\n");
-		line[l] = '\0';
-		/* Each entry's name holds "NAME\tHASH" so the manifest's sort keeps names in order. */
-		if (l > 66 && line[64] == ' ' && (line[65] == ' ' || line[65] == '*')) {
-			char *entry = sd_xasprintf("%s\t%.64s", line + 66, line);
-			sd_manifest_add(sums, entry, 'f', 0, -1);
-			free(entry);
-		}
-	}
-	fclose(f);
-	sd_manifest_sort(sums);
-}
-
-static const char *
-sums_lookup(const struct sd_manifest *sums, const char *name)
-{
-	size_t nl = strlen(name);
-
-	for (size_t i = 0; i < sums->n; i++)
-		if (strncmp(sums->v[i].name, name, nl) == 0 && sums->v[i].name[nl] == '\t')
-			return sums->v[i].name + nl + 1;
-	return NULL;
-}
-
-static void
-sums_set(struct sd_manifest *sums, const char *name, const char *sha)
-{
-	size_t nl = strlen(name);
-	char *entry = sd_xasprintf("%s\t%s", name, sha);
-
-	for (size_t i = 0; i < sums->n; i++)
-		if (strncmp(sums->v[i].name, name, nl) == 0 && sums->v[i].name[nl] == '\t') {
-			free(sums->v[i].name);
-			sums->v[i].name = entry;
-			return;
-		}
-	sd_manifest_add(sums, entry, 'f', 0, -1);
-	free(entry);
-	sd_manifest_sort(sums);
-}
-
-/* Write SHA256SUMS atomically in sha256sum's format, so `sha256sum -c` checks the backup. */
-static int
-sums_write(const char *path, const struct sd_manifest *sums, struct sd_err *err)
-{
-	char *tmp;
-	FILE *f = sd_atomic_open(path, &tmp);
-
-	for (size_t i = 0; f != NULL && i < sums->n; i++) {
-		const char *tab = strchr(sums->v[i].name, '\t');
-		fprintf(f, "%s  %.*s\n", tab + 1, (int)(tab - sums->v[i].name), sums->v[i].name);
-	}
-	if (sd_atomic_commit(f, tmp, path) < 0)
-		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
-	return 0;
-}
-
 /*
  * Is local/name already the file we backed up, unchanged? Same size as the
  * remote and the SHA-256 recorded in SHA256SUMS: then it is not fetched again.
@@ -517,7 +440,7 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 	const char *pattern = slash ? slash + 1 : arg;
 	char folder[300], *local_dir, *sums_path = NULL;
 	struct matches m = { pattern, { 0 }, 100000 };
-	struct sd_manifest sums = { 0 };
+	struct sd_sums sums = { 0 };
 	size_t fetched = 0, kept = 0;
 	int rc = -1;
 	uint64_t total = 0;
@@ -526,12 +449,12 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 		free(dir);
 		dir = sd_xstrdup("/");
 	}
-	endpoint_folder(s->ep, folder, sizeof(folder));
+	sd_endpoint_dirname(s->ep->label, folder, sizeof(folder));
 	local_dir = st->dest ? sd_xstrdup(st->dest) :
 	    sd_xasprintf("%s/%s", s->d->download_dir ? s->d->download_dir : "reports/downloads", folder);
 	if (st->dest) {
 		sums_path = sd_xasprintf("%s/SHA256SUMS", local_dir);
-		sums_read(sums_path, &sums);
+		sd_sums_read(&sums, sums_path);
 	}
 	if (strpbrk(pattern, "*?[") != NULL) {
 		if (sd_sftp_list(s->conn, dir, match_entry, &m, deadline, err) < 0)
@@ -552,8 +475,8 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 
 		/* A size from the listing lets an unchanged backup be skipped without a transfer. */
 		if (st->dest && e->mtime == 0 && sd_safe_local_name(e->name) &&
-		    already_backed_up(path, e->size, sums_lookup(&sums, e->name))) {
-			snprintf(dl.sha256, sizeof(dl.sha256), "%s", sums_lookup(&sums, e->name));
+		    already_backed_up(path, e->size, sd_sums_get(&sums, e->name))) {
+			snprintf(dl.sha256, sizeof(dl.sha256), "%s", sd_sums_get(&sums, e->name));
 			dl.bytes = e->size;
 			skipped = 1;
 			kept++;
@@ -571,7 +494,7 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 			goto out;
 		}
 		if (st->dest)
-			sums_set(&sums, e->name, dl.sha256);
+			sd_sums_set(&sums, e->name, dl.sha256);
 		pthread_mutex_lock(s->lock);
 		sd_run_add_file(s->run, path, s->ep->label, dl.sha256);
 		pthread_mutex_unlock(s->lock);
@@ -583,7 +506,7 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 		free(path);
 		total += dl.bytes;
 	}
-	if (st->dest && sums_write(sums_path, &sums, err) < 0)
+	if (st->dest && sd_sums_write(&sums, sums_path, err) < 0)
 		goto out;
 	if (st->dest)
 		*message = sd_xasprintf("%zu files, %llu bytes in %s: %zu fetched, %zu already backed up unchanged",
@@ -597,12 +520,12 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 	rc = 0;
 out:
 	/* Whatever was fetched before a failure is recorded, so the next run does not fetch it again. */
-	if (rc < 0 && st->dest && sums.n > 0) {
+	if (rc < 0 && st->dest && sums.entries.n > 0) {
 		struct sd_err ignore;
-		sums_write(sums_path, &sums, &ignore);
+		sd_sums_write(&sums, sums_path, &ignore);
 	}
 	sd_manifest_free(&m.found);
-	sd_manifest_free(&sums);
+	sd_sums_free(&sums);
 	free(sums_path);
 	free(dir);
 	free(local_dir);

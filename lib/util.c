@@ -200,28 +200,32 @@ sd_base64_decode(const char *in, size_t inlen, size_t *outlen)
 }
 
 int
-sd_sha256_file(const char *path, char hex[65])
+sd_sha256_stream(int in, int out, char hex[65])
 {
 	unsigned char buf[65536], md[32];
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	ssize_t n;
-	int fd, rc = -1, saved;
+	int rc = -1, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	ctx = EVP_MD_CTX_new();
 	if (ctx == NULL || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
 		errno = ENOMEM;
 		goto out;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	while ((n = read(in, buf, sizeof(buf))) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			goto out;
 		}
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		for (ssize_t off = 0; out >= 0 && off < n; ) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno != EINTR)
+				goto out;
+			if (w > 0)
+				off += w;
+		}
 	}
 	EVP_DigestFinal_ex(ctx, md, &mdlen);
 	sd_hex(md, mdlen, hex);
@@ -229,9 +233,32 @@ sd_sha256_file(const char *path, char hex[65])
 out:
 	saved = errno;
 	EVP_MD_CTX_free(ctx);
+	errno = saved;
+	return rc;
+}
+
+int
+sd_sha256_file(const char *path, char hex[65])
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, saved;
+
+	if (fd < 0)
+		return -1;
+	rc = sd_sha256_stream(fd, -1, hex);
+	saved = errno;
 	close(fd);
 	errno = saved;
 	return rc;
+}
+
+void
+sd_endpoint_dirname(const char *label, char *out, size_t len)
+{
+	size_t i = 0;
+
+	for (const char *p = label; *p && i + 1 < len; p++)
+		out[i++] = (*p == ':' || *p == '/' || *p == '[' || *p == ']') ? '_' : *p;
+	out[i] = '\0';
 }
 
 int

@@ -7,6 +7,29 @@
 #include "sftpdrill/util.h"
 
 /*
+ * A SHA256SUMS file (sha256sum's format) in memory: names and their SHA-256,
+ * kept in name order. Both the daily backup's folder and the bundle's
+ * downloads/ keep one.
+ */
+struct sd_sums {
+	struct sd_strv entries;     /* "NAME\tHEX", sorted by name */
+};
+
+/* Read path into sums (a missing file is an empty one); lines not in the format are skipped. */
+void sd_sums_read(struct sd_sums *sums, const char *path);
+
+/* The recorded SHA-256 of name, or NULL. */
+const char *sd_sums_get(const struct sd_sums *sums, const char *name);
+
+/* Record (or replace) name's SHA-256. */
+void sd_sums_set(struct sd_sums *sums, const char *name, const char *hex);
+
+/* Write sums to path atomically; 0 or -1 with err. */
+int sd_sums_write(const struct sd_sums *sums, const char *path, struct sd_err *err);
+
+void sd_sums_free(struct sd_sums *sums);
+
+/*
  * Put every file the run downloaded into DIR/downloads/<host>_<port>/NAME
  * without reading it again where the file system allows (a reflink, else a
  * hard link to the downloaded file; else a copy, checked on the way against

@@ -49,6 +49,16 @@ unsigned char *sd_base64_decode(const char *in, size_t inlen, size_t *outlen);
 int sd_sha256_file(const char *path, char hex[65]);
 
 /*
+ * Read fd in to its end, hashing with SHA-256 into hex, and when out >= 0
+ * write everything read to out as well: a copy and its hash in one pass.
+ * 0, or -1 with errno.
+ */
+int sd_sha256_stream(int in, int out, char hex[65]);
+
+/* A folder name for an endpoint "host:port" that is safe on any file system: "host_port". */
+void sd_endpoint_dirname(const char *label, char *out, size_t len);
+
+/*
  * Is a remote file name safe to use as a single local path component?
  * Rejects empty names, ".", "..", names with '/', '\\', control bytes or
  * longer than 255 bytes. Remote names never become local paths unchecked.
