@@ -543,6 +543,25 @@ do_logout(struct ep_state *s, char **message, struct sd_err *err)
 	return rc;
 }
 
+static void
+drop_connection(struct ep_state *s)
+{
+	sd_conn_close(s->conn, sd_now_ms() + 1000, NULL);
+	s->conn = NULL;
+}
+
+/* After a cut or an abandoned operation libssh2's state is unknown: that connection is never reused. */
+static void
+drop_if_lost(struct ep_state *s, const char *type)
+{
+	static const char *const lost[] = { "ConnectionClosed", "TransferInterrupted", "StepTimeout",
+		"SftpTimeout", "TransferTimeout", NULL };
+
+	for (size_t k = 0; lost[k] != NULL && s->conn != NULL; k++)
+		if (strcmp(type, lost[k]) == 0)
+			drop_connection(s);
+}
+
 /* Why this step cannot run now, or NULL if it can. */
 static const char *
 needs(struct ep_state *s, enum sd_verb v)
@@ -642,24 +661,17 @@ run_step(struct ep_state *s, const struct sd_step *st)
 		if (!err.is_failure || tries >= st->retries)
 			break;
 		emit(s, SD_EV_WARNING, NULL, c->message);
-		/* A broken connection is not reused by the next attempt. */
-		if (st->verb == SD_VERB_CONNECT || st->verb == SD_VERB_LOGIN) {
-			sd_conn_close(s->conn, sd_now_ms() + 1000, NULL);
-			s->conn = NULL;
-		}
+		/* The next attempt starts from a fresh connection where this one broke or never finished. */
+		if (st->verb == SD_VERB_CONNECT || st->verb == SD_VERB_LOGIN)
+			drop_connection(s);
+		else
+			drop_if_lost(s, c->type);
 		usleep((useconds_t)(backoff * 1000));
 		if (backoff < 60000)
 			backoff *= 2;
 	}
 	if (c->status != SD_PASS && st->verb != SD_VERB_EXPECT_TARGET) {
-		/* After a cut or an abandoned operation libssh2's state is unknown: never reuse it. */
-		static const char *const lost[] = { "ConnectionClosed", "TransferInterrupted", "StepTimeout",
-			"SftpTimeout", "TransferTimeout", NULL };
-		for (size_t k = 0; lost[k] != NULL; k++)
-			if (strcmp(c->type, lost[k]) == 0 && s->conn != NULL) {
-				sd_conn_close(s->conn, sd_now_ms() + 1000, NULL);
-				s->conn = NULL;
-			}
+		drop_if_lost(s, c->type);
 		if (s->conn == NULL || (st->verb != SD_VERB_CONNECT && !sd_conn_logged_in(s->conn))) {
 			s->connect_failed = 1;
 			snprintf(s->dead_step, sizeof(s->dead_step), "step \"%s\" failed (%s)", st->name, c->type);

@@ -252,6 +252,14 @@ expect "... the next endpoint downloads the whole file" \
   cmp -s "$work/cut-dl/127.152.14.122_10022/BIG_CP0001_20230414.bin" "$state/secondary/root/reports/BIG_CP0001_20230414.bin"
 expect "... a host key pin accepted the proxied endpoint (no known_hosts entry for it)" \
   grep -q "host key ssh-ed25519 $hostfp verified" "$(dirname "$junit")/transcript.log"
+d=$(mkdrill retry.drill "host-key-pin \"*\" $hostfp
+endpoints cut \"127.152.14.121:10096\"
+target cut
+step \"Download, retried once\" download \"/reports/BIG*\" retry 1 backoff 100ms")
+guarded_run -D RRS_DOWNLOAD_DIR="$work/retry-dl" "$d"
+expect "a retried download after a cut reconnects for its second attempt (still TransferInterrupted)" \
+  bash -c '[ "$(xmllint --xpath "string((//failure/@type)[1])" "$1")" = TransferInterrupted ] && [ "$(grep -c "connect: TCP connected" "$2")" = 2 ]' \
+  _ "$junit" "$(dirname "$junit")/transcript.log"
 d=$(mkdrill slow.drill "host-key-pin \"*\" $hostfp
 endpoints slow \"127.152.14.121:10095\"
 target slow
