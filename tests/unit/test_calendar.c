@@ -8,6 +8,7 @@
 #include "helpers.h"
 #include "sftpdrill/baseline.h"
 #include "sftpdrill/calendar.h"
+#include "sftpdrill/evidence.h"
 
 static struct sd_calendar cal;
 
@@ -208,6 +209,67 @@ START_TEST(key_reference)
 }
 END_TEST
 
+START_TEST(windows_zones_and_clocks)
+{
+	time_t from, to, t;
+	long off;
+	struct sd_err err;
+
+	ck_assert_int_eq(sd_window_parse("2023-04-15 14:30 15:30 Asia/Hong_Kong", &from, &to, &off, &err), 0);
+	ck_assert_int_eq(off, 8 * 3600);
+	ck_assert_int_eq(from, 1681540200);          /* 06:30 UTC */
+	ck_assert_int_eq(to - from, 3600);
+	ck_assert_int_eq(sd_window_parse("2023-04-15 14:30 15:30 +05:30", &from, &to, &off, &err), 0);
+	ck_assert_int_eq(off, 5 * 3600 + 1800);
+	ck_assert_int_eq(sd_window_parse("2023-04-15 14:30 15:30 Mars/Olympus", &from, &to, &off, &err), -1);
+	ck_assert_str_eq(err.type, "WindowInvalid");
+	ck_assert_int_eq(sd_iso8601_parse("2023-04-15T14:45:00+08:00", &t), 0);
+	ck_assert_int_eq(t, 1681541100);
+	ck_assert_int_eq(sd_iso8601_parse("2023-04-15T06:45:00Z", &t), 0);
+	ck_assert_int_eq(t, 1681541100);
+	ck_assert_int_eq(sd_iso8601_parse("2023-04-15 14:45:00+08:00", &t), -1);
+	ck_assert_int_eq(sd_iso8601_parse("2023-04-15T14:45:00", &t), -1);
+	ck_assert_int_eq(sd_iso8601_parse("2023-04-15T25:45:00Z", &t), -1);
+	ck_assert_int_eq(sd_zone_offset("UTC", &off), 0);
+	ck_assert_int_eq(off, 0);
+	ck_assert_int_eq(sd_zone_offset("-03:00", &off), 0);
+	ck_assert_int_eq(off, -3 * 3600);
+	ck_assert_int_eq(sd_zone_offset("+15:00", &off), -1);
+}
+END_TEST
+
+START_TEST(sha256sums_map)
+{
+	const char *dir = tmpdir_new();
+	char *path = sd_xasprintf("%s/SHA256SUMS", dir);
+	struct sd_sums a = { 0 }, b = { 0 };
+	struct sd_err err;
+	static const char h1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+	static const char h2[] = "2222222222222222222222222222222222222222222222222222222222222222";
+
+	sd_sums_read(&a, path);                      /* missing: empty */
+	ck_assert_uint_eq(a.entries.n, 0);
+	sd_sums_set(&a, "TP002.csv", h2);
+	sd_sums_set(&a, "TP001.csv", h1);
+	sd_sums_set(&a, "TP0010.csv", h2);
+	sd_sums_set(&a, "TP002.csv", h1);            /* replaced, not added */
+	ck_assert_uint_eq(a.entries.n, 3);
+	ck_assert_str_eq(sd_sums_get(&a, "TP002.csv"), h1);
+	ck_assert_ptr_null(sd_sums_get(&a, "TP00"));
+	ck_assert_int_eq(sd_sums_write(&a, path, &err), 0);
+	sd_sums_read(&b, path);
+	ck_assert_uint_eq(b.entries.n, 3);
+	ck_assert_str_eq(sd_sums_get(&b, "TP0010.csv"), h2);
+	/* Written in name order, in sha256sum's format. */
+	ck_assert(strncmp(b.entries.v[0], "TP001.csv\t", 10) == 0);
+	ck_assert(strncmp(b.entries.v[1], "TP0010.csv\t", 11) == 0);
+	sd_sums_free(&a);
+	sd_sums_free(&b);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 Suite *
 calendar_suite(void)
 {
@@ -226,6 +288,8 @@ calendar_suite(void)
 	tcase_add_test(tb, manifest_round_trip_and_diff);
 	tcase_add_test(tb, baseline_lookup_prefers_own_endpoint);
 	tcase_add_test(tb, key_reference);
+	tcase_add_test(tb, sha256sums_map);
+	tcase_add_test(tc, windows_zones_and_clocks);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tb);
 	return s;
