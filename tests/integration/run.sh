@@ -354,7 +354,11 @@ if command -v proftpd >/dev/null; then
   else
     not_ok "ProFTPD mod_sftp fixture started" "$(cat "$pf/proftpd.log" 2>/dev/null)"
   fi
-  tests/mirror/proftpd.sh stop "$pf"; rm -rf "$pf"
+  pfpid=$(cut -d' ' -f1 "$pf/pid" 2>/dev/null)
+  tests/mirror/proftpd.sh stop "$pf"
+  expect "the ProFTPD fixture stops exactly the process it started" \
+    bash -c '[ -n "$1" ] && ! grep -qsv "^[^)]*) Z" "/proc/$1/stat"' _ "$pfpid"
+  rm -rf "$pf"
 else
   echo "# note: proftpd not installed: interoperability test skipped" >&2
 fi

@@ -10,6 +10,13 @@
 set -euo pipefail
 cmd=$1 state=$2
 
+# Field 22 of /proc/PID/stat: when the process started, in clock ticks since boot; empty when the
+# process is gone or only a zombie waiting to be reaped.
+starttime() {
+  local st; st=$(sed -E 's/^.*\) //' "/proc/$1/stat" 2>/dev/null) || return 0
+  [ "${st%% *}" = Z ] || cut -d' ' -f20 <<<"$st"
+}
+
 start() {
   local addr=$3 port=$4
   command -v proftpd >/dev/null || { echo "proftpd.sh: proftpd is not installed" >&2; exit 1; }
@@ -48,10 +55,12 @@ LoadModule mod_sftp.c
 </VirtualHost>
 CONF
   proftpd -n -c "$state/proftpd.conf" > "$state/proftpd.log" 2>&1 &
-  echo $! > "$state/pid"
+  # proftpd rewrites its process title, so its command line cannot identify it later: the pid with
+  # the kernel's start time for it can, and never matches a process that reused the pid.
+  echo "$! $(starttime $!)" > "$state/pid"
   local deadline=$((SECONDS + 15))
   until timeout 2 bash -c "exec 3<>/dev/tcp/$addr/$port && head -c 4 <&3" 2>/dev/null | grep -q '^SSH-'; do
-    kill -0 "$(cat "$state/pid")" 2>/dev/null || { cat "$state/proftpd.log" >&2; exit 1; }
+    kill -0 "$(cut -d' ' -f1 "$state/pid")" 2>/dev/null || { cat "$state/proftpd.log" >&2; exit 1; }
     [ $SECONDS -lt $deadline ] || { echo "proftpd.sh: $addr:$port did not answer" >&2; exit 1; }
     sleep 0.1
   done
@@ -59,9 +68,12 @@ CONF
 
 stop() {
   [ -f "$state/pid" ] || return 0
-  local pid; pid=$(cat "$state/pid")
-  if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$state/proftpd.conf"; then
-    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+  local pid started
+  read -r pid started < "$state/pid"
+  if [ -n "$started" ] && [ "$(starttime "$pid")" = "$started" ]; then
+    kill -TERM "$pid"
+    for _ in $(seq 50); do [ "$(starttime "$pid")" = "$started" ] || break; sleep 0.1; done
+    [ "$(starttime "$pid")" = "$started" ] && kill -KILL "$pid"
   fi
   rm -f "$state/pid"
 }
