@@ -20,6 +20,12 @@ else
   echo "# note: no private network namespace here; using loopback addresses on the host" >&2
 fi
 
+if [ "$(id -u)" -ne 0 ]; then
+  # The mirror's sshd chroots its sessions, which only root can do: say so rather than fail obscurely.
+  echo "integration tests need root (the local mirror's sshd uses ChrootDirectory); run: sudo make check"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 bin=${SFTPDRILL:-harness/sftpdrill}
 schemas=$root/../shared/junit-schemas
 [ -d "$schemas" ] || { echo "# note: $schemas absent: schema validation skipped" >&2; schemas=""; }
