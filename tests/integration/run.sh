@@ -193,6 +193,11 @@ run_drill --business-date 2023-04-14 "$B"
 expect "backup twice: the second run fetches nothing" \
   eq "$(grep -c '0 fetched, 14 already backed up unchanged' "$junit")" 2
 expect "... and the key reference was recorded, then confirmed" grep -q "unchanged since the reference" "$junit"
+run_drill --business-date 2023-04-14 --parallel -D RRS_BACKUP_DIR="$work/pbackup" "$B"
+expect "daily backup with --parallel: both endpoints into one folder, SHA256SUMS whole and true" \
+  bash -c '[ "$1" = 0 ] && cd "$2/pbackup/2023-04-14" && [ "$(wc -l < SHA256SUMS)" = 14 ] && sha256sum --quiet -c SHA256SUMS && [ -z "$(ls -A | grep sftpdrill-)" ]' _ "$rc" "$work"
+run_drill --business-date 2023-04-14 --parallel -D RRS_BACKUP_DIR="$work/pbackup" "$B"
+expect "... and a second parallel run fetches nothing" eq "$(grep -c '0 fetched, 14 already backed up unchanged' "$junit")" 2
 echo "tampered" > "$work/backup/2023-04-14/$(basename "$state"/primary/root/reports/CL001_*)"
 run_drill --business-date 2023-04-14 "$B"
 expect "a backed-up file changed locally is never overwritten: LocalFileConflict" eq "$(xval '(//error/@type)[1]')" LocalFileConflict
