@@ -5,8 +5,10 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <arpa/inet.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,22 +16,82 @@
 #include "sftpdrill/knownhosts.h"
 #include "sftpdrill/net.h"
 
+/* lookup_once's answer when the deadline passed: outside the range of getaddrinfo's EAI_ codes. */
+#define LOOKUP_TIMED_OUT (-100000)
+
+/* One asynchronous lookup; kept on the heap because glibc may still write to it after a timeout. */
+struct lookup {
+	struct gaicb cb;
+	struct addrinfo hints;
+	char *host, service[16];
+};
+
+/*
+ * getaddrinfo with a deadline: names are looked up with getaddrinfo_a and
+ * waited for with gai_suspend, so a resolver that never answers cannot hold
+ * a step past its deadline. Numeric addresses need no lookup at all.
+ */
 static int
-resolve(const char *host, int port, struct addrinfo **res, struct sd_err *err)
+lookup_once(const char *host, int port, int flags, int64_t deadline, struct addrinfo **res)
 {
-	struct addrinfo hints = { 0 };
-	char service[16];
+	struct lookup *l = sd_xcalloc(1, sizeof(*l));
+	struct gaicb *list[1] = { &l->cb };
 	int rc;
 
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_ADDRCONFIG;
-	snprintf(service, sizeof(service), "%d", port);
-	rc = getaddrinfo(host, service, &hints, res);
-	if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME) {
-		/* AI_ADDRCONFIG hides loopback-only families inside a bare namespace; ask again without it. */
-		hints.ai_flags = 0;
-		rc = getaddrinfo(host, service, &hints, res);
+	l->host = sd_xstrdup(host);
+	snprintf(l->service, sizeof(l->service), "%d", port);
+	l->hints.ai_socktype = SOCK_STREAM;
+	l->hints.ai_flags = flags;
+	l->cb.ar_name = l->host;
+	l->cb.ar_service = l->service;
+	l->cb.ar_request = &l->hints;
+	if ((rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) != 0)
+		goto done;
+	while ((rc = gai_error(&l->cb)) == EAI_INPROGRESS) {
+		int64_t left = sd_remaining_ms(deadline);
+		struct timespec ts;
+
+		if (left == 0) {
+			if (gai_cancel(&l->cb) == EAI_NOTCANCELED)
+				return LOOKUP_TIMED_OUT;   /* still running: glibc owns l now, so it is not freed */
+			rc = LOOKUP_TIMED_OUT;
+			break;
+		}
+		if (left > 1000)
+			left = 1000;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000L;
+		gai_suspend((const struct gaicb *const *)list, 1, &ts);
 	}
+	if (rc == 0)
+		*res = l->cb.ar_result;
+done:
+	free(l->host);
+	free(l);
+	return rc;
+}
+
+static int
+resolve(const char *host, int port, int64_t deadline, struct addrinfo **res, struct sd_err *err)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	int rc;
+
+	if (inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1) {
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST };
+		char service[16];
+
+		snprintf(service, sizeof(service), "%d", port);
+		rc = getaddrinfo(host, service, &hints, res);
+	} else {
+		rc = lookup_once(host, port, AI_ADDRCONFIG, deadline, res);
+		/* AI_ADDRCONFIG hides loopback-only families inside a bare namespace; ask again without it. */
+		if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME)
+			rc = lookup_once(host, port, 0, deadline, res);
+	}
+	if (rc == LOOKUP_TIMED_OUT)
+		return sd_fail(err, SD_PHASE_RESOLVE, "ResolveTimeout",
+		    "no answer from the name resolver for %s before the deadline", host);
 	if (rc != 0)
 		return sd_fail(err, SD_PHASE_RESOLVE, "ResolveFailed", "cannot resolve %s: %s",
 		    host, gai_strerror(rc));
@@ -104,7 +166,7 @@ sd_net_connect(const char *host, int port, int64_t deadline, char *peer, size_t 
 	struct addrinfo *res = NULL;
 	int fd = -1, last = 0;
 
-	if (resolve(host, port, &res, err) < 0)
+	if (resolve(host, port, deadline, &res, err) < 0)
 		return -1;
 	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = try_connect(ai, deadline);
@@ -168,11 +230,11 @@ sd_net_wait_banner(int fd, int64_t deadline, struct sd_err *err)
 }
 
 int
-sd_net_resolve(const char *host, struct sd_strv *out, struct sd_err *err)
+sd_net_resolve(const char *host, int64_t deadline, struct sd_strv *out, struct sd_err *err)
 {
 	struct addrinfo *res = NULL;
 
-	if (resolve(host, 0, &res, err) < 0)
+	if (resolve(host, 0, deadline, &res, err) < 0)
 		return -1;
 	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
 		char a[NI_MAXHOST];

@@ -134,7 +134,7 @@ do_login(struct ep_state *s, int64_t deadline, struct sd_err *err)
 
 /* expect-target SET: the names production uses resolve to exactly SET's addresses. */
 static int
-do_expect_target(struct ep_state *s, char **message, struct sd_err *err)
+do_expect_target(struct ep_state *s, int64_t deadline, char **message, struct sd_err *err)
 {
 	const struct sd_endpoint_set *set = sd_drill_set(s->d, s->step->arg);
 	struct sd_strv found = { 0 }, want = { 0 };
@@ -157,7 +157,7 @@ do_expect_target(struct ep_state *s, char **message, struct sd_err *err)
 			}
 			name = resolved;
 		}
-		r = sd_net_resolve(name, &found, err);
+		r = sd_net_resolve(name, deadline, &found, err);
 		free(resolved);
 		if (r < 0) {
 			rc = -1;
@@ -165,7 +165,7 @@ do_expect_target(struct ep_state *s, char **message, struct sd_err *err)
 		}
 	}
 	for (size_t i = 0; i < set->n; i++)
-		if (sd_net_resolve(set->v[i].host, &want, err) < 0) {
+		if (sd_net_resolve(set->v[i].host, deadline, &want, err) < 0) {
 			rc = -1;
 			goto out;
 		}
@@ -581,7 +581,7 @@ attempt(struct ep_state *s, int64_t deadline, char **message, char **detail, str
 {
 	switch (s->step->verb) {
 	case SD_VERB_EXPECT_TARGET:
-		return do_expect_target(s, message, err);
+		return do_expect_target(s, deadline, message, err);
 	case SD_VERB_CONNECT:
 		if (do_connect(s, deadline, err) < 0)
 			return -1;

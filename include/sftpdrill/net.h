@@ -12,7 +12,8 @@
  * Connect to host:port before deadline (monotonic ms), trying each address
  * in turn. Returns a non-blocking socket and fills peer with the address
  * actually connected ("addr:port"), or -1 with err type ConnectRefused,
- * ConnectTimeout, ConnectUnreachable or ResolveFailed.
+ * ConnectTimeout, ConnectUnreachable, ResolveFailed or ResolveTimeout (the
+ * name lookup shares the connect deadline).
  */
 int sd_net_connect(const char *host, int port, int64_t deadline, char *peer, size_t peerlen,
     struct sd_err *err);
@@ -23,8 +24,11 @@ int sd_net_connect(const char *host, int port, int64_t deadline, char *peer, siz
  */
 int sd_net_wait_banner(int fd, int64_t deadline, struct sd_err *err);
 
-/* Append every address host resolves to (numeric form, deduplicated) to out. */
-int sd_net_resolve(const char *host, struct sd_strv *out, struct sd_err *err);
+/*
+ * Append every address host resolves to (numeric form, deduplicated) to out,
+ * before deadline (ResolveTimeout otherwise; ResolveFailed for no such name).
+ */
+int sd_net_resolve(const char *host, int64_t deadline, struct sd_strv *out, struct sd_err *err);
 
 /*
  * The HostName an OpenSSH client config gives alias (first match wins, as

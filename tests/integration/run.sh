@@ -232,6 +232,21 @@ expect "... no temporary file left" eq "$(find "$work/conflict" -name '.*sftpdri
 guarded() { timeout 120 "$@"; }
 hostfp=$(ssh-keygen -lf "$state/host_ed25519.pub" | cut -d' ' -f2)
 
+build/silent-listener 127.0.0.53 53 90 udp > "$work/dns.out" & fixture_pids+=($!)
+until grep -q ready "$work/dns.out" 2>/dev/null; do sleep 0.05; done
+echo "nameserver 127.0.0.53" > "$work/resolv.conf"
+d=$(mkdrill resolve.drill 'timeout connect 2s
+endpoints named "rrs-sftp.drill.test:10022,127.152.14.122"
+target named
+step "Reachable" connect')
+# Only this run sees the silent name server: a private mount namespace over /etc/resolv.conf.
+out=$(unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' _ "$work/resolv.conf" \
+  timeout 120 "$bin" run --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile "$d" 2>&1); rc=$?
+junit=$(sed -n 's/^report: //p' <<<"$out")
+expect "a name server that never answers: ResolveTimeout at the connect deadline" \
+  eq "$rc/$(xval '(//failure/@type)[1]')" 1/ResolveTimeout
+expect "... the next endpoint still passes" eq "$(xcount '//testsuite[2]//testcase[not(failure|error|skipped)]')" 1
+
 build/silent-listener 127.152.14.121 10097 90 noaccept > "$work/noaccept.out" & fixture_pids+=($!)
 until grep -q ready "$work/noaccept.out" 2>/dev/null; do sleep 0.05; done
 d=$(mkdrill connect-timeout.drill 'timeout connect 1s

@@ -2,10 +2,11 @@
  * silent-listener — a TCP listener that accepts connections and never says
  * anything: the "service hung before its SSH banner" fault.
  *
- *   silent-listener ADDR PORT SECONDS [noaccept]
+ *   silent-listener ADDR PORT SECONDS [noaccept|udp]
  *
  * With noaccept it never accepts and fills its own accept queue first, so the kernel drops
  * every further SYN: a connect to it times out, as behind a firewall that drops packets.
+ * With udp it binds a UDP port and never answers: a name server that has gone quiet.
  * Prints "ready" once listening; exits after SECONDS (so a forgotten one
  * cannot outlive its test) or on SIGTERM.
  */
@@ -28,16 +29,17 @@ main(int argc, char **argv)
 	time_t end;
 
 	int noaccept = argc == 5 && strcmp(argv[4], "noaccept") == 0;
+	int udp = argc == 5 && strcmp(argv[4], "udp") == 0;
 
-	if ((argc != 4 && !noaccept) || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
-		fprintf(stderr, "usage: silent-listener ADDR PORT SECONDS [noaccept]\n");
+	if ((argc != 4 && !noaccept && !udp) || inet_pton(AF_INET, argv[1], &sa.sin_addr) != 1) {
+		fprintf(stderr, "usage: silent-listener ADDR PORT SECONDS [noaccept|udp]\n");
 		return 2;
 	}
 	sa.sin_port = htons((unsigned short)atoi(argv[2]));
 	end = time(NULL) + atoi(argv[3]);
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, noaccept ? 0 : 16) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || (!udp && listen(fd, noaccept ? 0 : 16) < 0)) {
 		perror("silent-listener");
 		return 1;
 	}
@@ -54,8 +56,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	while (time(NULL) < end) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		if (noaccept) {
-			usleep(200000);
+		if (noaccept || udp) {
+			usleep(200000);     /* queries pile up unread; nothing is ever answered */
 			continue;
 		}
 		if (poll(&p, 1, 200) > 0) {
