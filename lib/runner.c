@@ -132,6 +132,20 @@ do_login(struct ep_state *s, int64_t deadline, struct sd_err *err)
 	return 0;
 }
 
+/* "a, b, c": a list for a message; caller frees. */
+static char *
+join(const struct sd_strv *sv)
+{
+	char *out = sd_xstrdup("");
+
+	for (size_t i = 0; i < sv->n; i++) {
+		char *next = sd_xasprintf("%s%s%s", out, i ? ", " : "", sv->v[i]);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
 /* expect-target SET: the names production uses resolve to exactly SET's addresses. */
 static int
 do_expect_target(struct ep_state *s, int64_t deadline, char **message, struct sd_err *err)
@@ -176,16 +190,10 @@ do_expect_target(struct ep_state *s, int64_t deadline, char **message, struct sd
 			hit |= strcmp(found.v[i], want.v[k]) == 0;
 		same = hit;
 	}
-	for (size_t i = 0; i < found.n; i++) {
-		char *next = sd_xasprintf("%s%s%s", found_s, i ? ", " : "", found.v[i]);
-		free(found_s);
-		found_s = next;
-	}
-	for (size_t i = 0; i < want.n; i++) {
-		char *next = sd_xasprintf("%s%s%s", want_s, i ? ", " : "", want.v[i]);
-		free(want_s);
-		want_s = next;
-	}
+	free(found_s);
+	free(want_s);
+	found_s = join(&found);
+	want_s = join(&want);
 	sd_suite_prop(s->suite, "target.configured", found_s);
 	if (!same)
 		rc = sd_fail(err, SD_PHASE_CHECK, "TargetMismatch",
