@@ -150,7 +150,7 @@ struct opts {
 	const char *pub_key;
 	long business_day;
 	long *closures;
-	size_t nclosures;
+	size_t nclosures, capclosures;
 	struct sd_strv holidays;
 };
 
@@ -734,7 +734,7 @@ main(int argc, char **argv)
 			if (c == 'b')
 				o.business_day = day;
 			else {
-				o.closures = sd_xrealloc(o.closures, (o.nclosures + 1) * sizeof(*o.closures));
+				SD_GROW(o.closures, o.nclosures + 1, o.capclosures);
 				o.closures[o.nclosures++] = day;
 			}
 			break;

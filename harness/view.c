@@ -37,9 +37,9 @@ struct view {
 	pthread_t ticker;
 	int ticking, stop;
 	/* plain parallel mode: held text per suite index, released in order */
-	char **held;
+	struct sd_buf *held;
 	int *done;
-	size_t nheld, next;
+	size_t nheld, capheld, capdone, next;
 };
 
 static const char *const spinner[] = { "⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏" };
@@ -235,17 +235,15 @@ emit(struct view *v, const struct sd_suite *s, const char *fmt, ...)
 	if (!v->live && v->parallel && s != NULL) {
 		size_t k = suite_index(v, s);
 		if (k >= v->nheld) {
-			v->held = sd_xrealloc(v->held, (k + 1) * sizeof(*v->held));
-			v->done = sd_xrealloc(v->done, (k + 1) * sizeof(*v->done));
+			SD_GROW(v->held, k + 1, v->capheld);
+			SD_GROW(v->done, k + 1, v->capdone);
 			for (size_t i = v->nheld; i <= k; i++) {
-				v->held[i] = sd_xstrdup("");
+				v->held[i] = (struct sd_buf)SD_BUF_INIT(0);
 				v->done[i] = 0;
 			}
 			v->nheld = k + 1;
 		}
-		char *joined = sd_xasprintf("%s%s", v->held[k], text);
-		free(v->held[k]);
-		v->held[k] = joined;
+		sd_buf_adds(&v->held[k], text);
 	} else {
 		if (v->live)
 			clear_status(v);
@@ -262,9 +260,8 @@ release(struct view *v, const struct sd_suite *s)
 	emit(v, s, "%s", "");
 	v->done[suite_index(v, s)] = 1;
 	while (v->next < v->nheld && v->done[v->next]) {
-		fputs(v->held[v->next], stdout);
-		free(v->held[v->next]);
-		v->held[v->next] = NULL;
+		fputs(sd_buf_str(&v->held[v->next]), stdout);
+		sd_buf_release(&v->held[v->next]);
 		v->next++;
 	}
 }
@@ -458,7 +455,7 @@ view_free(struct view *v)
 	if (v->ticking)
 		pthread_join(v->ticker, NULL);
 	for (size_t i = 0; i < v->nheld; i++)
-		free(v->held[i]);
+		sd_buf_release(&v->held[i]);
 	free(v->held);
 	free(v->done);
 	sd_strv_free(&v->secrets);

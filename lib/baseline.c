@@ -14,10 +14,7 @@
 void
 sd_manifest_add(struct sd_manifest *m, const char *name, char type, uint64_t size, int64_t mtime)
 {
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 64;
-		m->v = sd_xrealloc(m->v, m->cap * sizeof(*m->v));
-	}
+	SD_GROW(m->v, m->n + 1, m->cap);
 	m->v[m->n++] = (struct sd_manifest_entry){ sd_xstrdup(name), type, size, mtime };
 }
 

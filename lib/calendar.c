@@ -101,10 +101,7 @@ cmp_long(const void *a, const void *b)
 void
 sd_calendar_close(struct sd_calendar *c, long day)
 {
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 64;
-		c->closed = sd_xrealloc(c->closed, c->cap * sizeof(*c->closed));
-	}
+	SD_GROW(c->closed, c->n + 1, c->cap);
 	c->closed[c->n++] = day;
 	qsort(c->closed, c->n, sizeof(*c->closed), cmp_long);
 }

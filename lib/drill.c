@@ -84,10 +84,7 @@ sd_cmp_name(enum sd_cmp c)
 static void
 diag_push(struct sd_diag *diag, char *msg)
 {
-	if (diag->n == diag->cap) {
-		diag->cap = diag->cap ? diag->cap * 2 : 8;
-		diag->msgs = sd_xrealloc(diag->msgs, diag->cap * sizeof(*diag->msgs));
-	}
+	SD_GROW(diag->msgs, diag->n + 1, diag->cap);
 	diag->msgs[diag->n++] = msg;
 }
 
@@ -105,23 +102,19 @@ static void __attribute__((format(printf, 4, 5)))
 report(struct parser *p, int warning, int col, const char *fmt, ...)
 {
 	va_list ap;
-	char *body, *msg, *chain = sd_xstrdup("");
+	char *body;
+	struct sd_buf msg = SD_BUF_INIT(0);
 
 	va_start(ap, fmt);
 	if (vasprintf(&body, fmt, ap) < 0)
 		abort();
 	va_end(ap);
-	for (int i = p->depth - 1; i >= 1; i--) {
-		char *next = sd_xasprintf("%s\n  included from %s:%d:%d", chain,
-		    p->chain[i - 1].file, p->chain[i].line, p->chain[i].col);
-		free(chain);
-		chain = next;
-	}
-	msg = sd_xasprintf("%s:%d:%d: %s: %s%s", p->file, p->line, col,
-	    warning ? "warning" : "error", body, chain);
+	sd_buf_addf(&msg, "%s:%d:%d: %s: %s", p->file, p->line, col, warning ? "warning" : "error", body);
+	for (int i = p->depth - 1; i >= 1; i--)
+		sd_buf_addf(&msg, "\n  included from %s:%d:%d", p->chain[i - 1].file, p->chain[i].line,
+		    p->chain[i].col);
 	free(body);
-	free(chain);
-	diag_push(p->diag, msg);
+	diag_push(p->diag, sd_buf_detach(&msg));
 	if (warning)
 		p->diag->nwarnings++;
 	else
@@ -217,37 +210,18 @@ sd_parse_duration(const char *s)
 	return -1;
 }
 
-/* Growable byte buffer used by the lexer. */
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void
-buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		while (b->n + n + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 64;
-		b->p = sd_xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
 static int expand(struct parser *p, const char *s, size_t len, int col, int depth,
-    struct buf *out);
+    struct sd_buf *out);
 
 /*
  * Expand the ${...} reference whose body is s[0..len) (without "${" and "}"):
  * NAME or NAME:-default. Returns 0, or -1 after reporting.
  */
 static int
-expand_ref(struct parser *p, const char *s, size_t len, int col, int depth, struct buf *out)
+expand_ref(struct parser *p, const char *s, size_t len, int col, int depth, struct sd_buf *out)
 {
 	const char *sep = NULL;
-	struct buf namebuf = { 0 };
+	struct sd_buf namebuf = SD_BUF_INIT(0);
 	size_t namelen;
 	struct sd_var *v;
 	const char *env, *name;
@@ -269,7 +243,7 @@ expand_ref(struct parser *p, const char *s, size_t len, int col, int depth, stru
 	if (expand(p, s, namelen, col, depth + 1, &namebuf) < 0)
 		goto out;
 	name = namebuf.p ? namebuf.p : "";
-	namelen = namebuf.n;
+	namelen = namebuf.len;
 	if (!sd_var_name_ok(name, namelen)) {
 		char *shown = sd_printable(name, namelen);
 		report(p, 0, col, "bad variable name `%s` (letters, digits and _ only)", shown);
@@ -282,7 +256,7 @@ expand_ref(struct parser *p, const char *s, size_t len, int col, int depth, stru
 		v = sd_vars_find(&p->d->vars, name, namelen);
 	}
 	if (v != NULL && (v->value[0] != '\0' || sep == NULL)) {
-		buf_add(out, v->value, strlen(v->value));
+		sd_buf_add(out, v->value, strlen(v->value));
 		rc = 0;
 	} else if (sep != NULL)
 		rc = expand(p, sep + 2, len - (size_t)(sep - s) - 2, col, depth + 1, out);
@@ -296,7 +270,7 @@ out:
 
 /* Expand every ${...} in s[0..len) into out. */
 static int
-expand(struct parser *p, const char *s, size_t len, int col, int depth, struct buf *out)
+expand(struct parser *p, const char *s, size_t len, int col, int depth, struct sd_buf *out)
 {
 	if (depth > MAX_EXPAND_DEPTH) {
 		report(p, 0, col, "variable defaults nested deeper than %d", MAX_EXPAND_DEPTH);
@@ -320,7 +294,7 @@ expand(struct parser *p, const char *s, size_t len, int col, int depth, struct b
 				return -1;
 			i = j - 1;
 		} else
-			buf_add(out, s + i, 1);
+			sd_buf_add(out, s + i, 1);
 	}
 	return 0;
 }
@@ -337,7 +311,7 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 	int n = 0;
 
 	while (i < len) {
-		struct buf raw = { 0 }, out = { 0 };
+		struct sd_buf raw = SD_BUF_INIT(0), out = { 0 };
 		int col, ok = 1;
 
 		while (i < len && (line[i] == ' ' || line[i] == '\t'))
@@ -353,7 +327,7 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 		while (i < len && line[i] != ' ' && line[i] != '\t') {
 			if (line[i] == '"') {
 				size_t start = i++;
-				struct buf piece = { 0 };
+				struct sd_buf piece = SD_BUF_INIT(0);
 				for (; i < len && line[i] != '"'; i++) {
 					if (line[i] == '\\') {
 						char c;
@@ -361,17 +335,17 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 							break;
 						c = line[++i];
 						switch (c) {
-						case 'n': buf_add(&piece, "\n", 1); break;
-						case 't': buf_add(&piece, "\t", 1); break;
-						case '\\': case '"': buf_add(&piece, &c, 1); break;
-						case '$': buf_add(&piece, "$\x01", 2); break;
+						case 'n': sd_buf_add(&piece, "\n", 1); break;
+						case 't': sd_buf_add(&piece, "\t", 1); break;
+						case '\\': case '"': sd_buf_add(&piece, &c, 1); break;
+						case '$': sd_buf_add(&piece, "$\x01", 2); break;
 						default:
 							report(p, 0, (int)i, "unknown escape `\\%c` (use \\\\, \\\", \\$, \\n or \\t)",
 							    c >= 0x20 && c < 0x7f ? c : '?');
 							ok = 0;
 						}
 					} else
-						buf_add(&piece, line + i, 1);
+						sd_buf_add(&piece, line + i, 1);
 				}
 				if (i >= len) {
 					report(p, 0, (int)start + 1, "unterminated quote");
@@ -380,15 +354,15 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 					goto fail;
 				}
 				i++;
-				if (piece.n)
-					buf_add(&raw, piece.p, piece.n);
+				if (piece.len)
+					sd_buf_add(&raw, piece.p, piece.len);
 				free(piece.p);
 			} else if (line[i] == '\'') {
 				size_t start = i++;
 				for (; i < len && line[i] != '\''; i++) {
-					buf_add(&raw, line + i, 1);
+					sd_buf_add(&raw, line + i, 1);
 					if (line[i] == '$')
-						buf_add(&raw, "\x01", 1);
+						sd_buf_add(&raw, "\x01", 1);
 				}
 				if (i >= len) {
 					report(p, 0, (int)start + 1, "unterminated quote");
@@ -397,7 +371,7 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 				}
 				i++;
 			} else {
-				buf_add(&raw, line + i, 1);
+				sd_buf_add(&raw, line + i, 1);
 				i++;
 			}
 		}
@@ -406,27 +380,27 @@ lex_line(struct parser *p, const char *line, size_t len, struct tok *toks)
 			goto fail;
 		}
 		/* "$\x01" marks an escaped dollar: expansion must leave it alone. */
-		if (raw.n == 0)
-			buf_add(&out, "", 0);
+		if (raw.len == 0)
+			sd_buf_add(&out, "", 0);
 		else {
 			size_t k = 0;
-			while (k < raw.n) {
+			while (k < raw.len) {
 				size_t stop = k;
-				while (stop < raw.n && !(raw.p[stop] == '$' && stop + 1 < raw.n && raw.p[stop + 1] == '\x01'))
+				while (stop < raw.len && !(raw.p[stop] == '$' && stop + 1 < raw.len && raw.p[stop + 1] == '\x01'))
 					stop++;
 				if (expand(p, raw.p + k, stop - k, col, 0, &out) < 0) {
 					free(raw.p);
 					free(out.p);
 					goto fail;
 				}
-				if (stop < raw.n) {
-					buf_add(&out, "$", 1);
+				if (stop < raw.len) {
+					sd_buf_add(&out, "$", 1);
 					stop += 2;
 				}
 				k = stop;
 			}
 			if (out.p == NULL)
-				buf_add(&out, "", 0);
+				sd_buf_add(&out, "", 0);
 		}
 		free(raw.p);
 		toks[n].text = out.p;
@@ -450,7 +424,7 @@ set_string(char **dst, const char *val)
 static const char *
 add_file(struct sd_drill *d, const char *path)
 {
-	d->files = sd_xrealloc(d->files, (d->nfiles + 1) * sizeof(*d->files));
+	SD_GROW(d->files, d->nfiles + 1, d->capfiles);
 	d->files[d->nfiles] = sd_xstrdup(path);
 	return d->files[d->nfiles++];
 }
@@ -525,7 +499,7 @@ parse_host_list(struct parser *p, const char *text, int col, struct sd_endpoint_
 			free(ep.host);
 			continue;
 		}
-		set->v = sd_xrealloc(set->v, (set->n + 1) * sizeof(*set->v));
+		SD_GROW(set->v, set->n + 1, set->cap);
 		set->v[set->n++] = ep;
 	}
 	free(list);
@@ -538,7 +512,7 @@ clear_set(struct sd_endpoint_set *set)
 		free(set->v[i].host);
 	free(set->v);
 	set->v = NULL;
-	set->n = 0;
+	set->n = set->cap = 0;
 }
 
 /* endpoints NAME host[:port],host[:port]... */
@@ -552,7 +526,7 @@ parse_endpoints(struct parser *p, struct tok *t)
 		if (strcmp(d->sets[i].name, t[1].text) == 0)
 			set = &d->sets[i];
 	if (set == NULL) {
-		d->sets = sd_xrealloc(d->sets, (d->nsets + 1) * sizeof(*d->sets));
+		SD_GROW(d->sets, d->nsets + 1, d->capsets);
 		set = &d->sets[d->nsets++];
 		memset(set, 0, sizeof(*set));
 		set->name = sd_xstrdup(t[1].text);
@@ -711,7 +685,7 @@ parse_step(struct parser *p, struct tok *t, int n)
 		return;
 	}
 	st.name = sd_xstrdup(t[1].text);
-	d->steps = sd_xrealloc(d->steps, (d->nsteps + 1) * sizeof(*d->steps));
+	SD_GROW(d->steps, d->nsteps + 1, d->capsteps);
 	d->steps[d->nsteps++] = st;
 }
 
@@ -1233,7 +1207,7 @@ free_steps(struct sd_drill *d)
 	}
 	free(d->steps);
 	d->steps = NULL;
-	d->nsteps = 0;
+	d->nsteps = d->capsteps = 0;
 }
 
 int

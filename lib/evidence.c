@@ -283,24 +283,24 @@ sig_md(EVP_PKEY *k)
 	return EVP_PKEY_get_base_id(k) == EVP_PKEY_ED25519 ? NULL : EVP_sha256();
 }
 
+/* Read a small file of the bundle (MANIFEST, a signature) whole, up to max bytes. 0 or -1. */
 static int
-read_all(const char *path, unsigned char **buf, size_t *len)
+read_all(const char *path, size_t max, struct sd_buf *out)
 {
 	FILE *f = fopen(path, "re");
-	size_t cap = 0, n;
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
 
-	*buf = NULL;
-	*len = 0;
 	if (f == NULL)
 		return -1;
-	do {
-		if (*len == cap)
-			*buf = sd_xrealloc(*buf, cap = cap ? cap * 2 : 65536);
-		n = fread(*buf + *len, 1, cap - *len, f);
-		*len += n;
-	} while (n > 0);
+	out->max = max;
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		rc = sd_buf_add(out, chunk, n);
 	fclose(f);
-	return 0;
+	if (rc < 0)
+		errno = EFBIG;
+	return rc;
 }
 
 int
@@ -308,10 +308,10 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 {
 	struct sd_strv files = { 0 };
 	struct sd_sums known = { 0 };
-	char *manifest = sd_xasprintf("%s/MANIFEST", dir), *text = NULL;
+	char *manifest = sd_xasprintf("%s/MANIFEST", dir);
+	struct sd_buf text = SD_BUF_INIT(0);
 	EVP_PKEY *key = NULL;
 	EVP_MD_CTX *ctx = NULL;
-	size_t len = 0;
 	int rc = -1;
 
 	if (sign_key != NULL) {
@@ -340,7 +340,7 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 		free(sums);
 	}
 	for (size_t i = 0; i < files.n; i++) {
-		char *path = sd_xasprintf("%s/%s", dir, files.v[i]), hex[65], *line;
+		char *path = sd_xasprintf("%s/%s", dir, files.v[i]), hex[65];
 		/* Downloads were hashed while they streamed in: reading gigabytes again proves nothing new. */
 		const char *h = strncmp(files.v[i], "downloads/", 10) == 0 ? sd_sums_get(&known, files.v[i] + 10) : NULL;
 		if (h != NULL)
@@ -350,14 +350,10 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 			free(path);
 			goto out;
 		}
-		line = sd_xasprintf("%s  %s\n", hex, files.v[i]);
-		text = sd_xrealloc(text, len + strlen(line) + 1);
-		memcpy(text + len, line, strlen(line) + 1);
-		len += strlen(line);
-		free(line);
+		sd_buf_addf(&text, "%s  %s\n", hex, files.v[i]);
 		free(path);
 	}
-	if (write_atomic(manifest, text ? text : "", len, err) < 0)
+	if (write_atomic(manifest, sd_buf_str(&text), text.len, err) < 0)
 		goto out;
 	if (key != NULL) {
 		unsigned char *sig = NULL;
@@ -365,9 +361,9 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 		char *sigpath = sd_xasprintf("%s/MANIFEST.sig", dir);
 		int ok = (ctx = EVP_MD_CTX_new()) != NULL &&
 		    EVP_DigestSignInit(ctx, NULL, sig_md(key), NULL, key) == 1 &&
-		    EVP_DigestSign(ctx, NULL, &siglen, (const unsigned char *)(text ? text : ""), len) == 1 &&
+		    EVP_DigestSign(ctx, NULL, &siglen, (const unsigned char *)sd_buf_str(&text), text.len) == 1 &&
 		    (sig = sd_xmalloc(siglen)) != NULL &&
-		    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)(text ? text : ""), len) == 1;
+		    EVP_DigestSign(ctx, sig, &siglen, (const unsigned char *)sd_buf_str(&text), text.len) == 1;
 		if (ok)
 			ok = write_atomic(sigpath, (const char *)sig, siglen, err) == 0;
 		else
@@ -384,7 +380,7 @@ out:
 	sd_strv_free(&files);
 	sd_sums_free(&known);
 	free(manifest);
-	free(text);
+	sd_buf_release(&text);
 	return rc;
 }
 
@@ -402,20 +398,20 @@ int
 sd_bundle_verify(const char *dir, const char *pub, struct sd_strv *problems, struct sd_err *err)
 {
 	char *manifest = sd_xasprintf("%s/MANIFEST", dir), *sigpath = sd_xasprintf("%s/MANIFEST.sig", dir);
-	unsigned char *text = NULL, *sig = NULL;
-	size_t len = 0, siglen = 0, before = problems->n;
+	struct sd_buf mtext = SD_BUF_INIT(0), sig = SD_BUF_INIT(0);
+	char *text;
+	size_t before = problems->n;
 	struct sd_strv listed = { 0 }, present = { 0 };
 	EVP_PKEY *key = NULL;
 	EVP_MD_CTX *ctx = NULL;
 	int rc = -1;
 
-	if (read_all(manifest, &text, &len) < 0) {
+	if (read_all(manifest, SD_BUF_MAX, &mtext) < 0) {
 		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot read %s: %s", manifest, strerror(errno));
 		goto out;
 	}
-	text = sd_xrealloc(text, len + 1);
-	text[len] = '\0';
-	for (char *line = (char *)text, *nl; *line; line = nl + 1) {
+	text = mtext.p ? mtext.p : "";
+	for (char *line = text, *nl; *line; line = nl + 1) {
 		char hex[65], *path;
 		if ((nl = strchr(line, '\n')) == NULL)
 			nl = line + strlen(line) - 1;
@@ -453,11 +449,12 @@ sd_bundle_verify(const char *dir, const char *pub, struct sd_strv *problems, str
 	if (pub != NULL) {
 		if ((key = load_key(pub, 0, err)) == NULL)
 			goto out;
-		if (read_all(sigpath, &sig, &siglen) < 0)
+		if (read_all(sigpath, 65536, &sig) < 0)
 			problem(problems, "%s", "MANIFEST.sig: missing (the bundle is not signed)");
 		else if ((ctx = EVP_MD_CTX_new()) == NULL ||
 		    EVP_DigestVerifyInit(ctx, NULL, sig_md(key), NULL, key) != 1 ||
-		    EVP_DigestVerify(ctx, sig, siglen, text, len) != 1) {
+		    EVP_DigestVerify(ctx, (const unsigned char *)sd_buf_str(&sig), sig.len,
+		    (const unsigned char *)sd_buf_str(&mtext), mtext.len) != 1) {
 			problem(problems, "%s", "MANIFEST.sig: the signature does not verify with this public key");
 			ERR_clear_error();
 		}
@@ -470,7 +467,7 @@ out:
 	sd_strv_free(&present);
 	free(manifest);
 	free(sigpath);
-	free(text);
-	free(sig);
+	sd_buf_release(&mtext);
+	sd_buf_release(&sig);
 	return rc;
 }

@@ -170,7 +170,7 @@ sd_known_load(const char *path, const char *host, int port, struct sd_known *out
 			free(blob);
 			continue;
 		}
-		out->v = sd_xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+		SD_GROW(out->v, out->n + 1, out->cap);
 		out->v[out->n++] = (struct sd_known_key){ sd_xstrdup(fields[1]), blob, blen, revoked, lineno };
 	}
 	free(line);
@@ -194,17 +194,12 @@ sd_known_free(struct sd_known *k)
 char *
 sd_known_prefs(const struct sd_known *k)
 {
-	char *list = NULL;
+	struct sd_buf list = SD_BUF_INIT(0);
 
-	for (size_t i = 0; i < k->n; i++) {
-		char *next;
-		if (k->v[i].revoked || (list && strstr(list, k->v[i].type)))
-			continue;
-		next = list ? sd_xasprintf("%s,%s", list, k->v[i].type) : sd_xstrdup(k->v[i].type);
-		free(list);
-		list = next;
-	}
-	return list;
+	for (size_t i = 0; i < k->n; i++)
+		if (!k->v[i].revoked && strstr(sd_buf_str(&list), k->v[i].type) == NULL)
+			sd_buf_join(&list, ",", k->v[i].type);
+	return list.len ? sd_buf_detach(&list) : NULL;
 }
 
 int

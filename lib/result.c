@@ -14,7 +14,7 @@ sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint)
 	s->endpoint = sd_xstrdup(endpoint);
 	s->name = sd_xasprintf("%s @ %s", drill, endpoint);
 	s->started = time(NULL);
-	run->suites = sd_xrealloc(run->suites, (run->nsuites + 1) * sizeof(*run->suites));
+	SD_GROW(run->suites, run->nsuites + 1, run->capsuites);
 	run->suites[run->nsuites++] = s;
 	return s;
 }
@@ -30,7 +30,7 @@ sd_suite_prop(struct sd_suite *s, const char *name, const char *value)
 			s->props[i].value = sd_xstrdup(value);
 			return;
 		}
-	s->props = sd_xrealloc(s->props, (s->nprops + 1) * sizeof(*s->props));
+	SD_GROW(s->props, s->nprops + 1, s->capprops);
 	s->props[s->nprops].name = sd_xstrdup(name);
 	s->props[s->nprops].value = sd_xstrdup(value);
 	s->nprops++;
@@ -50,7 +50,7 @@ sd_suite_add_case(struct sd_suite *s, const char *name)
 {
 	struct sd_case *c;
 
-	s->cases = sd_xrealloc(s->cases, (s->ncases + 1) * sizeof(*s->cases));
+	SD_GROW(s->cases, s->ncases + 1, s->capcases);
 	c = &s->cases[s->ncases++];
 	memset(c, 0, sizeof(*c));
 	c->name = sd_xstrdup(name);
@@ -61,7 +61,7 @@ sd_suite_add_case(struct sd_suite *s, const char *name)
 void
 sd_run_add_file(struct sd_run *run, const char *path, const char *endpoint, const char *sha256)
 {
-	run->files = sd_xrealloc(run->files, (run->nfiles + 1) * sizeof(*run->files));
+	SD_GROW(run->files, run->nfiles + 1, run->capfiles);
 	run->files[run->nfiles].path = sd_xstrdup(path);
 	run->files[run->nfiles].endpoint = sd_xstrdup(endpoint);
 	memcpy(run->files[run->nfiles].sha256, sha256, 65);

@@ -136,14 +136,11 @@ do_login(struct ep_state *s, int64_t deadline, struct sd_err *err)
 static char *
 join(const struct sd_strv *sv)
 {
-	char *out = sd_xstrdup("");
+	struct sd_buf out = SD_BUF_INIT(0);
 
-	for (size_t i = 0; i < sv->n; i++) {
-		char *next = sd_xasprintf("%s%s%s", out, i ? ", " : "", sv->v[i]);
-		free(out);
-		out = next;
-	}
-	return out;
+	for (size_t i = 0; i < sv->n; i++)
+		sd_buf_join(&out, ", ", sv->v[i]);
+	return sd_buf_detach(&out);
 }
 
 /* expect-target SET: the names production uses resolve to exactly SET's addresses. */
@@ -233,21 +230,16 @@ list_manifest(struct ep_state *s, const char *dir, int64_t deadline, struct sd_m
 static char *
 name_list(const struct sd_strv *names)
 {
-	char *out = sd_xstrdup("");
+	struct sd_buf out = SD_BUF_INIT(0);
 
 	for (size_t i = 0; i < names->n && i < 20; i++) {
 		char *shown = sd_printable(names->v[i], strlen(names->v[i]));
-		char *next = sd_xasprintf("%s%s%s", out, i ? ", " : "", shown);
+		sd_buf_join(&out, ", ", shown);
 		free(shown);
-		free(out);
-		out = next;
 	}
-	if (names->n > 20) {
-		char *next = sd_xasprintf("%s (and %zu more; %zu in all)", out, names->n - 20, names->n);
-		free(out);
-		out = next;
-	}
-	return out;
+	if (names->n > 20)
+		sd_buf_addf(&out, " (and %zu more; %zu in all)", names->n - 20, names->n);
+	return sd_buf_detach(&out);
 }
 
 static int
@@ -449,6 +441,7 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 	char folder[300], *local_dir, *sums_path = NULL;
 	struct matches m = { pattern, { 0 }, 100000 };
 	struct sd_sums sums = { 0 };
+	struct sd_buf lines = SD_BUF_INIT(0);
 	size_t fetched = 0, kept = 0;
 	int rc = -1;
 	uint64_t total = 0;
@@ -474,10 +467,9 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 		sd_manifest_sort(&m.found);
 	} else
 		sd_manifest_add(&m.found, pattern, 'f', 0, -1);
-	*detail = sd_xstrdup("");
 	for (size_t i = 0; i < m.found.n; i++) {
 		const struct sd_manifest_entry *e = &m.found.v[i];
-		char *path = sd_xasprintf("%s/%s", local_dir, e->name), *line, *remote;
+		char *path = sd_xasprintf("%s/%s", local_dir, e->name), *remote;
 		struct sd_download dl = { 0 };
 		int r = 0, skipped = 0;
 
@@ -506,11 +498,9 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 		pthread_mutex_lock(s->lock);
 		sd_run_add_file(s->run, path, s->ep->label, dl.sha256);
 		pthread_mutex_unlock(s->lock);
-		line = sd_xasprintf("%s%s  %s  %llu bytes%s\n", *detail, dl.sha256, path, (unsigned long long)dl.bytes,
+		sd_buf_addf(&lines, "%s  %s  %llu bytes%s\n", dl.sha256, path, (unsigned long long)dl.bytes,
 		    skipped ? " (already backed up unchanged; not fetched)" :
 		    dl.already_present ? " (identical file already present)" : "");
-		free(*detail);
-		*detail = line;
 		free(path);
 		total += dl.bytes;
 	}
@@ -532,6 +522,9 @@ out:
 		struct sd_err ignore;
 		sd_sums_write(&sums, sums_path, &ignore);
 	}
+	if (lines.len > 0)
+		*detail = sd_buf_detach(&lines);
+	sd_buf_release(&lines);
 	sd_manifest_free(&m.found);
 	sd_sums_free(&sums);
 	free(sums_path);

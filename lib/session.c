@@ -139,7 +139,8 @@ ssh_message(LIBSSH2_SESSION *s)
 static int
 set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, struct sd_err *err)
 {
-	char *prefs = sd_known_prefs(known), *save = NULL, *t, *usable = NULL;
+	char *prefs = sd_known_prefs(known), *save = NULL, *t;
+	struct sd_buf usable = SD_BUF_INIT(0);
 	int rc = 0;
 
 	if (prefs == NULL)
@@ -148,20 +149,17 @@ set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, struct sd_err
 		int ok = 0;
 		for (size_t i = 0; supported_hostkeys[i]; i++)
 			ok |= strcmp(t, supported_hostkeys[i]) == 0;
-		if (ok) {
-			char *next = usable ? sd_xasprintf("%s,%s", usable, t) : sd_xstrdup(t);
-			free(usable);
-			usable = next;
-		}
+		if (ok)
+			sd_buf_join(&usable, ",", t);
 	}
-	if (usable == NULL)
+	if (usable.len == 0)
 		rc = sd_error(err, SD_PHASE_HOSTKEY, "HostKeyUnsupported",
 		    "%s: known_hosts holds only key types this libssh2 cannot verify", c->label);
-	else if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY, usable) != 0)
+	else if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY, usable.p) != 0)
 		rc = sd_error(err, SD_PHASE_HOSTKEY, "HostKeyUnsupported",
-		    "%s: libssh2 refused host-key preference %s", c->label, usable);
+		    "%s: libssh2 refused host-key preference %s", c->label, usable.p);
 	free(prefs);
-	free(usable);
+	sd_buf_release(&usable);
 	return rc;
 }
 
@@ -546,7 +544,7 @@ from_openssh_private(const char *keyfile, char *type, size_t typelen, char *fp, 
 	static const char magic[] = "openssh-key-v1";
 	FILE *f = fopen(keyfile, "re");
 	char line[1024];
-	struct { char *p; size_t n; } b64 = { NULL, 0 };
+	struct sd_buf b64 = SD_BUF_INIT(1u << 20);
 	unsigned char *raw = NULL;
 	const unsigned char *p, *end, *s;
 	size_t rawlen;
@@ -554,7 +552,7 @@ from_openssh_private(const char *keyfile, char *type, size_t typelen, char *fp, 
 
 	if (f == NULL)
 		return -1;
-	while (fgets(line, sizeof(line), f) != NULL && b64.n < (1u << 20)) {
+	while (fgets(line, sizeof(line), f) != NULL && !b64.overflow) {
 		size_t l = strcspn(line, "\r\n");
 		line[l] = '\0';
 		if (!in) {
@@ -563,12 +561,10 @@ from_openssh_private(const char *keyfile, char *type, size_t typelen, char *fp, 
 		}
 		if (strncmp(line, "-----END", 8) == 0)
 			break;
-		b64.p = sd_xrealloc(b64.p, b64.n + l + 1);
-		memcpy(b64.p + b64.n, line, l);
-		b64.n += l;
+		sd_buf_add(&b64, line, l);
 	}
 	fclose(f);
-	if (b64.n == 0 || (raw = sd_base64_decode(b64.p, b64.n, &rawlen)) == NULL)
+	if (b64.len == 0 || (raw = sd_base64_decode(b64.p, b64.len, &rawlen)) == NULL)
 		goto out;
 	end = raw + rawlen;
 	if (rawlen < sizeof(magic) || memcmp(raw, magic, sizeof(magic)) != 0)
@@ -587,7 +583,7 @@ from_openssh_private(const char *keyfile, char *type, size_t typelen, char *fp, 
 			rc = fingerprint_blob(s, (size_t)n, type, typelen, fp, fplen);
 	}
 out:
-	free(b64.p);
+	sd_buf_release(&b64);
 	free(raw);
 	return rc;
 }
@@ -606,11 +602,11 @@ sd_userkey_encrypted(const char *keyfile)
 	FILE *f = fopen(keyfile, "re");
 	char line[256];
 	int enc = 0, openssh = 0;
-	struct { char *p; size_t n; } b64 = { NULL, 0 };
+	struct sd_buf b64 = SD_BUF_INIT(1u << 20);
 
 	if (f == NULL)
 		return 0;
-	while (fgets(line, sizeof(line), f) != NULL && b64.n < 256) {
+	while (fgets(line, sizeof(line), f) != NULL && b64.len < 256) {
 		size_t l = strcspn(line, "\r\n");
 		line[l] = '\0';
 		if (strstr(line, "ENCRYPTED"))       /* PEM: Proc-Type: 4,ENCRYPTED or BEGIN ENCRYPTED */
@@ -620,20 +616,18 @@ sd_userkey_encrypted(const char *keyfile)
 			continue;
 		}
 		if (openssh && strncmp(line, "-----", 5) != 0) {
-			b64.p = sd_xrealloc(b64.p, b64.n + l + 1);
-			memcpy(b64.p + b64.n, line, l);
-			b64.n += l;
+			sd_buf_add(&b64, line, l);
 		}
 	}
 	fclose(f);
-	if (openssh && b64.n >= 32) {
+	if (openssh && b64.len >= 32) {
 		/* "openssh-key-v1\0" then the cipher name: "none" means not encrypted. */
-		size_t len, take = b64.n - b64.n % 4;
+		size_t len, take = b64.len - b64.len % 4;
 		unsigned char *raw = sd_base64_decode(b64.p, take > 64 ? 64 : take, &len);
 		if (raw != NULL && len > 19 && memcmp(raw, "openssh-key-v1", 15) == 0)
 			enc = !(raw[18] == 4 && len >= 23 && memcmp(raw + 19, "none", 4) == 0);
 		free(raw);
 	}
-	free(b64.p);
+	sd_buf_release(&b64);
 	return enc;
 }

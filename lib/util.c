@@ -116,10 +116,7 @@ sd_xasprintf(const char *fmt, ...)
 void
 sd_strv_push(struct sd_strv *sv, const char *s)
 {
-	if (sv->n == sv->cap) {
-		sv->cap = sv->cap ? sv->cap * 2 : 8;
-		sv->v = sd_xrealloc(sv->v, sv->cap * sizeof(*sv->v));
-	}
+	SD_GROW(sv->v, sv->n + 1, sv->cap);
 	sv->v[sv->n++] = sd_xstrdup(s);
 }
 

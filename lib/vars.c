@@ -48,10 +48,7 @@ sd_vars_set(struct sd_vars *vs, const char *name, const char *value,
 	struct sd_var *v = sd_vars_find(vs, name, strlen(name));
 
 	if (v == NULL) {
-		if (vs->n == vs->cap) {
-			vs->cap = vs->cap ? vs->cap * 2 : 16;
-			vs->v = sd_xrealloc(vs->v, vs->cap * sizeof(*vs->v));
-		}
+		SD_GROW(vs->v, vs->n + 1, vs->cap);
 		v = &vs->v[vs->n++];
 		memset(v, 0, sizeof(*v));
 		v->name = sd_xstrdup(name);

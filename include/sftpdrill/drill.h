@@ -50,7 +50,7 @@ struct sd_endpoint {
 struct sd_endpoint_set {
 	char *name;
 	struct sd_endpoint *v;
-	size_t n;
+	size_t n, cap;
 	struct sd_loc loc;
 };
 
@@ -82,11 +82,11 @@ struct sd_drill {
 	int port;               /* default port for endpoints without one */
 	struct sd_timeouts timeouts;
 	struct sd_endpoint_set *sets;
-	size_t nsets;
+	size_t nsets, capsets;
 	struct sd_step *steps;
-	size_t nsteps;
+	size_t nsteps, capsteps;
 	char **files;           /* every file read, drill first, for locations and evidence */
-	size_t nfiles;
+	size_t nfiles, capfiles;
 	struct sd_vars vars;    /* the variables as they stood at the end of parsing */
 };
 

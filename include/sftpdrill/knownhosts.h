@@ -18,7 +18,7 @@ struct sd_known_key {
 /* The keys a known_hosts file holds for one host:port, and the lines it could not use. */
 struct sd_known {
 	struct sd_known_key *v;
-	size_t n;
+	size_t n, cap;
 	struct sd_strv warnings; /* "FILE:LINE: reason" for every line that was skipped */
 };
 

@@ -29,9 +29,9 @@ struct sd_suite {
 	time_t started;
 	double time;
 	struct sd_prop *props;
-	size_t nprops;
-	struct sd_case *cases;
-	size_t ncases;
+	size_t nprops, capprops;
+	struct sd_case *cases;      /* grows: a pointer to a case is valid until the next add */
+	size_t ncases, capcases;
 };
 
 struct sd_downloaded {
@@ -44,9 +44,9 @@ struct sd_run {
 	time_t started;
 	double time;
 	struct sd_suite **suites;
-	size_t nsuites;
+	size_t nsuites, capsuites;
 	struct sd_downloaded *files;
-	size_t nfiles;
+	size_t nfiles, capfiles;
 };
 
 /* Add a suite (owned by run); returns it. */

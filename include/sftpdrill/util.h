@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "sftpdrill/buf.h"
+
 /* Milliseconds on the monotonic clock; deadlines are compared against this. */
 int64_t sd_now_ms(void);
 

@@ -96,6 +96,51 @@ START_TEST(deadlines)
 }
 END_TEST
 
+START_TEST(buffer_invariant_and_cap)
+{
+	struct sd_buf b = SD_BUF_INIT(10);
+	char *s;
+
+	ck_assert_str_eq(sd_buf_str(&b), "");
+	ck_assert_int_eq(sd_buf_adds(&b, "abc"), 0);
+	ck_assert_int_eq(sd_buf_addf(&b, "%d", 1234), 0);
+	ck_assert_str_eq(sd_buf_str(&b), "abc1234");
+	/* An append past the cap is refused whole; what was there stays. */
+	ck_assert_int_eq(sd_buf_adds(&b, "toolong"), -1);
+	ck_assert(b.overflow);
+	ck_assert_str_eq(sd_buf_str(&b), "abc1234");
+	ck_assert_int_eq(sd_buf_addf(&b, "%s", "xyzw"), -1);
+	ck_assert_int_eq(sd_buf_add(&b, "xyz", 3), 0);
+	ck_assert_uint_eq(b.len, 10);
+	ck_assert_int_eq(b.p[b.len], '\0');
+	s = sd_buf_detach(&b);
+	ck_assert_str_eq(s, "abc1234xyz");
+	free(s);
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_str_eq(sd_buf_str(&b), "");
+	sd_buf_join(&b, ", ", "a");
+	sd_buf_join(&b, ", ", "b");
+	ck_assert_str_eq(sd_buf_str(&b), "a, b");
+	sd_buf_release(&b);
+	ck_assert_ptr_null(b.p);
+}
+END_TEST
+
+START_TEST(array_growth)
+{
+	int *v = NULL;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < 1000; i++) {
+		SD_GROW(v, i + 1, cap);
+		v[i] = (int)i;
+	}
+	ck_assert_uint_ge(cap, 1000);
+	ck_assert_int_eq(v[999], 999);
+	free(v);
+}
+END_TEST
+
 Suite *
 util_suite(void)
 {
@@ -109,6 +154,8 @@ util_suite(void)
 	tcase_add_test(tc, sha256_of_file);
 	tcase_add_test(tc, replace_all);
 	tcase_add_test(tc, deadlines);
+	tcase_add_test(tc, buffer_invariant_and_cap);
+	tcase_add_test(tc, array_growth);
 	suite_add_tcase(s, tc);
 	return s;
 }
