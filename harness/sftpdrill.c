@@ -43,6 +43,7 @@ static const char usage_text[] =
 "                   check a run folder against its MANIFEST (and signature)\n"
 "  version          print the version and library versions\n"
 "  help [COMMAND]   print this help, or one command's\n"
+"  help types       print the failure types a step can end with (JUnit's `type`)\n"
 "\n"
 "Options:\n"
 "  -D NAME=VALUE        define a variable; overrides `set` in drill and profile files\n"
@@ -119,12 +120,30 @@ static const struct {
 	  "Check an evidence bundle against its MANIFEST: every changed, missing or extra file is named.\n"
 	  "With --pub, also check MANIFEST.sig. Exit status 0 only when the bundle is intact.\n" },
 	{ "version", "usage: sftpdrill version\n\nPrint sftpdrill's version and the libssh2 and OpenSSL it runs with.\n" },
-	{ "help", "usage: sftpdrill help [COMMAND]\n\nPrint the overview, or one command's help.\n" },
+	{ "help", "usage: sftpdrill help [COMMAND|types]\n\nPrint the overview, one command's help, or (types) the table of\n"
+	  "failure types a step can end with: JUnit's `type`, whether it is a failure or an error, what it means.\n" },
 };
+
+/* `sftpdrill help types`: the failure-type table, as README documents it. */
+static void
+print_types(FILE *f)
+{
+	struct sd_buf rows = SD_BUF_INIT(0);
+
+	for (int k = 0; k < SD_KIND__COUNT; k++)
+		sd_kind_doc_row((enum sd_kind)k, &rows);
+	fputs("| type | result | meaning |\n|---|---|---|\n", f);
+	fputs(sd_buf_str(&rows), f);
+	sd_buf_release(&rows);
+}
 
 static int
 print_help(const char *command, FILE *f)
 {
+	if (strcmp(command, "types") == 0) {
+		print_types(f);
+		return EXIT_PASS;
+	}
 	for (size_t i = 0; i < sizeof(command_help) / sizeof(command_help[0]); i++)
 		if (strcmp(command_help[i].name, command) == 0) {
 			fputs(command_help[i].text, f);
@@ -275,7 +294,7 @@ write_run_info(const char *dir, struct sd_drill **drills, int n, const struct sd
 	}
 	ok = sd_atomic_commit(f, tmp, path) == 0;
 	if (!ok)
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
 	free(path);
 	return ok ? 0 : -1;
 }
@@ -488,7 +507,7 @@ cmd_verify(int n, char **args, const struct opts *o)
 	rc = sd_bundle_verify(args[0], o->pub_key, &problems, &err);
 	if (rc < 0) {
 		fprintf(stderr, "sftpdrill verify: %s\n", err.msg);
-		return strcmp(err.type, "LocalIOError") == 0 ? EXIT_INTERNAL : EXIT_USAGE;
+		return sd_err_is(&err, SD_KIND_LOCAL_IO_ERROR) ? EXIT_INTERNAL : EXIT_USAGE;
 	}
 	for (size_t i = 0; i < problems.n; i++)
 		printf("%s\n", problems.v[i]);

@@ -332,7 +332,7 @@ view_event(void *ctx, const struct sd_event *ev)
 			emit(v, ev->suite, "  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
 		/* The reason goes under a failure; a skip's reason is the failure just above it. */
 		if (c->status == SD_FAIL || c->status == SD_ERROR)
-			emit(v, ev->suite, "       %s: %s\n", c->type, c->message);
+			emit(v, ev->suite, "       %s: %s\n", sd_kind_name(c->kind), c->message);
 		break;
 	}
 	case SD_EV_SUITE_END:
@@ -422,9 +422,9 @@ view_summary(struct view *v, const struct sd_run *run, const char *report, int s
 					const struct sd_case *c = k < run->suites[s]->ncases ? &run->suites[s]->cases[k] : NULL;
 					char cell[64];
 					snprintf(cell, sizeof(cell), "%s %s", c ? mark(v, c->status) : " ",
-					    c ? (c->status == SD_PASS ? "" : c->type) : "");
+					    c ? (c->status == SD_PASS ? "" : sd_kind_name(c->kind)) : "");
 					fputs(cell, stdout);
-					for (int w = width_of(c && c->status != SD_PASS ? c->type : "") + 2; w < 24; w++)
+					for (int w = width_of(c && c->status != SD_PASS ? sd_kind_name(c->kind) : "") + 2; w < 24; w++)
 						fputc(' ', stdout);
 				}
 				fputc('\n', stdout);

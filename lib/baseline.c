@@ -109,7 +109,7 @@ sd_manifest_write(const struct sd_manifest *m, const char *path, const char *con
 	return 0;
 fail:
 	free(dir);
-	return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write manifest %s: %s", path, strerror(errno));
+	return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write manifest %s: %s", path, strerror(errno));
 }
 
 int
@@ -122,7 +122,7 @@ sd_manifest_read(const char *path, struct sd_manifest *m, struct sd_err *err)
 	int lineno = 0, rc = 0;
 
 	if (f == NULL)
-		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot read manifest %s: %s", path, strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read manifest %s: %s", path, strerror(errno));
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		char type, mt[32], *name;
 		unsigned long long size;
@@ -134,7 +134,7 @@ sd_manifest_read(const char *path, struct sd_manifest *m, struct sd_err *err)
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		if (sscanf(line, "%c %llu %31s %n", &type, &size, mt, &off) != 3 || off == 0 || line[off] == '\0') {
-			rc = sd_error(err, SD_PHASE_LOCAL, "BaselineInvalid", "%s:%d: not a manifest line", path, lineno);
+			rc = sd_fail(err, SD_KIND_BASELINE_INVALID, SD_PHASE_LOCAL, "%s:%d: not a manifest line", path, lineno);
 			break;
 		}
 		name = get_name(line + off);
@@ -266,13 +266,13 @@ sd_keyref_check(const char *path, const char *name, const char *fp, int *recorde
 			fclose(f);
 			if (strcmp(v, fp) == 0)
 				return 0;
-			return sd_fail(err, SD_PHASE_CHECK, "KeyChanged",
+			return sd_fail(err, SD_KIND_KEY_CHANGED, SD_PHASE_CHECK,
 			    "%s is %s, but the reference recorded in %s is %s: a key was renewed or replaced",
 			    name, fp, path, v);
 		}
 		fclose(f);
 	} else if (errno != ENOENT)
-		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot read %s: %s", path, strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", path, strerror(errno));
 	/* First sight: append under O_APPEND so concurrent endpoints never interleave a line. */
 	dir = sd_xstrdup(path);
 	if ((slash = strrchr(dir, '/')) != NULL) {
@@ -282,7 +282,7 @@ sd_keyref_check(const char *path, const char *name, const char *fp, int *recorde
 	free(dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
-		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
 	dprintf(fd, "%s %s\n", name, fp);
 	fsync(fd);
 	close(fd);

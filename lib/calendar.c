@@ -115,7 +115,7 @@ sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 	int lineno = 0, rc = 0;
 
 	if (f == NULL)
-		return sd_error(err, SD_PHASE_CONFIG, "HolidaysUnreadable", "cannot read holiday file %s: %s",
+		return sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG, "cannot read holiday file %s: %s",
 		    path, strerror(errno));
 	while (getline(&line, &cap, f) >= 0) {
 		char *p = line, date[11];
@@ -129,7 +129,7 @@ sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 		snprintf(date, sizeof(date), "%s", p);
 		if (sd_date_parse(date, &day) < 0 || (p[10] != '\0' && p[10] != ' ' && p[10] != '\t' &&
 		    p[10] != '\n' && p[10] != '\r')) {
-			rc = sd_error(err, SD_PHASE_CONFIG, "HolidaysInvalid",
+			rc = sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG,
 			    "%s:%d: expected `YYYY-MM-DD name`", path, lineno);
 			break;
 		}
@@ -205,9 +205,9 @@ sd_window_parse(const char *window, time_t *start, time_t *end, long *offset, st
 
 	if (sscanf(window, "%15s %7s %7s %63s", date, a, b, zone) != 4 || sd_date_parse(date, &day) < 0 ||
 	    sscanf(a, "%d:%d", &h1, &m1) != 2 || sscanf(b, "%d:%d", &h2, &m2) != 2)
-		return sd_error(err, SD_PHASE_CONFIG, "WindowInvalid", "bad window `%s`", window);
+		return sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG, "bad window `%s`", window);
 	if (sd_zone_offset(zone, offset) < 0)
-		return sd_error(err, SD_PHASE_CONFIG, "WindowInvalid",
+		return sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG,
 		    "unknown time zone `%s` (use Asia/Hong_Kong, UTC or an offset such as +08:00)", zone);
 	*start = (time_t)(day * 86400L + h1 * 3600L + m1 * 60L - *offset);
 	*end = (time_t)(day * 86400L + h2 * 3600L + m2 * 60L - *offset);

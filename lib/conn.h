@@ -25,11 +25,14 @@ void sd_conn_note(struct sd_conn *c, enum sd_note_kind kind, enum sd_phase phase
 /*
  * Wait for the socket in the directions libssh2 is blocked on, until
  * phase_deadline or step_deadline (whichever first). Sends keepalives while
- * waiting. Returns 0 to retry the call, or -1 with err (timeout_type for the
+ * waiting. Returns 0 to retry the call, or -1 with err (kind timeout for the
  * phase deadline, StepTimeout for the step's).
  */
 int sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
-    enum sd_phase phase, const char *timeout_type, struct sd_err *err);
+    enum sd_phase phase, enum sd_kind timeout, struct sd_err *err);
+
+/* Is this libssh2 error the connection going away (not a verdict by the server)? */
+int sd_ssh_is_disconnect(int rc);
 
 /* Translate a libssh2 error code after an SFTP call on path into err. */
 int sd_conn_sftp_error(struct sd_conn *c, int rc, const char *what, const char *path,

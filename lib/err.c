@@ -1,40 +1,21 @@
 /* err.c — filling the error record. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sftpdrill/err.h"
 
-static int
-fill(struct sd_err *e, int is_failure, enum sd_phase phase, const char *type,
-    const char *fmt, va_list ap)
+int
+sd_fail(struct sd_err *e, enum sd_kind kind, enum sd_phase phase, const char *fmt, ...)
 {
+	va_list ap;
+
 	if (e == NULL)
 		return -1;
+	e->kind = kind;
 	e->phase = phase;
-	e->is_failure = is_failure;
-	snprintf(e->type, sizeof(e->type), "%s", type);
+	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	return -1;
-}
-
-int
-sd_fail(struct sd_err *e, enum sd_phase phase, const char *type, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fill(e, 1, phase, type, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int
-sd_error(struct sd_err *e, enum sd_phase phase, const char *type, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fill(e, 0, phase, type, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -44,6 +25,12 @@ sd_err_clear(struct sd_err *e)
 {
 	if (e != NULL)
 		memset(e, 0, sizeof(*e));
+}
+
+int
+sd_err_is(const struct sd_err *e, enum sd_kind kind)
+{
+	return e != NULL && e->kind == kind;
 }
 
 const char *

@@ -116,7 +116,7 @@ sd_sums_write(const struct sd_sums *sums, const char *path, struct sd_err *err)
 		fprintf(f, "%s  %.*s\n", tab + 1, (int)(tab - e), e);
 	}
 	if (sd_atomic_commit(f, tmp, path) < 0)
-		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -159,7 +159,7 @@ write_atomic(const char *path, const char *text, size_t len, struct sd_err *err)
 {
 	if (sd_write_atomic(path, text, len) == 0)
 		return 0;
-	return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+	return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
 }
 
 int
@@ -182,7 +182,7 @@ sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err
 		dst = sd_xasprintf("%s/%s", sub, base);
 		snprintf(hex, sizeof(hex), "%s", f->sha256);
 		if (sd_mkdirs(sub) < 0 || (access(dst, F_OK) != 0 && place(f->path, dst, hex) < 0)) {
-			sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot copy %s into the bundle: %s", f->path, strerror(errno));
+			sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot copy %s into the bundle: %s", f->path, strerror(errno));
 			free(sub);
 			free(dst);
 			goto out;
@@ -190,7 +190,7 @@ sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err
 		free(sub);
 		free(dst);
 		if (strcmp(hex, f->sha256) != 0) {
-			sd_error(err, SD_PHASE_LOCAL, "EvidenceChanged",
+			sd_fail(err, SD_KIND_EVIDENCE_CHANGED, SD_PHASE_LOCAL,
 			    "%s no longer has the SHA-256 recorded when it was downloaded (%s); it changed after the download",
 			    f->path, f->sha256);
 			goto out;
@@ -256,20 +256,20 @@ load_key(const char *path, int private, struct sd_err *err)
 	EVP_PKEY *k;
 
 	if (f == NULL) {
-		sd_error(err, SD_PHASE_CONFIG, "KeyUnreadable", "cannot read %s: %s", path, strerror(errno));
+		sd_fail(err, SD_KIND_KEY_UNREADABLE, SD_PHASE_CONFIG, "cannot read %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	k = private ? PEM_read_PrivateKey(f, NULL, NULL, getenv("SFTPDRILL_SIGN_PASSPHRASE")) :
 	    PEM_read_PUBKEY(f, NULL, NULL, NULL);
 	fclose(f);
 	if (k == NULL) {
-		sd_error(err, SD_PHASE_CONFIG, "KeyUnreadable", "%s is not a PEM %s key OpenSSL can read", path,
+		sd_fail(err, SD_KIND_KEY_UNREADABLE, SD_PHASE_CONFIG, "%s is not a PEM %s key OpenSSL can read", path,
 		    private ? "private" : "public");
 		ERR_clear_error();
 		return NULL;
 	}
 	if (EVP_PKEY_get_base_id(k) != EVP_PKEY_ED25519 && EVP_PKEY_get_base_id(k) != EVP_PKEY_EC) {
-		sd_error(err, SD_PHASE_CONFIG, "KeyUnsupported", "%s: use an Ed25519 or ECDSA key", path);
+		sd_fail(err, SD_KIND_SIGN_KEY_INVALID, SD_PHASE_CONFIG, "%s: use an Ed25519 or ECDSA key", path);
 		EVP_PKEY_free(k);
 		return NULL;
 	}
@@ -325,12 +325,12 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 			ok = fclose(f) == 0 && ok;
 		free(pub);
 		if (!ok) {
-			sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write signer.pub.pem in %s", dir);
+			sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write signer.pub.pem in %s", dir);
 			goto out;
 		}
 	}
 	if (collect(dir, "", &files) < 0) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot read %s: %s", dir, strerror(errno));
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	qsort(files.v, files.n, sizeof(*files.v), cmp_str);
@@ -346,7 +346,7 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 		if (h != NULL)
 			snprintf(hex, sizeof(hex), "%s", h);
 		else if (sd_sha256_file(path, hex) < 0) {
-			sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot read %s: %s", path, strerror(errno));
+			sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", path, strerror(errno));
 			free(path);
 			goto out;
 		}
@@ -367,7 +367,7 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 		if (ok)
 			ok = write_atomic(sigpath, (const char *)sig, siglen, err) == 0;
 		else
-			sd_error(err, SD_PHASE_LOCAL, "SignFailed", "OpenSSL could not sign MANIFEST");
+			sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_LOCAL, "OpenSSL could not sign MANIFEST");
 		free(sig);
 		free(sigpath);
 		if (!ok)
@@ -407,7 +407,7 @@ sd_bundle_verify(const char *dir, const char *pub, struct sd_strv *problems, str
 	int rc = -1;
 
 	if (read_all(manifest, SD_BUF_MAX, &mtext) < 0) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot read %s: %s", manifest, strerror(errno));
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", manifest, strerror(errno));
 		goto out;
 	}
 	text = mtext.p ? mtext.p : "";
@@ -436,7 +436,7 @@ sd_bundle_verify(const char *dir, const char *pub, struct sd_strv *problems, str
 			break;
 	}
 	if (collect(dir, "", &present) < 0) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot read %s: %s", dir, strerror(errno));
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	for (size_t i = 0; i < present.n; i++) {

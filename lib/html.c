@@ -115,7 +115,7 @@ write_page(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 			    glyph[c->status], c->time);
 			if (c->status != SD_PASS) {
 				fputs("<b>", f);
-				esc(f, c->type);
+				esc(f, sd_kind_name(c->kind));
 				fputs("</b>: ", f);
 			}
 			esc(f, c->message);
@@ -150,6 +150,6 @@ sd_html_write(const struct sd_run *run, const struct sd_html_info *info, const c
 	if (f != NULL)
 		write_page(f, run, info);
 	if (sd_atomic_commit(f, tmp, path) < 0)
-		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path, strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
 	return 0;
 }

@@ -61,7 +61,7 @@ write_case(xmlTextWriterPtr w, const struct sd_suite *s, const struct sd_case *c
 	if (c->status != SD_PASS) {
 		W(xmlTextWriterStartElement(w, BAD_CAST elem[c->status]));
 		if (c->status != SD_SKIP)
-			W(attr(w, "type", c->type));
+			W(attr(w, "type", sd_kind_name(c->kind)));
 		W(attr(w, "message", c->message ? c->message : ""));
 		W(text(w, c->message ? c->message : sd_status_name(c->status)));
 		W(xmlTextWriterEndElement(w));
@@ -145,7 +145,7 @@ sd_junit_write(const struct sd_run *run, const char *name, const char *path, str
 	ok = 1;
 fail:
 	if (!ok)
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", path,
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path,
 		    errno ? strerror(errno) : "XML writer failed");
 	if (w)
 		xmlFreeTextWriter(w);

@@ -114,7 +114,7 @@ sd_known_load(const char *path, const char *host, int port, struct sd_known *out
 
 	memset(out, 0, sizeof(*out));
 	if ((f = fopen(path, "re")) == NULL)
-		return sd_error(err, SD_PHASE_CONFIG, "KnownHostsUnreadable",
+		return sd_fail(err, SD_KIND_KNOWN_HOSTS_UNREADABLE, SD_PHASE_CONFIG,
 		    "cannot read known_hosts file %s: %s", path, strerror(errno));
 	/* OpenSSH writes port 22 plainly and any other port as [host]:port. */
 	name = port == 22 ? sd_xstrdup(host) : sd_xasprintf("[%s]:%d", host, port);
@@ -221,7 +221,7 @@ sd_known_append(const char *path, const char *host, int port, const char *type,
 	free(b64);
 	free(line);
 	if (!ok)
-		return sd_error(err, SD_PHASE_HOSTKEY, "LocalIOError", "cannot add the host key to %s: %s", path,
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_HOSTKEY, "cannot add the host key to %s: %s", path,
 		    strerror(errno));
 	return 0;
 }
@@ -248,7 +248,7 @@ sd_hostkey_verify(const struct sd_known *k, const struct sd_strv *pins, const ch
 	sd_sha256_fingerprint(blob, len, fp, sizeof(fp));
 	for (size_t i = 0; k && i < k->n; i++)
 		if (k->v[i].len == len && memcmp(k->v[i].blob, blob, len) == 0 && k->v[i].revoked)
-			return sd_fail(err, SD_PHASE_HOSTKEY, "HostKeyMismatch",
+			return sd_fail(err, SD_KIND_HOSTKEY_MISMATCH, SD_PHASE_HOSTKEY,
 			    "%s presented %s key %s, which is marked @revoked (known_hosts line %d)",
 			    endpoint, type, fp, k->v[i].line);
 	for (size_t i = 0; k && i < k->n; i++) {
@@ -274,10 +274,10 @@ sd_hostkey_verify(const struct sd_known *k, const struct sd_strv *pins, const ch
 			used = sizeof(expected) - 1;
 	}
 	if (any)
-		return sd_fail(err, SD_PHASE_HOSTKEY, "HostKeyMismatch",
+		return sd_fail(err, SD_KIND_HOSTKEY_MISMATCH, SD_PHASE_HOSTKEY,
 		    "HOST KEY MISMATCH: %s presented %s %s but expected %s; the server key changed or this is not the server you think. Stopped before authentication",
 		    endpoint, type, fp, expected);
-	return sd_fail(err, SD_PHASE_HOSTKEY, "HostKeyUnknown",
+	return sd_fail(err, SD_KIND_HOSTKEY_UNKNOWN, SD_PHASE_HOSTKEY,
 	    "%s presented %s %s, which is not in known_hosts and not pinned; verify it with the operator of the service, then add it. Stopped before authentication",
 	    endpoint, type, fp);
 }

@@ -90,10 +90,10 @@ resolve(const char *host, int port, int64_t deadline, struct addrinfo **res, str
 			rc = lookup_once(host, port, 0, deadline, res);
 	}
 	if (rc == LOOKUP_TIMED_OUT)
-		return sd_fail(err, SD_PHASE_RESOLVE, "ResolveTimeout",
+		return sd_fail(err, SD_KIND_RESOLVE_TIMEOUT, SD_PHASE_RESOLVE,
 		    "no answer from the name resolver for %s before the deadline", host);
 	if (rc != 0)
-		return sd_fail(err, SD_PHASE_RESOLVE, "ResolveFailed", "cannot resolve %s: %s",
+		return sd_fail(err, SD_KIND_RESOLVE_FAILED, SD_PHASE_RESOLVE, "cannot resolve %s: %s",
 		    host, gai_strerror(rc));
 	return 0;
 }
@@ -183,27 +183,28 @@ sd_net_connect(const char *host, int port, int64_t deadline, char *peer, size_t 
 		return fd;
 	switch (last) {
 	case ECONNREFUSED:
-		return sd_fail(err, SD_PHASE_CONNECT, "ConnectRefused",
+		return sd_fail(err, SD_KIND_CONNECT_REFUSED, SD_PHASE_CONNECT,
 		    "connection to %s port %d refused: nothing is listening there", host, port);
 	case ETIMEDOUT:
-		return sd_fail(err, SD_PHASE_CONNECT, "ConnectTimeout",
+		return sd_fail(err, SD_KIND_CONNECT_TIMEOUT, SD_PHASE_CONNECT,
 		    "no answer from %s port %d before the connect deadline (a firewall dropping packets, or a wrong address)",
 		    host, port);
 	case ENETUNREACH:
 	case EHOSTUNREACH:
 	case EADDRNOTAVAIL:
-		return sd_fail(err, SD_PHASE_CONNECT, "ConnectUnreachable", "%s port %d is unreachable: %s",
+		return sd_fail(err, SD_KIND_CONNECT_UNREACHABLE, SD_PHASE_CONNECT, "%s port %d is unreachable: %s",
 		    host, port, strerror(last));
 	default:
-		return sd_fail(err, SD_PHASE_CONNECT, "ConnectFailed", "cannot connect to %s port %d: %s",
+		return sd_fail(err, SD_KIND_CONNECT_FAILED, SD_PHASE_CONNECT, "cannot connect to %s port %d: %s",
 		    host, port, strerror(last));
 	}
 }
 
 int
-sd_net_wait_banner(int fd, int64_t deadline, struct sd_err *err)
+sd_net_wait_banner(int fd, int64_t banner_deadline, int64_t step_deadline, struct sd_err *err)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int64_t deadline = sd_deadline_min(banner_deadline, step_deadline);
 	char c;
 	ssize_t n;
 
@@ -211,19 +212,22 @@ sd_net_wait_banner(int fd, int64_t deadline, struct sd_err *err)
 		int64_t left = sd_remaining_ms(deadline);
 		int rc;
 
+		if (left == 0 && step_deadline != 0 && sd_remaining_ms(step_deadline) == 0)
+			return sd_fail(err, SD_KIND_STEP_TIMEOUT, SD_PHASE_BANNER,
+			    "the step's deadline passed while waiting for the SSH banner");
 		if (left == 0)
-			return sd_fail(err, SD_PHASE_BANNER, "BannerTimeout",
+			return sd_fail(err, SD_KIND_BANNER_TIMEOUT, SD_PHASE_BANNER,
 			    "the TCP connection opened but the server sent no SSH banner before the deadline (a hung service or a proxy in the way)");
 		rc = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
 		if (rc < 0 && errno != EINTR)
-			return sd_error(err, SD_PHASE_BANNER, "LocalError", "poll: %s", strerror(errno));
+			return sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_BANNER, "poll: %s", strerror(errno));
 		if (rc > 0)
 			break;
 	}
 	/* Peek: the bytes stay for libssh2 to read as the banner. */
 	n = recv(fd, &c, 1, MSG_PEEK);
 	if (n <= 0)
-		return sd_fail(err, SD_PHASE_BANNER, "ConnectionClosed",
+		return sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_BANNER,
 		    "the server closed the connection before sending an SSH banner%s%s",
 		    n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 	return 0;
@@ -276,7 +280,7 @@ sd_ssh_config_hostname(const char *path, const char *alias, struct sd_err *err)
 	int active = 1;   /* lines before the first Host apply to every host */
 
 	if (f == NULL) {
-		sd_error(err, SD_PHASE_CONFIG, "SshConfigUnreadable", "cannot read OpenSSH client config %s: %s",
+		sd_fail(err, SD_KIND_SSH_CONFIG_UNREADABLE, SD_PHASE_CONFIG, "cannot read OpenSSH client config %s: %s",
 		    path, strerror(errno));
 		return NULL;
 	}

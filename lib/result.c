@@ -105,17 +105,6 @@ sd_run_exit_status(const struct sd_run *run)
 	return 0;
 }
 
-const char *
-sd_status_name(enum sd_status st)
-{
-	switch (st) {
-	case SD_PASS: return "passed";
-	case SD_FAIL: return "failed";
-	case SD_ERROR: return "error";
-	default: return "skipped";
-	}
-}
-
 void
 sd_run_free(struct sd_run *run)
 {

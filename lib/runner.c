@@ -193,7 +193,7 @@ do_expect_target(struct ep_state *s, int64_t deadline, char **message, struct sd
 	want_s = join(&want);
 	sd_suite_prop(s->suite, "target.configured", found_s);
 	if (!same)
-		rc = sd_fail(err, SD_PHASE_CHECK, "TargetMismatch",
+		rc = sd_fail(err, SD_KIND_TARGET_MISMATCH, SD_PHASE_CHECK,
 		    "%s resolves to %s, but the %s set is %s: switch the SFTP configuration to the %s addresses",
 		    s->d->target_host, found_s, set->name, want_s, set->name);
 	else
@@ -266,7 +266,7 @@ count_against_baseline(struct ep_state *s, const struct sd_manifest *now, char *
 	dir = sd_baseline_dir(s->d->baseline_dir, s->d->profile_name, s->d->user, st->arg, last);
 	path = sd_baseline_find(dir, s->ep->label);
 	if (path == NULL) {
-		sd_fail(err, SD_PHASE_CHECK, "NoBaseline",
+		sd_fail(err, SD_KIND_NO_BASELINE, SD_PHASE_CHECK,
 		    "no manifest of %s was recorded for the last business day, %s (looked in %s): record one on that day with "
 		    "`sftpdrill snapshot DRILL` or the daily backup drill, or, if %s was not a business day, say so with "
 		    "--non-business-day %s",
@@ -283,7 +283,7 @@ count_against_baseline(struct ep_state *s, const struct sd_manifest *now, char *
 		*detail = sd_xasprintf("added since %s: %s\nremoved since %s: %s\n", date, added.n ? a : "none",
 		    date, removed.n ? r : "none");
 		if (!compare(st->cmp, have, want))
-			sd_fail(err, SD_PHASE_CHECK, "CountMismatch",
+			sd_fail(err, SD_KIND_COUNT_MISMATCH, SD_PHASE_CHECK,
 			    "%lld files in %s, %lld on %s (expected %s); added: %s; removed: %s", have, st->arg, want,
 			    date, sd_cmp_name(st->cmp), added.n ? a : "none", removed.n ? r : "none");
 		free(a);
@@ -330,7 +330,7 @@ do_count(struct ep_state *s, int64_t deadline, char **message, char **detail, st
 	if (sd_sftp_list(s->conn, st->arg, count_entry, &have, deadline, err) < 0)
 		return -1;
 	if (!compare(st->cmp, have, st->expect))
-		return sd_fail(err, SD_PHASE_CHECK, "CountMismatch", "%lld files in %s, expected %s %lld",
+		return sd_fail(err, SD_KIND_COUNT_MISMATCH, SD_PHASE_CHECK, "%lld files in %s, expected %s %lld",
 		    have, st->arg, sd_cmp_name(st->cmp), st->expect);
 	*message = sd_xasprintf("%lld files in %s (expected %s %lld)", have, st->arg, sd_cmp_name(st->cmp), st->expect);
 	return 0;
@@ -461,7 +461,7 @@ do_download(struct ep_state *s, int64_t deadline, char **message, char **detail,
 		if (sd_sftp_list(s->conn, dir, match_entry, &m, deadline, err) < 0)
 			goto out;
 		if (m.found.n == 0) {
-			sd_fail(err, SD_PHASE_CHECK, "FileMissing", "no file in %s matches %s", dir, pattern);
+			sd_fail(err, SD_KIND_FILE_MISSING, SD_PHASE_CHECK, "no file in %s matches %s", dir, pattern);
 			goto out;
 		}
 		sd_manifest_sort(&m.found);
@@ -553,14 +553,10 @@ drop_connection(struct ep_state *s)
 
 /* After a cut or an abandoned operation libssh2's state is unknown: that connection is never reused. */
 static void
-drop_if_lost(struct ep_state *s, const char *type)
+drop_if_lost(struct ep_state *s, enum sd_kind kind)
 {
-	static const char *const lost[] = { "ConnectionClosed", "TransferInterrupted", "StepTimeout",
-		"SftpTimeout", "TransferTimeout", NULL };
-
-	for (size_t k = 0; lost[k] != NULL && s->conn != NULL; k++)
-		if (strcmp(type, lost[k]) == 0)
-			drop_connection(s);
+	if (s->conn != NULL && (sd_kind(kind)->flags & SD_KIND_DROPS_CONNECTION))
+		drop_connection(s);
 }
 
 /* Why this step cannot run now, or NULL if it can. */
@@ -631,7 +627,7 @@ run_step(struct ep_state *s, const struct sd_step *st)
 	emit(s, SD_EV_STEP_BEGIN, NULL, NULL);
 	if ((why = needs(s, st->verb)) != NULL) {
 		c->status = SD_SKIP;
-		snprintf(c->type, sizeof(c->type), "Skipped");
+		c->kind = SD_KIND_SKIPPED;
 		c->message = sd_xasprintf("not run: %s", why);
 		goto done;
 	}
@@ -655,27 +651,30 @@ run_step(struct ep_state *s, const struct sd_step *st)
 		free(message);
 		free(c->detail);
 		c->detail = detail;
-		c->status = err.is_failure ? SD_FAIL : SD_ERROR;
-		snprintf(c->type, sizeof(c->type), "%s", err.type[0] ? err.type : "Error");
+		c->kind = err.kind;
+		c->status = sd_kind(err.kind)->status;
+		c->phase = err.phase;
+		c->ssh_code = err.ssh_code;
+		c->sftp_code = err.sftp_code;
 		free(c->message);
 		c->message = sd_xstrdup(err.msg[0] ? err.msg : "failed");
-		if (!err.is_failure || tries >= st->retries)
+		if (c->status != SD_FAIL || tries >= st->retries)
 			break;
 		emit(s, SD_EV_WARNING, NULL, c->message);
 		/* The next attempt starts from a fresh connection where this one broke or never finished. */
 		if (st->verb == SD_VERB_CONNECT || st->verb == SD_VERB_LOGIN)
 			drop_connection(s);
 		else
-			drop_if_lost(s, c->type);
+			drop_if_lost(s, c->kind);
 		usleep((useconds_t)(backoff * 1000));
 		if (backoff < 60000)
 			backoff *= 2;
 	}
 	if (c->status != SD_PASS && st->verb != SD_VERB_EXPECT_TARGET) {
-		drop_if_lost(s, c->type);
+		drop_if_lost(s, c->kind);
 		if (s->conn == NULL || (st->verb != SD_VERB_CONNECT && !sd_conn_logged_in(s->conn))) {
 			s->connect_failed = 1;
-			snprintf(s->dead_step, sizeof(s->dead_step), "step \"%s\" failed (%s)", st->name, c->type);
+			snprintf(s->dead_step, sizeof(s->dead_step), "step \"%s\" failed (%s)", st->name, sd_kind_name(c->kind));
 		}
 	}
 done:

@@ -46,7 +46,7 @@ sd_library_versions(void)
 
 int
 sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
-    enum sd_phase phase, const char *timeout_type, struct sd_err *err)
+    enum sd_phase phase, enum sd_kind timeout, struct sd_err *err)
 {
 	int64_t deadline = sd_deadline_min(phase_deadline, step_deadline), left;
 	struct pollfd pfd = { .fd = c->fd };
@@ -55,9 +55,9 @@ sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
 	left = sd_remaining_ms(deadline);
 	if (left == 0) {
 		if (step_deadline != 0 && (phase_deadline == 0 || step_deadline <= phase_deadline))
-			return sd_fail(err, phase, "StepTimeout",
+			return sd_fail(err, SD_KIND_STEP_TIMEOUT, phase,
 			    "%s: the step's deadline passed during %s", c->label, sd_phase_name(phase));
-		return sd_fail(err, phase, timeout_type, "%s: no progress in %s before its deadline",
+		return sd_fail(err, timeout, phase, "%s: no progress in %s before its deadline",
 		    c->label, sd_phase_name(phase));
 	}
 	if (c->ssh != NULL && libssh2_userauth_authenticated(c->ssh))
@@ -72,7 +72,7 @@ sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
 	/* Wake at least once a second so keepalives and deadlines are honoured. */
 	rc = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
 	if (rc < 0 && errno != EINTR)
-		return sd_error(err, phase, "LocalError", "poll: %s", strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_ERROR, phase, "poll: %s", strerror(errno));
 	return 0;
 }
 
@@ -112,9 +112,8 @@ copy_method(LIBSSH2_SESSION *s, int which, char *dst, size_t len)
 	snprintf(dst, len, "%s", m ? m : "");
 }
 
-/* Is this libssh2 error the connection going away (not a verdict by the server)? */
-static int
-is_disconnect(int rc)
+int
+sd_ssh_is_disconnect(int rc)
 {
 	return rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV ||
 	    rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_CHANNEL_CLOSED ||
@@ -153,10 +152,10 @@ set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, struct sd_err
 			sd_buf_join(&usable, ",", t);
 	}
 	if (usable.len == 0)
-		rc = sd_error(err, SD_PHASE_HOSTKEY, "HostKeyUnsupported",
+		rc = sd_fail(err, SD_KIND_HOSTKEY_UNSUPPORTED, SD_PHASE_HOSTKEY,
 		    "%s: known_hosts holds only key types this libssh2 cannot verify", c->label);
 	else if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY, usable.p) != 0)
-		rc = sd_error(err, SD_PHASE_HOSTKEY, "HostKeyUnsupported",
+		rc = sd_fail(err, SD_KIND_HOSTKEY_UNSUPPORTED, SD_PHASE_HOSTKEY,
 		    "%s: libssh2 refused host-key preference %s", c->label, usable.p);
 	free(prefs);
 	sd_buf_release(&usable);
@@ -170,23 +169,23 @@ handshake(struct sd_conn *c, const struct sd_known *known, int64_t step_deadline
 	int rc;
 
 	while ((rc = libssh2_session_handshake(c->ssh, c->fd)) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_KEX, "KexTimeout", err) < 0)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_KEX, SD_KIND_KEX_TIMEOUT, err) < 0)
 			return -1;
 	if (rc == 0)
 		return 0;
 	if (rc == LIBSSH2_ERROR_KEX_FAILURE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
 		char *prefs = sd_known_prefs(known);
-		sd_fail(err, SD_PHASE_KEX, "KexFailed",
+		sd_fail(err, SD_KIND_KEX_FAILED, SD_PHASE_KEX,
 		    "%s: key exchange failed (%s)%s%s%s", c->label, ssh_message(c->ssh),
 		    prefs ? "; only the host-key types in known_hosts were offered: " : "",
 		    prefs ? prefs : "", prefs ? " — the server may have changed its host-key type" : "");
 		free(prefs);
 		return -1;
 	}
-	if (is_disconnect(rc))
-		return sd_fail(err, SD_PHASE_KEX, "ConnectionClosed",
+	if (sd_ssh_is_disconnect(rc))
+		return sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_KEX,
 		    "%s: the connection was closed during the SSH handshake (%s)", c->label, ssh_message(c->ssh));
-	return sd_fail(err, SD_PHASE_KEX, "HandshakeFailed", "%s: SSH handshake failed: %s (libssh2 %d)",
+	return sd_fail(err, SD_KIND_HANDSHAKE_FAILED, SD_PHASE_KEX, "%s: SSH handshake failed: %s (libssh2 %d)",
 	    c->label, ssh_message(c->ssh), rc);
 }
 
@@ -228,16 +227,13 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	t1 = sd_now_ms();
 	c->info.connect_s = (double)(t1 - t0) / 1000.0;
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_CONNECT, "TCP connected to %s in %.3fs", c->info.peer, c->info.connect_s);
-	if (sd_net_wait_banner(c->fd, sd_deadline_min(t1 + c->to.banner, step_deadline), err) < 0) {
-		if (strcmp(err->type, "BannerTimeout") == 0 && sd_remaining_ms(step_deadline) == 0)
-			snprintf(err->type, sizeof(err->type), "StepTimeout");
+	if (sd_net_wait_banner(c->fd, t1 + c->to.banner, step_deadline, err) < 0)
 		goto fail;
-	}
 	c->info.banner_s = (double)(sd_now_ms() - t1) / 1000.0;
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_BANNER, "the server spoke after %.3fs", c->info.banner_s);
 	c->ssh = libssh2_session_init();
 	if (c->ssh == NULL) {
-		sd_error(err, SD_PHASE_KEX, "LocalError", "libssh2_session_init failed");
+		sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_KEX, "libssh2_session_init failed");
 		goto fail;
 	}
 	libssh2_session_set_blocking(c->ssh, 0);
@@ -262,7 +258,7 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	copy_method(c->ssh, LIBSSH2_METHOD_MAC_SC, c->info.mac_sc, sizeof(c->info.mac_sc));
 	key = libssh2_session_hostkey(c->ssh, &keylen, &keytype);
 	if (key == NULL) {
-		sd_error(err, SD_PHASE_HOSTKEY, "HostKeyUnavailable", "%s: no host key after handshake", c->label);
+		sd_fail(err, SD_KIND_HOSTKEY_UNAVAILABLE, SD_PHASE_HOSTKEY, "%s: no host key after handshake", c->label);
 		goto fail;
 	}
 	snprintf(c->info.hostkey_type, sizeof(c->info.hostkey_type), "%s", hostkey_type_name(keytype));
@@ -273,7 +269,7 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	if (sd_hostkey_verify(o->known_hosts ? &known : NULL, o->pins, c->info.hostkey_type,
 	    (const unsigned char *)key, keylen, c->label, err) < 0) {
 		/* Trust on first use, only when asked, only for a key never seen (never a mismatch). */
-		if (!o->trust_on_first_use || o->known_hosts == NULL || strcmp(err->type, "HostKeyUnknown") != 0)
+		if (!o->trust_on_first_use || o->known_hosts == NULL || !sd_err_is(err, SD_KIND_HOSTKEY_UNKNOWN))
 			goto fail;
 		if (sd_known_append(o->known_hosts, o->host, o->port, c->info.hostkey_type,
 		    (const unsigned char *)key, keylen, err) < 0)
@@ -313,7 +309,7 @@ auth_methods(struct sd_conn *c, const char *user, int64_t step_deadline, char *o
 	out[0] = '\0';
 	while ((list = libssh2_userauth_list(c->ssh, user, (unsigned)strlen(user))) == NULL &&
 	    libssh2_session_last_errno(c->ssh) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, "AuthTimeout", &ignore) < 0)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, SD_KIND_AUTH_TIMEOUT, &ignore) < 0)
 			return;
 	if (list)
 		snprintf(out, len, "%s", list);
@@ -332,12 +328,12 @@ login_agent(struct sd_conn *c, const char *user, const char *methods, int64_t st
 	int rc = -1, tried = 0, r;
 
 	if (agent == NULL || libssh2_agent_connect(agent) != 0) {
-		sd_error(err, SD_PHASE_AUTH, "AgentUnavailable",
+		sd_fail(err, SD_KIND_AGENT_UNAVAILABLE, SD_PHASE_AUTH,
 		    "identity ssh-agent: no agent answers (is SSH_AUTH_SOCK set and the agent running?)");
 		goto out;
 	}
 	if (libssh2_agent_list_identities(agent) != 0) {
-		sd_error(err, SD_PHASE_AUTH, "AgentUnavailable", "ssh-agent did not list its keys");
+		sd_fail(err, SD_KIND_AGENT_UNAVAILABLE, SD_PHASE_AUTH, "ssh-agent did not list its keys");
 		goto out;
 	}
 	while (libssh2_agent_get_identity(agent, &id, id) == 0) {
@@ -347,21 +343,21 @@ login_agent(struct sd_conn *c, const char *user, const char *methods, int64_t st
 		sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_AUTH, "trying agent key %s %s", c->info.userkey_type,
 		    c->info.userkey_fp);
 		while ((r = libssh2_agent_userauth(agent, user, id)) == LIBSSH2_ERROR_EAGAIN)
-			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, "AuthTimeout", err) < 0)
+			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, SD_KIND_AUTH_TIMEOUT, err) < 0)
 				goto out;
 		if (r == 0) {
 			rc = 0;
 			goto out;
 		}
-		if (is_disconnect(r)) {
-			sd_fail(err, SD_PHASE_AUTH, "ConnectionClosed",
+		if (sd_ssh_is_disconnect(r)) {
+			sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_AUTH,
 			    "%s: the connection was cut during authentication (not a key rejection)", c->label);
 			goto out;
 		}
 	}
 	snprintf(c->info.userkey_type, sizeof(c->info.userkey_type), "agent");
 	snprintf(c->info.userkey_fp, sizeof(c->info.userkey_fp), "none accepted");
-	sd_fail(err, SD_PHASE_AUTH, "AuthRejected", "%s: the server rejected user \"%s\" with each of the %d key(s) in ssh-agent (server accepts: %s)",
+	sd_fail(err, SD_KIND_AUTH_REJECTED, SD_PHASE_AUTH, "%s: the server rejected user \"%s\" with each of the %d key(s) in ssh-agent (server accepts: %s)",
 	    c->label, user, tried, methods[0] ? methods : "unknown");
 out:
 	if (agent != NULL) {
@@ -386,7 +382,7 @@ sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
 		goto sftp;
 	}
 	if (access(keyfile, R_OK) != 0)
-		return sd_error(err, SD_PHASE_AUTH, "KeyUnreadable", "cannot read private key %s: %s",
+		return sd_fail(err, SD_KIND_KEY_UNREADABLE, SD_PHASE_AUTH, "cannot read private key %s: %s",
 		    keyfile, strerror(errno));
 	if (sd_userkey_fingerprint(keyfile, c->info.userkey_type, sizeof(c->info.userkey_type),
 	    c->info.userkey_fp, sizeof(c->info.userkey_fp)) < 0) {
@@ -397,18 +393,18 @@ sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
 	    c->info.userkey_type, c->info.userkey_fp);
 	while ((rc = libssh2_userauth_publickey_fromfile_ex(c->ssh, user, (unsigned)strlen(user),
 	    NULL, keyfile, passphrase)) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, "AuthTimeout", err) < 0)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, SD_KIND_AUTH_TIMEOUT, err) < 0)
 			return -1;
 	/* Which methods the server takes is asked only to explain a refusal: a round trip saved otherwise. */
 	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
 		auth_methods(c, user, step_deadline, methods, sizeof(methods));
 	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
-		return sd_error(err, SD_PHASE_AUTH, "KeyUnreadable", "cannot use private key %s: %s (%s)",
+		return sd_fail(err, SD_KIND_KEY_UNREADABLE, SD_PHASE_AUTH, "cannot use private key %s: %s (%s)",
 		    keyfile, ssh_message(c->ssh), sd_userkey_encrypted(keyfile) ?
 		    (passphrase ? "the passphrase is wrong" : "the key is encrypted: set its passphrase in RRS_KEY_PASSPHRASE or the profile's passphrase-env variable, or run on a terminal to be asked") :
 		    "a key format this libssh2 cannot read");
-	if (is_disconnect(rc))
-		return sd_fail(err, SD_PHASE_AUTH, "ConnectionClosed",
+	if (sd_ssh_is_disconnect(rc))
+		return sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_AUTH,
 		    "%s: the connection was cut during authentication (not a key rejection): %s",
 		    c->label, ssh_message(c->ssh));
 	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED) {
@@ -418,22 +414,22 @@ sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
 			rsa_note = ". This libssh2 (< 1.11) signs RSA keys only with SHA-1 (ssh-rsa), which OpenSSH 8.8 and later refuse by default:"
 			    " use an ed25519 or ECDSA key, or build with libssh2 1.11 or later";
 #endif
-		return sd_fail(err, SD_PHASE_AUTH, "AuthRejected",
+		return sd_fail(err, SD_KIND_AUTH_REJECTED, SD_PHASE_AUTH,
 		    "%s: the server rejected user \"%s\" with key %s %s (server accepts: %s)%s",
 		    c->label, user, c->info.userkey_type, c->info.userkey_fp,
 		    methods[0] ? methods : "unknown", rsa_note);
 	}
 	if (rc != 0)
-		return sd_fail(err, SD_PHASE_AUTH, "AuthFailed", "%s: authentication failed: %s (libssh2 %d)",
+		return sd_fail(err, SD_KIND_AUTH_FAILED, SD_PHASE_AUTH, "%s: authentication failed: %s (libssh2 %d)",
 		    c->label, ssh_message(c->ssh), rc);
 sftp:
 	deadline = sd_now_ms() + c->to.sftp_init;
 	while ((c->sftp = libssh2_sftp_init(c->ssh)) == NULL &&
 	    libssh2_session_last_errno(c->ssh) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP_INIT, "SftpInitTimeout", err) < 0)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP_INIT, SD_KIND_SFTP_INIT_TIMEOUT, err) < 0)
 			return -1;
 	if (c->sftp == NULL)
-		return sd_fail(err, SD_PHASE_SFTP_INIT, "SftpInitFailed",
+		return sd_fail(err, SD_KIND_SFTP_INIT_FAILED, SD_PHASE_SFTP_INIT,
 		    "%s: logged in, but the SFTP subsystem did not start: %s", c->label, ssh_message(c->ssh));
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_SFTP_INIT, "authenticated; SFTP subsystem started");
 	return 0;
@@ -460,18 +456,18 @@ sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
 		return 0;
 	if (c->sftp) {
 		while ((r = libssh2_sftp_shutdown(c->sftp)) == LIBSSH2_ERROR_EAGAIN)
-			if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, "LogoutTimeout", err) < 0)
+			if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, SD_KIND_LOGOUT_TIMEOUT, err) < 0)
 				break;
 		if (r != 0)
 			rc = -1;
 	}
 	if (c->ssh) {
 		while ((r = libssh2_session_disconnect(c->ssh, "sftpdrill: done")) == LIBSSH2_ERROR_EAGAIN)
-			if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, "LogoutTimeout", err) < 0)
+			if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, SD_KIND_LOGOUT_TIMEOUT, err) < 0)
 				break;
 		if (r != 0 && rc == 0) {
 			rc = -1;
-			sd_fail(err, SD_PHASE_SFTP, "LogoutFailed", "%s: disconnect failed: %s", c->label, ssh_message(c->ssh));
+			sd_fail(err, SD_KIND_LOGOUT_FAILED, SD_PHASE_SFTP, "%s: disconnect failed: %s", c->label, ssh_message(c->ssh));
 		}
 		libssh2_session_free(c->ssh);
 	}

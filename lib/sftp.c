@@ -44,23 +44,22 @@ sd_conn_sftp_error(struct sd_conn *c, int rc, const char *what, const char *path
 		/* The SFTP status means something only after an SFTP protocol error. */
 		fx = libssh2_sftp_last_error(c->sftp);
 		if (fx == LIBSSH2_FX_NO_SUCH_FILE || fx == LIBSSH2_FX_NO_SUCH_PATH)
-			sd_fail(err, SD_PHASE_SFTP, "FileMissing", "%s: %s %s: no such file or folder on the server",
+			sd_fail(err, SD_KIND_FILE_MISSING, SD_PHASE_SFTP, "%s: %s %s: no such file or folder on the server",
 			    c->label, what, shown);
 		else if (fx == LIBSSH2_FX_PERMISSION_DENIED)
-			sd_fail(err, SD_PHASE_SFTP, "PermissionDenied", "%s: %s %s: permission denied by the server",
+			sd_fail(err, SD_KIND_PERMISSION_DENIED, SD_PHASE_SFTP, "%s: %s %s: permission denied by the server",
 			    c->label, what, shown);
 		else
-			sd_fail(err, SD_PHASE_SFTP, "SftpError", "%s: %s %s: server answered %s (%lu)",
+			sd_fail(err, SD_KIND_SFTP_ERROR, SD_PHASE_SFTP, "%s: %s %s: server answered %s (%lu)",
 			    c->label, what, shown, fx_name(fx), fx);
 		err->sftp_code = fx;
-	} else if (rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV ||
-	    rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_CHANNEL_CLOSED) {
-		sd_fail(err, SD_PHASE_SFTP, "ConnectionClosed", "%s: connection lost during %s %s",
+	} else if (sd_ssh_is_disconnect(rc)) {
+		sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_SFTP, "%s: connection lost during %s %s",
 		    c->label, what, shown);
 	} else {
 		char *msg = NULL;
 		libssh2_session_last_error(c->ssh, &msg, NULL, 0);
-		sd_fail(err, SD_PHASE_SFTP, "SftpError", "%s: %s %s failed: %s (libssh2 %d)",
+		sd_fail(err, SD_KIND_SFTP_ERROR, SD_PHASE_SFTP, "%s: %s %s failed: %s (libssh2 %d)",
 		    c->label, what, shown, msg ? msg : "unknown", rc);
 	}
 	if (err)
@@ -82,7 +81,7 @@ open_handle(struct sd_conn *c, const char *path, int type, int64_t step_deadline
 			sd_conn_sftp_error(c, rc, type == LIBSSH2_SFTP_OPENDIR ? "open folder" : "open", path, err);
 			return NULL;
 		}
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, "SftpTimeout", err) < 0)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, err) < 0)
 			return NULL;
 	}
 	return h;
@@ -96,7 +95,7 @@ close_handle(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h)
 	struct sd_err ignore;
 
 	while (libssh2_sftp_close_handle(h) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, "SftpTimeout", &ignore) < 0)
+		if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, &ignore) < 0)
 			break;
 }
 
@@ -119,7 +118,7 @@ sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx,
 		/* No long entry: that "ls -l" text is never used, and copying it costs per entry. */
 		n = libssh2_sftp_readdir_ex(h, name, NAME_BUFFER, NULL, 0, &attrs);
 		if (n == LIBSSH2_ERROR_EAGAIN) {
-			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, "SftpTimeout", err) < 0)
+			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, err) < 0)
 				goto close;
 			continue;
 		}
@@ -181,7 +180,7 @@ remote_size(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h, const char *path, int64_t
 	int rc;
 
 	while ((rc = libssh2_sftp_fstat_ex(h, &a, 0)) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, "SftpTimeout", err) < 0)
+		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, err) < 0)
 			return -1;
 	if (rc < 0)
 		return sd_conn_sftp_error(c, rc, "stat", path, err);
@@ -189,7 +188,7 @@ remote_size(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h, const char *path, int64_t
 	*size = a.filesize;
 	if ((a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && !LIBSSH2_SFTP_S_ISREG(a.permissions)) {
 		char *shown = sd_printable(path, strlen(path));
-		sd_fail(err, SD_PHASE_SFTP, "NotAFile", "%s: %s is not a regular file", c->label, shown);
+		sd_fail(err, SD_KIND_NOT_A_FILE, SD_PHASE_SFTP, "%s: %s is not a regular file", c->label, shown);
 		free(shown);
 		return -1;
 	}
@@ -207,16 +206,16 @@ publish(const char *tmp, const char *final, const char *sha, struct sd_download 
 		return 0;
 	}
 	if (errno != EEXIST)
-		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot create %s: %s", final, strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create %s: %s", final, strerror(errno));
 	if (sd_sha256_file(final, existing) < 0)
-		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "%s exists and cannot be read: %s",
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "%s exists and cannot be read: %s",
 		    final, strerror(errno));
 	unlink(tmp);
 	if (strcmp(existing, sha) == 0) {
 		out->already_present = 1;
 		return 0;
 	}
-	return sd_error(err, SD_PHASE_LOCAL, "LocalFileConflict",
+	return sd_fail(err, SD_KIND_LOCAL_FILE_CONFLICT, SD_PHASE_LOCAL,
 	    "%s already exists with different content (local sha256 %s, downloaded %s); it was kept as it is — move it away to download again",
 	    final, existing, sha);
 }
@@ -238,14 +237,14 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
 	memset(out, 0, sizeof(*out));
 	if (!sd_safe_local_name(local_name)) {
 		char *shown = sd_printable(local_name, strlen(local_name));
-		sd_fail(err, SD_PHASE_CHECK, "UnsafeName",
+		sd_fail(err, SD_KIND_UNSAFE_NAME, SD_PHASE_CHECK,
 		    "%s: remote name \"%s\" cannot be used as a local file name (/, .., or control characters); not downloaded",
 		    c->label, shown);
 		free(shown);
 		return -1;
 	}
 	if (sd_mkdirs(local_dir) < 0)
-		return sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot create folder %s: %s",
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create folder %s: %s",
 		    local_dir, strerror(errno));
 	if ((h = open_handle(c, remote, LIBSSH2_SFTP_OPENFILE, step_deadline, err)) == NULL)
 		return -1;
@@ -253,13 +252,13 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
 		goto out;
 	final = sd_xasprintf("%s/%s", local_dir, local_name);
 	if ((fd = sd_create_temp(local_dir, local_name, &tmp)) < 0) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot create a temporary file in %s: %s",
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create a temporary file in %s: %s",
 		    local_dir, strerror(errno));
 		goto out;
 	}
 	md = EVP_MD_CTX_new();
 	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalError", "cannot start SHA-256");
+		sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_LOCAL, "cannot start SHA-256");
 		goto out;
 	}
 	buf = sd_xmalloc(READ_BUFFER);
@@ -267,18 +266,19 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
 	for (;;) {
 		n = libssh2_sftp_read(h, buf, READ_BUFFER);
 		if (n == LIBSSH2_ERROR_EAGAIN) {
-			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_TRANSFER, "TransferTimeout", err) < 0)
+			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_TRANSFER, SD_KIND_TRANSFER_TIMEOUT, err) < 0)
 				goto out;
 			continue;
 		}
+		if (n < 0 && sd_ssh_is_disconnect((int)n)) {
+			sd_fail(err, SD_KIND_TRANSFER_INTERRUPTED, SD_PHASE_TRANSFER,
+			    "%s: the connection was cut after %llu of %llu bytes of %s; nothing was kept",
+			    c->label, (unsigned long long)out->bytes, (unsigned long long)out->remote_size, local_name);
+			err->ssh_code = (int)n;
+			goto out;
+		}
 		if (n < 0) {
 			sd_conn_sftp_error(c, (int)n, "download", remote, err);
-			if (strcmp(err->type, "ConnectionClosed") == 0) {
-				snprintf(err->type, sizeof(err->type), "TransferInterrupted");
-				snprintf(err->msg, sizeof(err->msg),
-				    "%s: the connection was cut after %llu of %llu bytes of %s; nothing was kept",
-				    c->label, (unsigned long long)out->bytes, (unsigned long long)out->remote_size, local_name);
-			}
 			goto out;
 		}
 		if (n == 0)
@@ -287,7 +287,7 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
 		deadline = sd_now_ms() + c->to.sftp_op;
 		EVP_DigestUpdate(md, buf, (size_t)n);
 		if (write_all(fd, buf, (size_t)n) < 0) {
-			sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot write %s: %s", tmp, strerror(errno));
+			sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", tmp, strerror(errno));
 			goto out;
 		}
 		out->bytes += (uint64_t)n;
@@ -295,7 +295,7 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
 			progress(pctx, out->bytes, out->remote_size);
 	}
 	if (size_known && out->bytes != out->remote_size) {
-		sd_fail(err, SD_PHASE_TRANSFER, out->bytes < out->remote_size ? "TransferInterrupted" : "SizeMismatch",
+		sd_fail(err, out->bytes < out->remote_size ? SD_KIND_TRANSFER_INTERRUPTED : SD_KIND_SIZE_MISMATCH, SD_PHASE_TRANSFER,
 		    "%s: received %llu bytes of %s but the server reported %llu; nothing was kept",
 		    c->label, (unsigned long long)out->bytes, local_name, (unsigned long long)out->remote_size);
 		goto out;
@@ -303,7 +303,7 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
 	EVP_DigestFinal_ex(md, digest, &dlen);
 	sd_hex(digest, dlen, out->sha256);
 	if (fsync(fd) < 0) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot flush %s: %s", tmp, strerror(errno));
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot flush %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	close(fd);

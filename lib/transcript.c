@@ -27,7 +27,7 @@ sd_transcript_open(const char *path, struct sd_err *err)
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 
 	if (fd < 0) {
-		sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "cannot create %s: %s", path, strerror(errno));
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	t = sd_xcalloc(1, sizeof(*t));
@@ -114,8 +114,11 @@ sd_transcript_event(struct sd_transcript *t, const struct sd_event *ev)
 	case SD_EV_STEP_END: {
 		const struct sd_case *c = ev->result;
 		sd_transcript_line(t, "[%s] step \"%s\" %s%s%s in %.3fs: %s", ep, step, sd_status_name(c->status),
-		    c->status == SD_PASS ? "" : " ", c->status == SD_PASS ? "" : c->type, c->time,
+		    c->status == SD_PASS ? "" : " ", c->status == SD_PASS ? "" : sd_kind_name(c->kind), c->time,
 		    c->message ? c->message : "");
+		if (c->status == SD_FAIL || c->status == SD_ERROR)
+			sd_transcript_line(t, "[%s] step \"%s\" %s in phase %s (libssh2 code %d, SFTP status %lu)", ep, step,
+			    sd_kind_name(c->kind), sd_phase_name(c->phase), c->ssh_code, c->sftp_code);
 		for (const char *l = c->detail; l && *l; ) {
 			size_t n = strcspn(l, "\n");
 			sd_transcript_line(t, "[%s] step \"%s\" output: %.*s", ep, step, (int)n, l);
@@ -148,7 +151,7 @@ sd_transcript_close(struct sd_transcript *t, struct sd_err *err)
 	if (fclose(t->f) != 0)
 		t->failed = 1;
 	if (t->failed)
-		rc = sd_error(err, SD_PHASE_LOCAL, "LocalIOError", "the transcript could not be written completely");
+		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "the transcript could not be written completely");
 	sd_strv_free(&t->secrets);
 	pthread_mutex_destroy(&t->lock);
 	free(t);

@@ -2,9 +2,9 @@
 #ifndef SD_ERR_H
 #define SD_ERR_H
 
-#include <stdarg.h>
+#include "sftpdrill/kind.h"
 
-/* Where in a run an error happened; the runner maps it to a result type. */
+/* Where in a run an error happened; recorded with the result for diagnosis. */
 enum sd_phase {
 	SD_PHASE_NONE = 0,
 	SD_PHASE_CONFIG,    /* drill, profile, arguments */
@@ -22,29 +22,28 @@ enum sd_phase {
 };
 
 /*
- * An error: the phase, the libssh2 code (0 if none), the SFTP status (0 if
- * none), a result type naming the cause for reports (e.g. "HostKeyMismatch")
- * and a human message. Plain data: copy it freely, nothing to free.
+ * An error: its kind (which says failure or error, see kind.h), the phase,
+ * the libssh2 code and SFTP status where there was one (0 otherwise), and a
+ * human message. Set once, where the failure is detected. Plain data: copy
+ * it freely, nothing to release.
  */
 struct sd_err {
+	enum sd_kind kind;
 	enum sd_phase phase;
 	int ssh_code;
 	unsigned long sftp_code;
-	int is_failure;     /* 1: a check is false (JUnit failure); 0: could not evaluate (error) */
-	char type[40];
 	char msg[1024];
 };
 
-/* Fill *e (if not NULL) with a failure of the given type; returns -1. */
-int sd_fail(struct sd_err *e, enum sd_phase phase, const char *type, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Fill *e (if not NULL) with an error (the harness could not evaluate); returns -1. */
-int sd_error(struct sd_err *e, enum sd_phase phase, const char *type, const char *fmt, ...)
+/* Fill *e (if not NULL) with kind, phase and a message; returns -1. */
+int sd_fail(struct sd_err *e, enum sd_kind kind, enum sd_phase phase, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* Reset *e to "no error". */
 void sd_err_clear(struct sd_err *e);
+
+/* Is e set to kind? */
+int sd_err_is(const struct sd_err *e, enum sd_kind kind);
 
 /* Name of a phase, e.g. "connect". */
 const char *sd_phase_name(enum sd_phase phase);

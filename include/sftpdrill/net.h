@@ -19,10 +19,11 @@ int sd_net_connect(const char *host, int port, int64_t deadline, char *peer, siz
     struct sd_err *err);
 
 /*
- * Wait until fd is readable (the server spoke) before deadline. Returns 0,
- * or -1 with err type BannerTimeout or ConnectionClosed.
+ * Wait until fd is readable (the server spoke) before the banner deadline
+ * and the step's. Returns 0, or -1 with err kind BannerTimeout, StepTimeout
+ * (the step's deadline came first) or ConnectionClosed.
  */
-int sd_net_wait_banner(int fd, int64_t deadline, struct sd_err *err);
+int sd_net_wait_banner(int fd, int64_t banner_deadline, int64_t step_deadline, struct sd_err *err);
 
 /*
  * Append every address host resolves to (numeric form, deduplicated) to out,

@@ -5,12 +5,15 @@
 #include <stddef.h>
 #include <time.h>
 
-enum sd_status { SD_PASS, SD_FAIL, SD_ERROR, SD_SKIP };
+#include "sftpdrill/err.h"
 
 struct sd_case {
 	char *name;
 	enum sd_status status;
-	char type[40];          /* cause for FAIL/ERROR/SKIP, e.g. "HostKeyMismatch" */
+	enum sd_kind kind;      /* cause for FAIL/ERROR/SKIP; its name is JUnit's type */
+	enum sd_phase phase;    /* where it happened, with the library's codes (0: none) */
+	int ssh_code;
+	unsigned long sftp_code;
 	char *message;          /* one line for humans; never NULL once finished */
 	char *detail;           /* longer text (system-out), or NULL */
 	double time;            /* seconds */
@@ -75,8 +78,5 @@ int sd_run_exit_status(const struct sd_run *run);
 
 /* Free everything the run owns (not the struct itself). */
 void sd_run_free(struct sd_run *run);
-
-/* "passed", "failed", "error", "skipped". */
-const char *sd_status_name(enum sd_status st);
 
 #endif

@@ -7,6 +7,7 @@ Suite *knownhosts_suite(void);
 Suite *util_suite(void);
 Suite *junit_suite(void);
 Suite *calendar_suite(void);
+Suite *kind_suite(void);
 
 int
 main(void)
@@ -18,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, util_suite());
 	srunner_add_suite(sr, junit_suite());
 	srunner_add_suite(sr, calendar_suite());
+	srunner_add_suite(sr, kind_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -39,7 +39,7 @@ START_TEST(hostile_text_stays_well_formed)
 	sd_suite_prop(s, "server.banner", hostile);
 	c = sd_suite_add_case(s, hostile);
 	c->status = SD_FAIL;
-	snprintf(c->type, sizeof(c->type), "CountMismatch");
+	c->kind = SD_KIND_COUNT_MISMATCH;
 	c->message = sd_xstrdup(hostile);
 	c->detail = sd_xstrdup(hostile);
 	c = sd_suite_add_case(s, "skipped one");
@@ -47,7 +47,7 @@ START_TEST(hostile_text_stays_well_formed)
 	c->message = sd_xstrdup("not run");
 	c = sd_suite_add_case(s, "errored");
 	c->status = SD_ERROR;
-	snprintf(c->type, sizeof(c->type), "LocalIOError");
+	c->kind = SD_KIND_LOCAL_IO_ERROR;
 	c->message = sd_xstrdup("disk full");
 	doc = write_and_parse(&run, &path, &dir);
 	ck_assert_ptr_nonnull(doc);
@@ -99,7 +99,7 @@ START_TEST(failed_write_leaves_nothing)
 
 	sd_run_add_suite(&run, "d", "h:1");
 	ck_assert_int_eq(sd_junit_write(&run, "d", "/nonexistent-dir/junit.xml", &err), -1);
-	ck_assert_str_eq(err.type, "LocalIOError");
+	ck_assert_int_eq(err.kind, SD_KIND_LOCAL_IO_ERROR);
 	sd_run_free(&run);
 }
 END_TEST

@@ -145,7 +145,7 @@ START_TEST(missing_file_is_an_error)
 	struct sd_err err;
 
 	ck_assert_int_eq(sd_known_load("/nonexistent/known_hosts", "h", 22, &k, &err), -1);
-	ck_assert_str_eq(err.type, "KnownHostsUnreadable");
+	ck_assert_int_eq(err.kind, SD_KIND_KNOWN_HOSTS_UNREADABLE);
 }
 END_TEST
 
@@ -166,18 +166,18 @@ START_TEST(verify_fails_closed)
 	ck_assert_int_eq(sd_known_load(path, "h", 10022, &k, &err), 0);
 	ck_assert_int_eq(sd_hostkey_verify(&k, NULL, "ssh-ed25519", good, glen, "h:10022", &err), 0);
 	ck_assert_int_eq(sd_hostkey_verify(&k, NULL, "ssh-ed25519", bad, blen, "h:10022", &err), -1);
-	ck_assert_str_eq(err.type, "HostKeyMismatch");
-	ck_assert(err.is_failure);
+	ck_assert_int_eq(err.kind, SD_KIND_HOSTKEY_MISMATCH);
+	ck_assert_int_eq(sd_kind(err.kind)->status, SD_FAIL);
 	sd_sha256_fingerprint(good, glen, fp, sizeof(fp));
 	ck_assert_ptr_nonnull(strstr(err.msg, fp));       /* the expected fingerprint is named */
 	ck_assert_int_eq(sd_hostkey_verify(&none, NULL, "ssh-ed25519", bad, blen, "h:10022", &err), -1);
-	ck_assert_str_eq(err.type, "HostKeyUnknown");
+	ck_assert_int_eq(err.kind, SD_KIND_HOSTKEY_UNKNOWN);
 	/* A pin accepts the key when nothing else does (rotation). */
 	sd_sha256_fingerprint(bad, blen, fp, sizeof(fp));
 	sd_strv_push(&pins, fp);
 	ck_assert_int_eq(sd_hostkey_verify(&none, &pins, "ssh-ed25519", bad, blen, "h:10022", &err), 0);
 	ck_assert_int_eq(sd_hostkey_verify(&none, &pins, "ssh-ed25519", good, glen, "h:10022", &err), -1);
-	ck_assert_str_eq(err.type, "HostKeyMismatch");
+	ck_assert_int_eq(err.kind, SD_KIND_HOSTKEY_MISMATCH);
 	sd_strv_free(&pins);
 	sd_known_free(&k);
 	free(good); free(bad); free(k1); free(text); free(path);
