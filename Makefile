@@ -36,9 +36,10 @@ $(B)/lib/%.o: lib/%.c
 $(B)/libsftpdrill.a: $(call objs,$(B))
 	$(AR) rcs $@ $^
 
-HARNESS   := harness/sftpdrill.c harness/view.c
+HARNESS   := $(wildcard harness/*.c)
+HARNESSH  := $(wildcard harness/*.h)
 
-harness/sftpdrill: $(HARNESS) harness/view.h $(B)/libsftpdrill.a
+harness/sftpdrill: $(HARNESS) $(HARNESSH) $(B)/libsftpdrill.a
 	$(CC) $(ALLCFLAGS) -o $@ $(HARNESS) $(B)/libsftpdrill.a $(DEPLIBS) $(LDFLAGS)
 
 # ---- sanitizer build (tests only) ---------------------------------------
@@ -49,7 +50,7 @@ $(B)/asan/lib/%.o: lib/%.c
 $(B)/asan/libsftpdrill.a: $(call objs,$(B)/asan)
 	$(AR) rcs $@ $^
 
-$(B)/asan/sftpdrill: $(HARNESS) harness/view.h $(B)/asan/libsftpdrill.a
+$(B)/asan/sftpdrill: $(HARNESS) $(HARNESSH) $(B)/asan/libsftpdrill.a
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $(HARNESS) $(B)/asan/libsftpdrill.a $(DEPLIBS)
 
 # ---- tests ---------------------------------------------------------------

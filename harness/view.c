@@ -27,7 +27,7 @@ struct slot {
 struct view {
 	int quiet, verbose, parallel, live, color;
 	const struct sd_run *run;
-	struct sd_strv secrets;
+	const struct sd_redactor *redact;   /* borrowed */
 	struct sd_transcript *transcript;
 	pthread_mutex_t lock;
 	/* live mode */
@@ -56,9 +56,7 @@ mark(const struct view *v, enum sd_status st)
 static char *
 masked(const struct view *v, char *text)
 {
-	for (size_t i = 0; i < v->secrets.n; i++)
-		text = sd_replace_all(text, v->secrets.v[i], "***");
-	return text;
+	return sd_redact_own(v->redact, text);
 }
 
 /* printf into a new string with every secret masked. */
@@ -182,7 +180,7 @@ tick(void *arg)
 }
 
 struct view *
-view_new(int quiet, int verbose, int parallel, const struct sd_run *run)
+view_new(int quiet, int verbose, int parallel, const struct sd_run *run, const struct sd_redactor *redact)
 {
 	struct view *v = sd_xcalloc(1, sizeof(*v));
 	int tty = isatty(STDOUT_FILENO);
@@ -192,19 +190,13 @@ view_new(int quiet, int verbose, int parallel, const struct sd_run *run)
 	v->verbose = verbose;
 	v->parallel = parallel;
 	v->run = run;
+	v->redact = redact;
 	v->live = tty && !quiet && !(term && strcmp(term, "dumb") == 0);
 	v->color = tty && getenv("NO_COLOR") == NULL;
 	pthread_mutex_init(&v->lock, NULL);
 	if (v->live && pthread_create(&v->ticker, NULL, tick, v) == 0)
 		v->ticking = 1;
 	return v;
-}
-
-void
-view_secret(struct view *v, const char *value)
-{
-	if (value && value[0])
-		sd_strv_push(&v->secrets, value);
 }
 
 void
@@ -458,7 +450,6 @@ view_free(struct view *v)
 		sd_buf_release(&v->held[i]);
 	free(v->held);
 	free(v->done);
-	sd_strv_free(&v->secrets);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
 }

@@ -2,6 +2,7 @@
 #ifndef SD_VIEW_H
 #define SD_VIEW_H
 
+#include "sftpdrill/redact.h"
 #include "sftpdrill/result.h"
 #include "sftpdrill/runner.h"
 #include "sftpdrill/transcript.h"
@@ -15,10 +16,8 @@ struct view;
  * parallel holds each endpoint's lines and prints them in the set's order
  * (plain mode), so the output reads as a serial run's.
  */
-struct view *view_new(int quiet, int verbose, int parallel, const struct sd_run *run);
-
-/* Never print value (replaced by ***). */
-void view_secret(struct view *v, const char *value);
+struct view *view_new(int quiet, int verbose, int parallel, const struct sd_run *run,
+    const struct sd_redactor *redact);
 
 /* Also log every event to this transcript (may be NULL). */
 void view_transcript(struct view *v, struct sd_transcript *t);

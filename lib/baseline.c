@@ -172,7 +172,7 @@ sd_manifest_diff(const struct sd_manifest *old, const struct sd_manifest *now,
 }
 
 void
-sd_manifest_free(struct sd_manifest *m)
+sd_manifest_release(struct sd_manifest *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		free(m->v[i].name);
@@ -210,6 +210,17 @@ sd_baseline_dir(const char *state, const char *profile, const char *user, const 
 	free(u);
 	free(f);
 	return dir;
+}
+
+char *
+sd_keyref_path(const char *state, const char *profile, const char *user)
+{
+	char *p = component(profile), *u = component(user), *path;
+
+	path = sd_xasprintf("%s/%s/%s/key-reference", state, p, u);
+	free(p);
+	free(u);
+	return path;
 }
 
 char *

@@ -159,7 +159,7 @@ sd_calendar_last_business(const struct sd_calendar *c, long day)
 }
 
 void
-sd_calendar_free(struct sd_calendar *c)
+sd_calendar_release(struct sd_calendar *c)
 {
 	free(c->closed);
 	memset(c, 0, sizeof(*c));

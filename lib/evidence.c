@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "sftpdrill/backup.h"
 #include "sftpdrill/evidence.h"
 
 /* Copy src to dst (which must not exist) while hashing; fills hex. 0 or -1 with errno. */
@@ -35,95 +36,6 @@ copy_hashed(const char *src, const char *dst, char hex[65])
 		unlink(dst);
 	errno = saved;
 	return rc;
-}
-
-static int
-cmp_sums(const void *a, const void *b)
-{
-	const char *x = *(char *const *)a, *y = *(char *const *)b;
-	size_t xl = strcspn(x, "\t"), yl = strcspn(y, "\t");
-	int c = memcmp(x, y, xl < yl ? xl : yl);
-
-	return c ? c : (xl > yl) - (xl < yl);
-}
-
-void
-sd_sums_read(struct sd_sums *sums, const char *path)
-{
-	FILE *f = fopen(path, "re");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-
-	if (f == NULL)
-		return;
-	while ((len = getline(&line, &cap, f)) > 0) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		/* "HEX  NAME" (text mode) or "HEX *NAME" (binary mode), as sha256sum writes them. */
-		if (len > 66 && line[64] == ' ' && (line[65] == ' ' || line[65] == '*')) {
-			line[64] = '\0';
-			sd_sums_set(sums, line + 66, line);
-		}
-	}
-	free(line);
-	fclose(f);
-}
-
-static ssize_t
-sums_find(const struct sd_sums *sums, const char *name)
-{
-	size_t nl = strlen(name);
-
-	for (size_t i = 0; i < sums->entries.n; i++)
-		if (strncmp(sums->entries.v[i], name, nl) == 0 && sums->entries.v[i][nl] == '\t')
-			return (ssize_t)i;
-	return -1;
-}
-
-const char *
-sd_sums_get(const struct sd_sums *sums, const char *name)
-{
-	ssize_t i = sums_find(sums, name);
-
-	return i < 0 ? NULL : sums->entries.v[i] + strlen(name) + 1;
-}
-
-void
-sd_sums_set(struct sd_sums *sums, const char *name, const char *hex)
-{
-	char *entry = sd_xasprintf("%s\t%.64s", name, hex);
-	ssize_t i = sums_find(sums, name);
-
-	if (i >= 0) {
-		free(sums->entries.v[i]);
-		sums->entries.v[i] = entry;
-		return;
-	}
-	sd_strv_push(&sums->entries, entry);
-	free(entry);
-	qsort(sums->entries.v, sums->entries.n, sizeof(*sums->entries.v), cmp_sums);
-}
-
-int
-sd_sums_write(const struct sd_sums *sums, const char *path, struct sd_err *err)
-{
-	char *tmp;
-	FILE *f = sd_atomic_open(path, &tmp);
-
-	for (size_t i = 0; f != NULL && i < sums->entries.n; i++) {
-		const char *e = sums->entries.v[i], *tab = strchr(e, '\t');
-		fprintf(f, "%s  %.*s\n", tab + 1, (int)(tab - e), e);
-	}
-	if (sd_atomic_commit(f, tmp, path) < 0)
-		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
-	return 0;
-}
-
-void
-sd_sums_free(struct sd_sums *sums)
-{
-	sd_strv_free(&sums->entries);
 }
 
 /*
@@ -204,7 +116,7 @@ sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err
 	rc = sd_sums_write(&sums, path, err);
 	free(path);
 out:
-	sd_sums_free(&sums);
+	sd_sums_release(&sums);
 	return rc;
 }
 
@@ -377,8 +289,8 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 out:
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(key);
-	sd_strv_free(&files);
-	sd_sums_free(&known);
+	sd_strv_release(&files);
+	sd_sums_release(&known);
 	free(manifest);
 	sd_buf_release(&text);
 	return rc;
@@ -463,11 +375,61 @@ sd_bundle_verify(const char *dir, const char *pub, struct sd_strv *problems, str
 out:
 	EVP_MD_CTX_free(ctx);
 	EVP_PKEY_free(key);
-	sd_strv_free(&listed);
-	sd_strv_free(&present);
+	sd_strv_release(&listed);
+	sd_strv_release(&present);
 	free(manifest);
 	free(sigpath);
 	sd_buf_release(&mtext);
 	sd_buf_release(&sig);
+	return rc;
+}
+
+/* Each drill with the SHA-256 of every file it read, and the -D definitions (masked). */
+static void
+runinfo_drills(FILE *f, const struct sd_runinfo *ri)
+{
+	for (size_t i = 0; i < ri->ndrills; i++) {
+		const struct sd_drill *d = ri->drills[i];
+		fprintf(f, "drill: %s\n", d->name);
+		for (size_t k = 0; k < d->nfiles; k++) {
+			char hex[65];
+			if (sd_sha256_file(d->files[k], hex) < 0)
+				snprintf(hex, sizeof(hex), "unreadable");
+			fprintf(f, "drill-file: %s  %s\n", hex, d->files[k]);
+		}
+	}
+	for (size_t i = 0; ri->ndrills > 0 && i < ri->drills[0]->vars.n; i++) {
+		const struct sd_var *var = &ri->drills[0]->vars.v[i];
+		char *masked;
+		if (var->origin != SD_VAR_CMDLINE)
+			continue;
+		masked = sd_redact_own(ri->redact, sd_xasprintf("-D %s=%s", var->name, var->secret ? SD_REDACTED : var->value));
+		fprintf(f, "definition: %s\n", masked);
+		free(masked);
+	}
+}
+
+int
+sd_bundle_write_runinfo(const char *dir, const struct sd_runinfo *ri, struct sd_err *err)
+{
+	char *path = sd_xasprintf("%s/RUN-INFO", dir), *tmp, start[32], end[32];
+	FILE *f = sd_atomic_open(path, &tmp);
+	const struct sd_run *run = ri->run;
+	int rc = 0;
+
+	sd_utc_iso(run->started, start, sizeof(start));
+	sd_utc_iso(run->started + (time_t)run->time, end, sizeof(end));
+	if (f != NULL) {
+		fprintf(f, "tool: %s\nlibraries: %s\noperator: %s\nhostname: %s\n", ri->tool, ri->libraries,
+		    ri->operator_name, ri->hostname);
+		fprintf(f, "started: %sZ\nfinished: %sZ\nbusiness-date: %s\n", start, end, ri->business_date);
+		runinfo_drills(f, ri);
+		fprintf(f, "result: %zu passed, %zu failed, %zu errors, %zu skipped\nexit-status: %d\n",
+		    sd_count(run, NULL, SD_PASS), sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR),
+		    sd_count(run, NULL, SD_SKIP), ri->exit_status);
+	}
+	if (sd_atomic_commit(f, tmp, path) < 0)
+		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
+	free(path);
 	return rc;
 }

@@ -60,17 +60,18 @@ write_page(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 	static const char *const glyph[] = { "✓ passed", "✗ failed", "! error", "– skipped" };
 	size_t pass = sd_count(run, NULL, SD_PASS), all = sd_count_all(run, NULL);
 	char start[32];
-	time_t hk = run->started + 8 * 3600;
-	char hks[32];
+	char local[32];
 
 	sd_utc_iso(run->started, start, sizeof(start));
-	sd_utc_iso(hk, hks, sizeof(hks));
+	sd_utc_iso(run->started + info->utc_offset, local, sizeof(local));
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
 	esc(f, info->title);
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>", style);
 	esc(f, info->title);
 	fputs("</h1>\n<table>\n", f);
-	fprintf(f, "<tr><th>Started</th><td>%s UTC (%s Hong Kong)</td></tr>\n", start, hks);
+	fprintf(f, "<tr><th>Started</th><td>%s UTC (%s ", start, local);
+	esc(f, info->zone_name);
+	fputs(")</td></tr>\n", f);
 	fprintf(f, "<tr><th>Duration</th><td>%.3f s</td></tr>\n", run->time);
 	fputs("<tr><th>Business date</th><td>", f);
 	esc(f, info->business_date);

@@ -9,31 +9,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "sftpdrill/hostpat.h"
 #include "sftpdrill/knownhosts.h"
-
-int
-sd_host_pattern_match(const char *name, const char *pat)
-{
-	const char *star = NULL, *resume = NULL;
-
-	/* Iterative glob with one backtrack point: linear in practice, never recursive. */
-	while (*name) {
-		if (*pat == '*') {
-			star = pat++;
-			resume = name;
-		} else if (*pat == '?' || (*pat && tolower((unsigned char)*pat) == tolower((unsigned char)*name))) {
-			pat++;
-			name++;
-		} else if (star) {
-			pat = star + 1;
-			name = ++resume;
-		} else
-			return 0;
-	}
-	while (*pat == '*')
-		pat++;
-	return *pat == '\0';
-}
 
 /* Does one hashed entry "|1|salt|hash" name host? */
 static int
@@ -59,24 +36,13 @@ hashed_match(const char *entry, const char *name)
 	return ok;
 }
 
-/* Does the host field (comma list) name host? 1 yes, 0 no, -1 malformed. */
+/* Does the host field (comma list, or one hashed entry) name host? 1 yes, 0 no, -1 malformed. */
 static int
-hosts_match(char *field, const char *name)
+hosts_match(const char *field, const char *name)
 {
-	char *save = NULL, *pat;
-	int hit = 0;
-
 	if (strncmp(field, "|1|", 3) == 0)
 		return hashed_match(field, name);
-	for (pat = strtok_r(field, ",", &save); pat; pat = strtok_r(NULL, ",", &save)) {
-		int neg = pat[0] == '!';
-		if (sd_host_pattern_match(name, pat + neg)) {
-			if (neg)
-				return 0;   /* a negated match excludes the line whatever else matches */
-			hit = 1;
-		}
-	}
-	return hit;
+	return sd_host_list_match(field, ",", name);
 }
 
 /* Read the SSH string at the start of blob (the key type) into a new string. */
@@ -180,14 +146,14 @@ sd_known_load(const char *path, const char *host, int port, struct sd_known *out
 }
 
 void
-sd_known_free(struct sd_known *k)
+sd_known_release(struct sd_known *k)
 {
 	for (size_t i = 0; i < k->n; i++) {
 		free(k->v[i].type);
 		free(k->v[i].blob);
 	}
 	free(k->v);
-	sd_strv_free(&k->warnings);
+	sd_strv_release(&k->warnings);
 	memset(k, 0, sizeof(*k));
 }
 

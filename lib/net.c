@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "sftpdrill/knownhosts.h"
 #include "sftpdrill/net.h"
 
 /* lookup_once's answer when the deadline passed: outside the range of getaddrinfo's EAI_ codes. */
@@ -252,59 +251,4 @@ sd_net_resolve(const char *host, int64_t deadline, struct sd_strv *out, struct s
 	}
 	freeaddrinfo(res);
 	return 0;
-}
-
-/* Does a "Host" line's pattern list select alias? A negated match vetoes the line. */
-static int
-host_line_matches(char *patterns, const char *alias)
-{
-	char *save = NULL, *pat;
-	int hit = 0;
-
-	for (pat = strtok_r(patterns, " \t", &save); pat; pat = strtok_r(NULL, " \t", &save)) {
-		int neg = pat[0] == '!';
-		if (sd_host_pattern_match(alias, pat + neg)) {
-			if (neg)
-				return 0;
-			hit = 1;
-		}
-	}
-	return hit;
-}
-
-char *
-sd_ssh_config_hostname(const char *path, const char *alias, struct sd_err *err)
-{
-	FILE *f = fopen(path, "re");
-	char line[4096], *found = NULL;
-	int active = 1;   /* lines before the first Host apply to every host */
-
-	if (f == NULL) {
-		sd_fail(err, SD_KIND_SSH_CONFIG_UNREADABLE, SD_PHASE_CONFIG, "cannot read OpenSSH client config %s: %s",
-		    path, strerror(errno));
-		return NULL;
-	}
-	while (found == NULL && fgets(line, sizeof(line), f) != NULL) {
-		char *p = line, *key, *val;
-		size_t kl;
-
-		p[strcspn(p, "\r\n")] = '\0';
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '#' || *p == '\0')
-			continue;
-		key = p;
-		kl = strcspn(p, " \t=");
-		val = p + kl;
-		while (*val == ' ' || *val == '\t' || *val == '=')
-			val++;
-		if (kl == 4 && strncasecmp(key, "Host", 4) == 0)
-			active = host_line_matches(val, alias);
-		else if (kl == 5 && strncasecmp(key, "Match", 5) == 0)
-			active = 0;   /* Match blocks need ssh's full evaluation; not followed */
-		else if (active && kl == 8 && strncasecmp(key, "HostName", 8) == 0 && *val)
-			found = sd_xstrndup(val, strcspn(val, " \t"));
-	}
-	fclose(f);
-	return found ? found : sd_xstrdup(alias);
 }

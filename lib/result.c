@@ -106,7 +106,7 @@ sd_run_exit_status(const struct sd_run *run)
 }
 
 void
-sd_run_free(struct sd_run *run)
+sd_run_release(struct sd_run *run)
 {
 	for (size_t i = 0; i < run->nsuites; i++) {
 		struct sd_suite *s = run->suites[i];

@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "sftpdrill/knownhosts.h"
 #include "sftpdrill/net.h"
+#include "sftpdrill/userkey.h"
 
 /* Host-key algorithms libssh2 1.10 can verify; others in known_hosts cannot be offered. */
 static const char *const supported_hostkeys[] = {
@@ -281,14 +282,14 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	}
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_HOSTKEY, "host key %s %s verified", c->info.hostkey_type,
 	    c->info.hostkey_fp);
-	sd_known_free(&known);
+	sd_known_release(&known);
 	if (info)
 		*info = c->info;
 	return c;
 fail:
 	if (info)
 		*info = c->info;
-	sd_known_free(&known);
+	sd_known_release(&known);
 	/* No goodbye on failure: after a host-key mismatch we say nothing more to that server. */
 	if (c->ssh)
 		libssh2_session_free(c->ssh);
@@ -315,9 +316,6 @@ auth_methods(struct sd_conn *c, const char *user, int64_t step_deadline, char *o
 		snprintf(out, len, "%s", list);
 }
 
-static int fingerprint_blob(const unsigned char *blob, size_t len, char *type, size_t typelen, char *fp,
-    size_t fplen);
-
 /* Public-key login with each identity ssh-agent holds, in the agent's order. */
 static int
 login_agent(struct sd_conn *c, const char *user, const char *methods, int64_t step_deadline, struct sd_err *err)
@@ -338,7 +336,7 @@ login_agent(struct sd_conn *c, const char *user, const char *methods, int64_t st
 	}
 	while (libssh2_agent_get_identity(agent, &id, id) == 0) {
 		tried++;
-		fingerprint_blob(id->blob, id->blob_len, c->info.userkey_type, sizeof(c->info.userkey_type),
+		sd_userkey_blob_fingerprint(id->blob, id->blob_len, c->info.userkey_type, sizeof(c->info.userkey_type),
 		    c->info.userkey_fp, sizeof(c->info.userkey_fp));
 		sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_AUTH, "trying agent key %s %s", c->info.userkey_type,
 		    c->info.userkey_fp);
@@ -475,155 +473,4 @@ sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
 		close(c->fd);
 	free(c);
 	return rc;
-}
-
-/* Read an SSH string at *p (bounded by end); returns its length or -1. */
-static long
-ssh_string(const unsigned char **p, const unsigned char *end, const unsigned char **s)
-{
-	uint32_t n;
-
-	if (end - *p < 4)
-		return -1;
-	n = (uint32_t)(*p)[0] << 24 | (uint32_t)(*p)[1] << 16 | (uint32_t)(*p)[2] << 8 | (*p)[3];
-	*p += 4;
-	if (n > (uint32_t)(end - *p))
-		return -1;
-	*s = *p;
-	*p += n;
-	return (long)n;
-}
-
-static int
-fingerprint_blob(const unsigned char *blob, size_t len, char *type, size_t typelen, char *fp, size_t fplen)
-{
-	const unsigned char *p = blob, *t;
-	long tl = ssh_string(&p, blob + len, &t);
-
-	if (tl <= 0 || tl > 64)
-		return -1;
-	snprintf(type, typelen, "%.*s", (int)tl, (const char *)t);
-	sd_sha256_fingerprint(blob, len, fp, fplen);
-	return 0;
-}
-
-/* From "TYPE BASE64 [comment]" in KEY.pub. */
-static int
-from_pub(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen)
-{
-	char *path = sd_xasprintf("%s.pub", keyfile), line[16384], *sp, *b64, *end;
-	unsigned char *blob;
-	size_t len;
-	FILE *f = fopen(path, "re");
-	int rc = -1;
-
-	free(path);
-	if (f == NULL)
-		return -1;
-	if (fgets(line, sizeof(line), f) != NULL && (sp = strchr(line, ' ')) != NULL) {
-		b64 = sp + 1;
-		end = b64 + strcspn(b64, " \t\r\n");
-		if ((blob = sd_base64_decode(b64, (size_t)(end - b64), &len)) != NULL) {
-			rc = fingerprint_blob(blob, len, type, typelen, fp, fplen);
-			free(blob);
-		}
-	}
-	fclose(f);
-	return rc;
-}
-
-/* From the public key stored in clear in an "openssh-key-v1" private key. */
-static int
-from_openssh_private(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen)
-{
-	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
-	static const char magic[] = "openssh-key-v1";
-	FILE *f = fopen(keyfile, "re");
-	char line[1024];
-	struct sd_buf b64 = SD_BUF_INIT(1u << 20);
-	unsigned char *raw = NULL;
-	const unsigned char *p, *end, *s;
-	size_t rawlen;
-	int in = 0, rc = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL && !b64.overflow) {
-		size_t l = strcspn(line, "\r\n");
-		line[l] = '\0';
-		if (!in) {
-			in = strcmp(line, begin) == 0;
-			continue;
-		}
-		if (strncmp(line, "-----END", 8) == 0)
-			break;
-		sd_buf_add(&b64, line, l);
-	}
-	fclose(f);
-	if (b64.len == 0 || (raw = sd_base64_decode(b64.p, b64.len, &rawlen)) == NULL)
-		goto out;
-	end = raw + rawlen;
-	if (rawlen < sizeof(magic) || memcmp(raw, magic, sizeof(magic)) != 0)
-		goto out;
-	p = raw + sizeof(magic);
-	/* ciphername, kdfname, kdfoptions, then the number of keys and the first public key. */
-	for (int i = 0; i < 3; i++)
-		if (ssh_string(&p, end, &s) < 0)
-			goto out;
-	if (end - p < 4)
-		goto out;
-	p += 4;
-	{
-		long n = ssh_string(&p, end, &s);
-		if (n > 0)
-			rc = fingerprint_blob(s, (size_t)n, type, typelen, fp, fplen);
-	}
-out:
-	sd_buf_release(&b64);
-	free(raw);
-	return rc;
-}
-
-int
-sd_userkey_fingerprint(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen)
-{
-	if (from_pub(keyfile, type, typelen, fp, fplen) == 0)
-		return 0;
-	return from_openssh_private(keyfile, type, typelen, fp, fplen);
-}
-
-int
-sd_userkey_encrypted(const char *keyfile)
-{
-	FILE *f = fopen(keyfile, "re");
-	char line[256];
-	int enc = 0, openssh = 0;
-	struct sd_buf b64 = SD_BUF_INIT(1u << 20);
-
-	if (f == NULL)
-		return 0;
-	while (fgets(line, sizeof(line), f) != NULL && b64.len < 256) {
-		size_t l = strcspn(line, "\r\n");
-		line[l] = '\0';
-		if (strstr(line, "ENCRYPTED"))       /* PEM: Proc-Type: 4,ENCRYPTED or BEGIN ENCRYPTED */
-			enc = 1;
-		if (strcmp(line, "-----BEGIN OPENSSH PRIVATE KEY-----") == 0) {
-			openssh = 1;
-			continue;
-		}
-		if (openssh && strncmp(line, "-----", 5) != 0) {
-			sd_buf_add(&b64, line, l);
-		}
-	}
-	fclose(f);
-	if (openssh && b64.len >= 32) {
-		/* "openssh-key-v1\0" then the cipher name: "none" means not encrypted. */
-		size_t len, take = b64.len - b64.len % 4;
-		unsigned char *raw = sd_base64_decode(b64.p, take > 64 ? 64 : take, &len);
-		if (raw != NULL && len > 19 && memcmp(raw, "openssh-key-v1", 15) == 0)
-			enc = !(raw[18] == 4 && len >= 23 && memcmp(raw + 19, "none", 4) == 0);
-		free(raw);
-	}
-	sd_buf_release(&b64);
-	return enc;
 }

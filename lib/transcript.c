@@ -10,18 +10,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sftpdrill/drill.h"
+#include "sftpdrill/redact.h"
+#include "sftpdrill/result.h"
 #include "sftpdrill/transcript.h"
 #include "sftpdrill/util.h"
 
 struct sd_transcript {
 	FILE *f;
-	struct sd_strv secrets;
+	struct sd_transcript_opts o;
 	pthread_mutex_t lock;
 	int failed;
 };
 
 struct sd_transcript *
-sd_transcript_open(const char *path, struct sd_err *err)
+sd_transcript_open(const char *path, const struct sd_transcript_opts *o, struct sd_err *err)
 {
 	struct sd_transcript *t;
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -32,45 +35,33 @@ sd_transcript_open(const char *path, struct sd_err *err)
 	}
 	t = sd_xcalloc(1, sizeof(*t));
 	t->f = fdopen(fd, "w");
+	t->o = *o;
 	pthread_mutex_init(&t->lock, NULL);
 	return t;
-}
-
-void
-sd_transcript_secret(struct sd_transcript *t, const char *value)
-{
-	if (t != NULL && value != NULL && value[0] != '\0')
-		sd_strv_push(&t->secrets, value);
-}
-
-/* Replace every secret in s (owned) and return the result (owned). */
-static char *
-mask(const struct sd_transcript *t, char *s)
-{
-	for (size_t i = 0; i < t->secrets.n; i++)
-		s = sd_replace_all(s, t->secrets.v[i], "***");
-	return s;
 }
 
 static void
 write_line(struct sd_transcript *t, const char *body)
 {
 	struct timespec ts;
-	struct tm utc, hk;
-	time_t hk_secs;
+	struct tm utc, local;
+	time_t local_secs;
 	char a[32], b[32], *clean, *masked;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &utc);
-	/* Hong Kong has kept UTC+8 without daylight saving since 1979. */
-	hk_secs = ts.tv_sec + 8 * 3600;
-	gmtime_r(&hk_secs, &hk);
+	local_secs = ts.tv_sec + t->o.utc_offset;
+	gmtime_r(&local_secs, &local);
 	strftime(a, sizeof(a), "%Y-%m-%dT%H:%M:%S", &utc);
-	strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S", &hk);
-	clean = sd_printable(body, strlen(body));
-	masked = mask(t, clean);
+	strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%S", &local);
+	/* Masked first: a secret holding a control character would not match once cleaned. */
+	masked = sd_redact(t->o.redact, body);
+	clean = sd_printable(masked, strlen(masked));
+	free(masked);
+	masked = clean;
 	pthread_mutex_lock(&t->lock);
-	if (fprintf(t->f, "%s.%03ldZ  %s.%03ld HKT  %s\n", a, ts.tv_nsec / 1000000, b, ts.tv_nsec / 1000000, masked) < 0)
+	if (fprintf(t->f, "%s.%03ldZ  %s.%03ld %s  %s\n", a, ts.tv_nsec / 1000000, b, ts.tv_nsec / 1000000,
+	    t->o.zone_label ? t->o.zone_label : "local", masked) < 0)
 		t->failed = 1;
 	pthread_mutex_unlock(&t->lock);
 	free(masked);
@@ -152,7 +143,6 @@ sd_transcript_close(struct sd_transcript *t, struct sd_err *err)
 		t->failed = 1;
 	if (t->failed)
 		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "the transcript could not be written completely");
-	sd_strv_free(&t->secrets);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
 	return rc;

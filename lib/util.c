@@ -121,7 +121,7 @@ sd_strv_push(struct sd_strv *sv, const char *s)
 }
 
 void
-sd_strv_free(struct sd_strv *sv)
+sd_strv_release(struct sd_strv *sv)
 {
 	for (size_t i = 0; i < sv->n; i++)
 		free(sv->v[i]);
@@ -341,32 +341,6 @@ sd_xml_text(const char *s)
 	return clean_text(s, strlen(s), 1);
 }
 
-char *
-sd_replace_all(char *s, const char *needle, const char *with)
-{
-	size_t nl = strlen(needle), wl = strlen(with), count = 0;
-	char *out, *o;
-	const char *p, *hit;
-
-	if (nl == 0)
-		return s;
-	for (p = s; (hit = strstr(p, needle)) != NULL; p = hit + nl)
-		count++;
-	if (count == 0)
-		return s;
-	/* One pass, one allocation: the replacement may itself contain the needle. */
-	out = o = sd_xmalloc(strlen(s) - count * nl + count * wl + 1);
-	for (p = s; (hit = strstr(p, needle)) != NULL; p = hit + nl) {
-		memcpy(o, p, (size_t)(hit - p));
-		o += hit - p;
-		memcpy(o, with, wl);
-		o += wl;
-	}
-	strcpy(o, p);
-	free(s);
-	return out;
-}
-
 int
 sd_mkdirs(const char *path)
 {
@@ -467,4 +441,47 @@ sd_write_atomic(const char *path, const void *data, size_t len)
 		return -1;
 	}
 	return f == NULL ? -1 : sd_atomic_commit(f, tmp, path);
+}
+
+/* Edit distance, for "did you mean" suggestions; small inputs only. */
+static int
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int prev = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int tmp = row[j], best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+sd_suggest(const char *word, const char *const *cands)
+{
+	const char *best = NULL;
+	int bestd = 3;
+
+	for (size_t i = 0; cands[i] != NULL; i++) {
+		int d = distance(word, cands[i]);
+		if (d < bestd) {
+			bestd = d;
+			best = cands[i];
+		}
+	}
+	return best;
 }

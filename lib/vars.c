@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sftpdrill/redact.h"
 #include "sftpdrill/util.h"
 #include "sftpdrill/vars.h"
 
@@ -70,15 +71,12 @@ sd_vars_mark_secret(struct sd_vars *vs, const char *name)
 	return 0;
 }
 
-char *
-sd_vars_mask(const struct sd_vars *vs, const char *s)
+void
+sd_vars_secrets(const struct sd_vars *vs, struct sd_redactor *r)
 {
-	char *out = sd_xstrdup(s);
-
 	for (size_t i = 0; i < vs->n; i++)
-		if (vs->v[i].secret && vs->v[i].value != NULL)
-			out = sd_replace_all(out, vs->v[i].value, "***");
-	return out;
+		if (vs->v[i].secret)
+			sd_redact_add(r, vs->v[i].value);
 }
 
 void
@@ -92,7 +90,7 @@ sd_vars_copy(struct sd_vars *dst, const struct sd_vars *src)
 }
 
 void
-sd_vars_free(struct sd_vars *vs)
+sd_vars_release(struct sd_vars *vs)
 {
 	for (size_t i = 0; i < vs->n; i++) {
 		free(vs->v[i].name);

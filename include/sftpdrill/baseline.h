@@ -46,7 +46,7 @@ int sd_manifest_read(const char *path, struct sd_manifest *m, struct sd_err *err
 void sd_manifest_diff(const struct sd_manifest *old, const struct sd_manifest *now,
     struct sd_strv *added, struct sd_strv *removed);
 
-void sd_manifest_free(struct sd_manifest *m);
+void sd_manifest_release(struct sd_manifest *m);
 
 /*
  * The folder that holds the manifests of one business date:
@@ -65,6 +65,12 @@ char *sd_baseline_file(const char *dir, const char *endpoint);
  * service. NULL if dir holds none. Caller frees.
  */
 char *sd_baseline_find(const char *dir, const char *endpoint);
+
+/*
+ * The key reference file of one account: STATE/PROFILE/USER/key-reference,
+ * beside its dated manifest folders. Caller frees.
+ */
+char *sd_keyref_path(const char *state, const char *profile, const char *user);
 
 /*
  * Compare a fingerprint with the reference recorded under name in the key

@@ -41,7 +41,7 @@ int sd_calendar_is_business(const struct sd_calendar *c, long day);
 /* The last business day strictly before day (searches at most ten years back; -1 if none). */
 long sd_calendar_last_business(const struct sd_calendar *c, long day);
 
-void sd_calendar_free(struct sd_calendar *c);
+void sd_calendar_release(struct sd_calendar *c);
 
 /*
  * UTC offset in seconds of a time zone a drill may name: "Asia/Hong_Kong"

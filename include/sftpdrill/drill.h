@@ -5,19 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sftpdrill/timeouts.h"
 #include "sftpdrill/util.h"
 #include "sftpdrill/vars.h"
-
-enum sd_verb {
-	SD_VERB_EXPECT_TARGET,  /* expect-target SET */
-	SD_VERB_CONNECT,        /* connect */
-	SD_VERB_LOGIN,          /* login */
-	SD_VERB_COUNT,          /* count DIR OP N | count DIR == baseline(last-business-day) */
-	SD_VERB_DOWNLOAD,       /* download DIR/PATTERN */
-	SD_VERB_LOGOUT,         /* logout */
-	SD_VERB_SNAPSHOT,       /* snapshot [DIR]: record the folder's manifest for the business date */
-	SD_VERB_KEY_UNCHANGED   /* key-unchanged: user and host keys equal the recorded reference */
-};
+#include "sftpdrill/verb.h"
 
 enum sd_cmp { SD_CMP_EQ, SD_CMP_GE, SD_CMP_LE };
 
@@ -54,9 +45,17 @@ struct sd_endpoint_set {
 	struct sd_loc loc;
 };
 
-/* Phase deadlines in milliseconds (defaults in docs/drill-language.md). */
-struct sd_timeouts {
-	int64_t connect, banner, kex, auth, sftp_init, sftp_op, step;
+/*
+ * Site policy: what the front end knows about the site that lib/ does not
+ * decide (defaults for settings a drill leaves out, and what a placeholder
+ * looks like). Any field may be NULL: then the setting has no default.
+ */
+struct sd_site {
+	const char *passphrase_env; /* default `passphrase-env` */
+	const char *state_dir;      /* default `baseline-dir` */
+	const char *download_dir;   /* default `download-dir` */
+	const char *ssh_config;     /* default `ssh-config` */
+	const char *placeholder;    /* a value containing this was never set (`check` warns) */
 };
 
 struct sd_drill {
@@ -101,17 +100,19 @@ struct sd_diag {
 /*
  * Parse the drill at path. cmdline holds -D definitions (they override `set`
  * in files); the environment is consulted for names defined nowhere else.
- * Returns a new drill (free with sd_drill_free) or NULL when diag holds at
- * least one error. Warnings may be added either way.
+ * site (may be NULL) gives the defaults of settings no file makes. Returns
+ * a new drill (free with sd_drill_free) or NULL when diag holds at least one
+ * error; every error found is reported, not just the first. Warnings may be
+ * added either way.
  */
-struct sd_drill *sd_drill_parse(const char *path, const struct sd_vars *cmdline,
+struct sd_drill *sd_drill_parse(const char *path, const struct sd_vars *cmdline, const struct sd_site *site,
     struct sd_diag *diag);
 
 /* Parse from memory, path used for messages and include resolution. */
 struct sd_drill *sd_drill_parse_buffer(const char *path, const char *buf, size_t len,
-    const struct sd_vars *cmdline, struct sd_diag *diag);
+    const struct sd_vars *cmdline, const struct sd_site *site, struct sd_diag *diag);
 
-/* Free a drill and everything it owns. */
+/* Free a drill and everything it owns (the struct too). NULL is fine. */
 void sd_drill_free(struct sd_drill *d);
 
 /* The SHA256 pins that apply to an endpoint ("*" pins apply to all); fills out (caller frees). */
@@ -120,9 +121,6 @@ void sd_drill_pins_for(const struct sd_drill *d, const struct sd_endpoint *ep, s
 /* The endpoint set named name, or NULL. */
 const struct sd_endpoint_set *sd_drill_set(const struct sd_drill *d, const char *name);
 
-/* The verb's keyword, e.g. "expect-target". */
-const char *sd_verb_name(enum sd_verb v);
-
 /* Operator text, e.g. ">=". */
 const char *sd_cmp_name(enum sd_cmp c);
 
@@ -130,11 +128,11 @@ const char *sd_cmp_name(enum sd_cmp c);
  * Look at the local files the drill names, without touching the network:
  * the private key (exists, readable, not readable by group or others), the
  * known_hosts file (readable, every line usable, an entry for each endpoint
- * of the target set), and placeholder values left from the shipped profile.
+ * of the target set), and values still holding site->placeholder.
  * Each problem becomes a warning in diag (the run would fail on it).
  * Returns the number of warnings added.
  */
-size_t sd_drill_check_files(const struct sd_drill *d, struct sd_diag *diag);
+size_t sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, struct sd_diag *diag);
 
 /*
  * Replace the steps with what `sftpdrill snapshot` runs: connect, login,
@@ -143,8 +141,11 @@ size_t sd_drill_check_files(const struct sd_drill *d, struct sd_diag *diag);
  */
 int sd_drill_make_snapshot(struct sd_drill *d);
 
-/* Free the messages of a diag. */
-void sd_diag_free(struct sd_diag *diag);
+/* Add a message to diag (msg is taken); warning or error. */
+void sd_diag_push(struct sd_diag *diag, int warning, char *msg);
+
+/* Free the messages of a diag (not the struct). */
+void sd_diag_release(struct sd_diag *diag);
 
 /* Parse a duration with unit (ms, s, min); returns milliseconds or -1. */
 int64_t sd_parse_duration(const char *s);

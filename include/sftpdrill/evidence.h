@@ -2,32 +2,26 @@
 #ifndef SD_EVIDENCE_H
 #define SD_EVIDENCE_H
 
+#include <time.h>
+
+#include "sftpdrill/drill.h"
 #include "sftpdrill/err.h"
+#include "sftpdrill/redact.h"
 #include "sftpdrill/result.h"
 #include "sftpdrill/util.h"
 
-/*
- * A SHA256SUMS file (sha256sum's format) in memory: names and their SHA-256,
- * kept in name order. Both the daily backup's folder and the bundle's
- * downloads/ keep one.
- */
-struct sd_sums {
-	struct sd_strv entries;     /* "NAME\tHEX", sorted by name */
+/* What RUN-INFO records: who ran what, where, with which files. Strings may be NULL. */
+struct sd_runinfo {
+	const char *tool, *libraries, *operator_name, *hostname, *business_date;
+	struct sd_drill *const *drills;
+	size_t ndrills;
+	const struct sd_redactor *redact;   /* -D values are masked with it */
+	const struct sd_run *run;
+	int exit_status;
 };
 
-/* Read path into sums (a missing file is an empty one); lines not in the format are skipped. */
-void sd_sums_read(struct sd_sums *sums, const char *path);
-
-/* The recorded SHA-256 of name, or NULL. */
-const char *sd_sums_get(const struct sd_sums *sums, const char *name);
-
-/* Record (or replace) name's SHA-256. */
-void sd_sums_set(struct sd_sums *sums, const char *name, const char *hex);
-
-/* Write sums to path atomically; 0 or -1 with err. */
-int sd_sums_write(const struct sd_sums *sums, const char *path, struct sd_err *err);
-
-void sd_sums_free(struct sd_sums *sums);
+/* Write DIR/RUN-INFO (atomically); 0 or -1 with err. */
+int sd_bundle_write_runinfo(const char *dir, const struct sd_runinfo *ri, struct sd_err *err);
 
 /*
  * Put every file the run downloaded into DIR/downloads/<host>_<port>/NAME

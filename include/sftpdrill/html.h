@@ -12,6 +12,8 @@ struct sd_html_info {
 	const char *hostname;
 	const char *business_date;
 	const char *tool;
+	long utc_offset;            /* times are shown in UTC and in this zone */
+	const char *zone_name;      /* e.g. "Hong Kong" */
 };
 
 /*

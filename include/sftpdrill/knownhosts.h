@@ -26,13 +26,13 @@ struct sd_known {
  * Load the keys for host:port from an OpenSSH known_hosts file: plain and
  * hashed (|1|) names, [host]:port, comma lists, wildcards and negation,
  * @revoked; @cert-authority lines are reported as unsupported. A missing file
- * is an error. Free with sd_known_free.
+ * is an error. Free with sd_known_release.
  */
 int sd_known_load(const char *path, const char *host, int port, struct sd_known *out,
     struct sd_err *err);
 
 /* Free what sd_known_load filled. */
-void sd_known_free(struct sd_known *k);
+void sd_known_release(struct sd_known *k);
 
 /*
  * The host-key algorithms to offer, most preferred first, as a
@@ -60,8 +60,5 @@ int sd_known_append(const char *path, const char *host, int port, const char *ty
 
 /* Is s a well-formed OpenSSH SHA256 fingerprint ("SHA256:" + 43 base64 chars)? */
 int sd_fingerprint_ok(const char *s);
-
-/* Wildcard match as OpenSSH does for host patterns ('*', '?', case-insensitive). */
-int sd_host_pattern_match(const char *name, const char *pattern);
 
 #endif

@@ -31,12 +31,4 @@ int sd_net_wait_banner(int fd, int64_t banner_deadline, int64_t step_deadline, s
  */
 int sd_net_resolve(const char *host, int64_t deadline, struct sd_strv *out, struct sd_err *err);
 
-/*
- * The HostName an OpenSSH client config gives alias (first match wins, as
- * in ssh; Host patterns with * ? and !). Without a HostName line the alias
- * itself is the host name. Returns a new string, or NULL with err when the
- * file cannot be read.
- */
-char *sd_ssh_config_hostname(const char *path, const char *alias, struct sd_err *err);
-
 #endif

@@ -77,6 +77,6 @@ size_t sd_count_all(const struct sd_run *run, const struct sd_suite *suite);
 int sd_run_exit_status(const struct sd_run *run);
 
 /* Free everything the run owns (not the struct itself). */
-void sd_run_free(struct sd_run *run);
+void sd_run_release(struct sd_run *run);
 
 #endif

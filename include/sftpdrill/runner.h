@@ -2,40 +2,21 @@
 #ifndef SD_RUNNER_H
 #define SD_RUNNER_H
 
-#include <stdint.h>
+#include <stddef.h>
 
 #include "sftpdrill/drill.h"
 #include "sftpdrill/err.h"
+#include "sftpdrill/event.h"
+#include "sftpdrill/redact.h"
 #include "sftpdrill/result.h"
 
-enum sd_event_kind {
-	SD_EV_SUITE_BEGIN,      /* suite, endpoint */
-	SD_EV_STEP_BEGIN,       /* suite, step */
-	SD_EV_STEP_END,         /* suite, step, result */
-	SD_EV_SUITE_END,        /* suite */
-	SD_EV_WARNING,          /* suite (may be NULL), message */
-	SD_EV_PROGRESS,         /* suite, step, done, total */
-	SD_EV_PHASE             /* suite, step, phase, message: what a connection is doing */
-};
-
-/* What the runner tells its caller as it goes; pointers valid during the callback only. */
-struct sd_event {
-	enum sd_event_kind kind;
-	const struct sd_drill *drill;
-	const struct sd_endpoint *endpoint;
-	const struct sd_suite *suite;
-	const struct sd_step *step;
-	const struct sd_case *result;
-	const char *message;
-	uint64_t done, total;
-	enum sd_phase phase;
-};
-
-typedef void (*sd_event_fn)(void *ctx, const struct sd_event *ev);
+struct sd_transport;
 
 struct sd_run_opts {
+	const struct sd_transport *transport; /* NULL: SSH (sd_transport_ssh); tests pass a fake */
 	const char *passphrase;     /* private key passphrase or NULL; never recorded */
 	const char *operator_name;  /* recorded as a property */
+	const struct sd_redactor *redact; /* masks every message and property before it is recorded; may be NULL */
 	sd_event_fn on_event;       /* may be NULL */
 	void *ctx;
 	long business_day;          /* the run's business date (day number, see calendar.h) */
@@ -49,8 +30,12 @@ struct sd_run_opts {
 /*
  * Run every step of d against each endpoint of its target set, in turn or
  * (o->parallel) at once, appending one suite per endpoint to run in the
- * set's order either way. Callbacks are never made from two threads at once.
- * Returns 0 (results are in run, whatever they are).
+ * set's order either way. A step runs when what its verb needs (verb.h)
+ * is there: a failed connection or login skips the endpoint's later
+ * network steps. A step with `retry N` is tried again after a failure (not
+ * an error), waiting its backoff, doubled each time; a connection left in
+ * an unknown state is never reused. Callbacks are never made from two
+ * threads at once. Returns 0 (results are in run, whatever they are).
  */
 int sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_run *run);
 

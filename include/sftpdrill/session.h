@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "sftpdrill/drill.h"
 #include "sftpdrill/err.h"
+#include "sftpdrill/timeouts.h"
 #include "sftpdrill/util.h"
 
 /* An open connection; opaque. */
@@ -71,16 +71,6 @@ const struct sd_conn_info *sd_conn_get_info(const struct sd_conn *c);
  * Returns 0 if the goodbye was clean; c is freed either way. NULL is fine.
  */
 int sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err);
-
-/*
- * The public half of a private key file: from KEY.pub if present, otherwise
- * from an OpenSSH-format private key's unencrypted header. Fills type and
- * SHA256 fingerprint; returns 0, or -1 if neither could be read.
- */
-int sd_userkey_fingerprint(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen);
-
-/* Is the private key file encrypted (OpenSSH format with a cipher, or encrypted PEM)? */
-int sd_userkey_encrypted(const char *keyfile);
 
 /* libssh2 and OpenSSL versions, e.g. "libssh2 1.10.0, OpenSSL 3.0.19 ..."; static storage. */
 const char *sd_library_versions(void);

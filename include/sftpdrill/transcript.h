@@ -3,15 +3,21 @@
 #define SD_TRANSCRIPT_H
 
 #include "sftpdrill/err.h"
-#include "sftpdrill/runner.h"
+#include "sftpdrill/event.h"
 
 struct sd_transcript;
 
-/* Create the transcript file (mode 0644, must not exist). NULL with err on failure. */
-struct sd_transcript *sd_transcript_open(const char *path, struct sd_err *err);
+struct sd_redactor;
 
-/* Never write value: every occurrence becomes "***". Empty values are ignored. */
-void sd_transcript_secret(struct sd_transcript *t, const char *value);
+/* How transcript lines are stamped and cleaned. Pointers are borrowed for the transcript's life. */
+struct sd_transcript_opts {
+	const struct sd_redactor *redact;   /* applied to every line before anything else; may be NULL */
+	long utc_offset;                    /* each line carries UTC and this zone's local time */
+	const char *zone_label;             /* e.g. "HKT" */
+};
+
+/* Create the transcript file (mode 0644, must not exist). NULL with err on failure. */
+struct sd_transcript *sd_transcript_open(const char *path, const struct sd_transcript_opts *o, struct sd_err *err);
 
 /* Log a runner event (progress events are left out; the step's end carries the totals). */
 void sd_transcript_event(struct sd_transcript *t, const struct sd_event *ev);

@@ -36,7 +36,7 @@ struct sd_strv {
 	size_t n, cap;
 };
 void sd_strv_push(struct sd_strv *sv, const char *s);
-void sd_strv_free(struct sd_strv *sv);
+void sd_strv_release(struct sd_strv *sv);
 
 /* OpenSSH-style fingerprint "SHA256:<unpadded base64>" of blob into out (at least 52 bytes). */
 void sd_sha256_fingerprint(const unsigned char *blob, size_t len, char *out, size_t outlen);
@@ -73,9 +73,6 @@ char *sd_printable(const char *s, size_t len);
 /* Text that XML 1.0 can carry: like sd_printable but keeping tab, LF and CR. Caller frees. */
 char *sd_xml_text(const char *s);
 
-/* Replace every occurrence of needle in s (owned; freed) by with; returns the new string (owned). */
-char *sd_replace_all(char *s, const char *needle, const char *with);
-
 /*
  * Create a new hidden file ".NAME.sftpdrill-XXXXXXXX" in dir for writing
  * (O_EXCL, random suffix, mode 0666 less the umask). *tmp receives its path
@@ -95,6 +92,9 @@ int sd_atomic_commit(FILE *f, char *tmp, const char *path);
 
 /* Write len bytes to path through sd_atomic_open/commit; 0 or -1 with errno. */
 int sd_write_atomic(const char *path, const void *data, size_t len);
+
+/* The candidate (NULL-terminated list) closest to word within edit distance 2, or NULL: "did you mean". */
+const char *sd_suggest(const char *word, const char *const *cands);
 
 /* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
 int sd_mkdirs(const char *path);

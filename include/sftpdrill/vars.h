@@ -12,6 +12,7 @@ struct sd_var {
 	char *value;
 	enum sd_var_origin origin;
 	int secret;
+	int used;               /* a file referred to it or set it */
 };
 
 struct sd_vars {
@@ -32,16 +33,14 @@ struct sd_var *sd_vars_find(const struct sd_vars *vs, const char *name, size_t l
 /* Mark name secret (creating no value); returns 0, or -1 if name is unknown. */
 int sd_vars_mark_secret(struct sd_vars *vs, const char *name);
 
-/*
- * Copy s replacing the value of every secret variable with "***".
- * Returns a new string; caller frees.
- */
-char *sd_vars_mask(const struct sd_vars *vs, const char *s);
+/* Add the value of every secret variable to r. */
+struct sd_redactor;
+void sd_vars_secrets(const struct sd_vars *vs, struct sd_redactor *r);
 
 /* Copy all of src into dst (dst must be empty or initialised). */
 void sd_vars_copy(struct sd_vars *dst, const struct sd_vars *src);
 
 /* Free all variables. */
-void sd_vars_free(struct sd_vars *vs);
+void sd_vars_release(struct sd_vars *vs);
 
 #endif

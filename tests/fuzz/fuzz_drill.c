@@ -18,9 +18,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sd_drill *d;
 
 	sd_vars_set(&defs, "RRS_PROFILE", "fuzz.profile", SD_VAR_CMDLINE);
-	d = sd_drill_parse_buffer("fuzz.drill", (const char *)data, size, &defs, &diag);
+	d = sd_drill_parse_buffer("fuzz.drill", (const char *)data, size, &defs, NULL, &diag);
 	sd_drill_free(d);
-	sd_diag_free(&diag);
-	sd_vars_free(&defs);
+	sd_diag_release(&diag);
+	sd_vars_release(&defs);
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "helpers.h"
 #include "sftpdrill/drill.h"
+#include "sftpdrill/redact.h"
 #include "sftpdrill/util.h"
 
 static const char profile[] =
@@ -32,7 +33,7 @@ setup(void)
 static void
 teardown(void)
 {
-	sd_diag_free(&diag);
+	sd_diag_release(&diag);
 	tmpdir_remove(dir);
 }
 
@@ -41,7 +42,7 @@ static struct sd_drill *
 parse(const char *name, const char *text, const struct sd_vars *defs)
 {
 	char *path = write_text(dir, name, text, strlen(text));
-	struct sd_drill *d = sd_drill_parse(path, defs, &diag);
+	struct sd_drill *d = sd_drill_parse(path, defs, NULL, &diag);
 
 	free(path);
 	return d;
@@ -125,7 +126,7 @@ START_TEST(cmdline_beats_file_beats_environment)
 	ck_assert_ptr_nonnull(d);
 	ck_assert_str_eq(d->steps[0].arg, "from-cli/from-file/from-env/fallback/from-env");
 	sd_drill_free(d);
-	sd_vars_free(&defs);
+	sd_vars_release(&defs);
 	unsetenv("SD_TEST_ENV_ONLY");
 	unsetenv("SD_TEST_BOTH");
 }
@@ -235,7 +236,7 @@ START_TEST(nul_and_bad_utf8)
 	static const char text[] = "include site.profile\ntarget primary\nstep \"a\" lo\0gin\nstep \"b\xff\" login\n";
 	char *path = write_text(dir, "nul.drill", text, sizeof(text) - 1);
 
-	ck_assert_ptr_null(sd_drill_parse(path, NULL, &diag));
+	ck_assert_ptr_null(sd_drill_parse(path, NULL, NULL, &diag));
 	ck_assert(has_error(3, 12, "NUL byte"));
 	ck_assert(has_error(4, 8, "invalid UTF-8"));
 	free(path);
@@ -260,10 +261,10 @@ START_TEST(duplicate_step_and_empty_target)
 {
 	ck_assert_ptr_null(parse("d.drill", "include site.profile\ntarget primary\nstep \"a\" login\nstep \"a\" logout\n", NULL));
 	ck_assert(has_error(4, 6, "duplicate step name"));
-	sd_diag_free(&diag);
+	sd_diag_release(&diag);
 	ck_assert_ptr_null(parse("t.drill", "include site.profile\nendpoints empty \"\"\ntarget empty\nstep \"a\" login\n", NULL));
 	ck_assert_uint_ge(diag.nerrors, 1);
-	sd_diag_free(&diag);
+	sd_diag_release(&diag);
 	ck_assert_ptr_null(parse("u.drill", "include site.profile\ntarget nowhere\nstep \"a\" login\n", NULL));
 	ck_assert(has_error(2, 8, "unknown endpoint set `nowhere`"));
 }
@@ -303,14 +304,17 @@ END_TEST
 START_TEST(secrets_are_masked)
 {
 	struct sd_vars v = { 0 };
+	struct sd_redactor r = { 0 };
 	char *m;
 
 	sd_vars_set(&v, "RRS_KEY_PASSPHRASE", "hunter2", SD_VAR_ENV);
 	sd_vars_set(&v, "PLAIN", "visible", SD_VAR_FILE);
-	m = sd_vars_mask(&v, "pass=hunter2 plain=visible hunter2");
+	sd_vars_secrets(&v, &r);
+	m = sd_redact(&r, "pass=hunter2 plain=visible hunter2");
 	ck_assert_str_eq(m, "pass=*** plain=visible ***");
 	free(m);
-	sd_vars_free(&v);
+	sd_redact_release(&r);
+	sd_vars_release(&v);
 }
 END_TEST
 

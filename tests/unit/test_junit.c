@@ -60,7 +60,7 @@ START_TEST(hostile_text_stays_well_formed)
 	ck_assert_str_eq((char *)errs, "1");
 	xmlFree(tests); xmlFree(fail); xmlFree(errs);
 	xmlFreeDoc(doc);
-	sd_run_free(&run);
+	sd_run_release(&run);
 	free(path);
 	tmpdir_remove(dir);
 }
@@ -86,7 +86,7 @@ START_TEST(times_have_a_dot_and_three_decimals)
 	ck_assert_ptr_nonnull(strstr(buf, "time=\"1.235\""));
 	ck_assert_ptr_nonnull(strstr(buf, "time=\"12345.679\""));
 	ck_assert_ptr_null(strstr(buf, "]]>"));
-	sd_run_free(&run);
+	sd_run_release(&run);
 	free(path);
 	tmpdir_remove(dir);
 }
@@ -100,7 +100,7 @@ START_TEST(failed_write_leaves_nothing)
 	sd_run_add_suite(&run, "d", "h:1");
 	ck_assert_int_eq(sd_junit_write(&run, "d", "/nonexistent-dir/junit.xml", &err), -1);
 	ck_assert_int_eq(err.kind, SD_KIND_LOCAL_IO_ERROR);
-	sd_run_free(&run);
+	sd_run_release(&run);
 }
 END_TEST
 
@@ -117,7 +117,7 @@ START_TEST(exit_status_from_results)
 	ck_assert_int_eq(sd_run_exit_status(&run), 1);
 	sd_suite_add_case(s, "d")->status = SD_ERROR;
 	ck_assert_int_eq(sd_run_exit_status(&run), 3);
-	sd_run_free(&run);
+	sd_run_release(&run);
 }
 END_TEST
 

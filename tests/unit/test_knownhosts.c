@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 
 #include "helpers.h"
+#include "sftpdrill/hostpat.h"
 #include "sftpdrill/knownhosts.h"
 
 /* A syntactically valid SSH key blob of the given type whose key bytes are all `fill`. */
@@ -89,11 +90,11 @@ START_TEST(matches_bracketed_port_and_plain_22)
 	ck_assert_int_eq(sd_known_load(path, "127.151.14.121", 10022, &k, &err), 0);
 	ck_assert_uint_eq(k.n, 1);
 	ck_assert_str_eq(k.v[0].type, "ssh-ed25519");
-	sd_known_free(&k);
+	sd_known_release(&k);
 	ck_assert_int_eq(sd_known_load(path, "127.151.14.121", 22, &k, &err), 0);
 	ck_assert_uint_eq(k.n, 1);
 	ck_assert_str_eq(k.v[0].type, "ecdsa-sha2-nistp256");
-	sd_known_free(&k);
+	sd_known_release(&k);
 	free(k1); free(k2); free(text); free(path);
 }
 END_TEST
@@ -110,11 +111,11 @@ START_TEST(hashed_names_wildcards_and_negation)
 	ck_assert_int_eq(sd_known_load(path, "rrs.example", 10022, &k, &err), 0);
 	ck_assert_uint_eq(k.n, 1);
 	ck_assert_int_eq(k.v[0].blob[k.v[0].len - 1], 1);
-	sd_known_free(&k);
+	sd_known_release(&k);
 	ck_assert_int_eq(sd_known_load(path, "192.0.2.121", 10022, &k, &err), 0);
 	ck_assert_uint_eq(k.n, 1);
 	ck_assert_int_eq(k.v[0].blob[k.v[0].len - 1], 2);
-	sd_known_free(&k);
+	sd_known_release(&k);
 	free(k1); free(k2); free(k3); free(h); free(text); free(path);
 }
 END_TEST
@@ -134,7 +135,7 @@ START_TEST(bad_lines_are_reported_not_ignored)
 	ck_assert_ptr_nonnull(strstr(k.warnings.v[0], ":1: "));
 	ck_assert_ptr_nonnull(strstr(k.warnings.v[2], "does not match"));
 	ck_assert_ptr_nonnull(strstr(k.warnings.v[3], "cert-authority"));
-	sd_known_free(&k);
+	sd_known_release(&k);
 	free(k1); free(text); free(path);
 }
 END_TEST
@@ -178,8 +179,8 @@ START_TEST(verify_fails_closed)
 	ck_assert_int_eq(sd_hostkey_verify(&none, &pins, "ssh-ed25519", bad, blen, "h:10022", &err), 0);
 	ck_assert_int_eq(sd_hostkey_verify(&none, &pins, "ssh-ed25519", good, glen, "h:10022", &err), -1);
 	ck_assert_int_eq(err.kind, SD_KIND_HOSTKEY_MISMATCH);
-	sd_strv_free(&pins);
-	sd_known_free(&k);
+	sd_strv_release(&pins);
+	sd_known_release(&k);
 	free(good); free(bad); free(k1); free(text); free(path);
 }
 END_TEST
@@ -198,7 +199,7 @@ START_TEST(revoked_key_is_refused)
 	ck_assert_int_eq(sd_known_load(path, "h", 10022, &k, &err), 0);
 	ck_assert_int_eq(sd_hostkey_verify(&k, NULL, "ssh-ed25519", blob, len, "h:10022", &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "revoked"));
-	sd_known_free(&k);
+	sd_known_release(&k);
 	free(blob); free(k1); free(text); free(path);
 }
 END_TEST
@@ -215,7 +216,7 @@ START_TEST(prefs_follow_file_order)
 	prefs = sd_known_prefs(&k);
 	ck_assert_str_eq(prefs, "ssh-ed25519,ecdsa-sha2-nistp256");
 	free(prefs);
-	sd_known_free(&k);
+	sd_known_release(&k);
 	free(k1); free(k2); free(text); free(path);
 }
 END_TEST

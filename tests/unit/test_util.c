@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "sftpdrill/redact.h"
 #include "sftpdrill/util.h"
 
 START_TEST(fingerprint_of_empty_input)
@@ -73,16 +74,35 @@ START_TEST(sha256_of_file)
 }
 END_TEST
 
-START_TEST(replace_all)
+START_TEST(redaction)
 {
-	char *s = sd_replace_all(sd_xstrdup("a secret and secretsecret"), "secret", "***");
+	struct sd_redactor r = { 0 };
+	char *s;
 
+	sd_redact_add(&r, "secret");
+	sd_redact_add(&r, "");
+	s = sd_redact(&r, "a secret and secretsecret");
 	ck_assert_str_eq(s, "a *** and ******");
-	s = sd_replace_all(s, "*", "**");          /* the replacement holds the needle: one pass */
-	ck_assert_str_eq(s, "a ****** and ************");
-	s = sd_replace_all(s, "", "x");
-	ck_assert_str_eq(s, "a ****** and ************");
 	free(s);
+	/* A secret inside a longer one: the longer is masked whole, whatever the order added. */
+	sd_redact_add(&r, "topsecretword");
+	s = sd_redact(&r, "x topsecretword y");
+	ck_assert_str_eq(s, "x *** y");
+	free(s);
+	/* Short values are masked only where they stand alone, never inside other words or numbers. */
+	sd_redact_add(&r, "20");
+	s = sd_redact(&r, "in 2026 the code was 20, not 200");
+	ck_assert_str_eq(s, "in 2026 the code was ***, not 200");
+	free(s);
+	/* A value holding a control character is masked before any cleaning. */
+	sd_redact_add(&r, "pass\x1bword");
+	s = sd_redact(&r, "[pass\x1bword]");
+	ck_assert_str_eq(s, "[***]");
+	free(s);
+	s = sd_redact(NULL, "unchanged");
+	ck_assert_str_eq(s, "unchanged");
+	free(s);
+	sd_redact_release(&r);
 }
 END_TEST
 
@@ -152,7 +172,7 @@ util_suite(void)
 	tcase_add_test(tc, safe_local_names);
 	tcase_add_test(tc, printable_and_xml_text);
 	tcase_add_test(tc, sha256_of_file);
-	tcase_add_test(tc, replace_all);
+	tcase_add_test(tc, redaction);
 	tcase_add_test(tc, deadlines);
 	tcase_add_test(tc, buffer_invariant_and_cap);
 	tcase_add_test(tc, array_growth);

@@ -1,0 +1,70 @@
+/* cli.h — what the command-line front end's files share: options, site policy, exit statuses. */
+#ifndef SD_CLI_H
+#define SD_CLI_H
+
+#include <stdio.h>
+#include <time.h>
+
+#include "sftpdrill/drill.h"
+#include "sftpdrill/util.h"
+#include "sftpdrill/vars.h"
+
+#ifndef SFTPDRILL_VERSION
+#define SFTPDRILL_VERSION "0.1.0"
+#endif
+
+/* Exit statuses (README, man page). */
+enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };
+
+/* The business calendar's zone: HKEX's. Hong Kong has kept UTC+8 without daylight saving since 1979. */
+#define SITE_ZONE "Asia/Hong_Kong"
+#define SITE_ZONE_LABEL "HKT"
+
+/* Everything the command line said, and the site policy the front end gives lib/. */
+struct cli {
+	const char *argv0;
+	const char *command;
+	struct sd_vars defs;        /* -D NAME=VALUE and the built-in variables */
+	const char *report_dir;
+	const char *operator_name;
+	int quiet, verbose, strict, tofu, parallel, jobs, enforce_window;
+	time_t now;                 /* --now, else the clock */
+	const char *sign_key, *pub_key;
+	long business_day;
+	long *closures;
+	size_t nclosures, capclosures;
+	struct sd_strv holidays;
+	long zone_offset;           /* SITE_ZONE's offset from UTC, seconds */
+	struct sd_site site;
+	char *ssh_config;           /* the site's default client config ($HOME/.ssh/config), owned */
+};
+
+/* A command: its name, what it does, and its help text. */
+struct command {
+	const char *name;
+	int (*run)(struct cli *c, int argc, char **argv);
+	int wants_args;             /* needs at least one argument (drill files, a folder, a date) */
+	const char *summary;
+	const char *help;
+};
+
+/* Parse every drill file; every error is printed. Returns the number of drills with errors. */
+int cli_parse_drills(const struct cli *c, int n, char **files, struct sd_drill **out);
+
+/* Print diagnostics to stderr. */
+void cli_print_diag(const struct sd_diag *diag);
+
+/* The commands (cmd_run.c, cmd_other.c). */
+int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_snapshot(struct cli *c, int argc, char **argv);
+int cmd_check(struct cli *c, int argc, char **argv);
+int cmd_plan(struct cli *c, int argc, char **argv);
+int cmd_verify(struct cli *c, int argc, char **argv);
+int cmd_business_day(struct cli *c, int argc, char **argv);
+int cmd_version(struct cli *c, int argc, char **argv);
+int cmd_help(struct cli *c, int argc, char **argv);
+
+/* Print the help of command name (or the overview for NULL) to f; EXIT_USAGE for an unknown name. */
+int cli_help(const char *name, FILE *f);
+
+#endif

@@ -1,0 +1,255 @@
+/* cmd_other.c — the commands that never connect: check, plan, verify, business-day, version. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sftpdrill/calendar.h"
+#include "sftpdrill/evidence.h"
+#include "sftpdrill/redact.h"
+#include "sftpdrill/session.h"
+#include "cli.h"
+
+void
+cli_print_diag(const struct sd_diag *diag)
+{
+	for (size_t i = 0; i < diag->n; i++)
+		fprintf(stderr, "%s\n", diag->msgs[i]);
+}
+
+int
+cli_parse_drills(const struct cli *c, int n, char **files, struct sd_drill **out)
+{
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct sd_diag diag = { 0 };
+
+		out[i] = sd_drill_parse(files[i], &c->defs, &c->site, &diag);
+		cli_print_diag(&diag);
+		if (out[i] == NULL)
+			bad++;
+		sd_diag_release(&diag);
+	}
+	return bad;
+}
+
+int
+cmd_check(struct cli *c, int n, char **files)
+{
+	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
+	int bad = cli_parse_drills(c, n, files, drills);
+	size_t warnings = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct sd_diag diag = { 0 };
+		size_t w;
+
+		if (drills[i] == NULL)
+			continue;
+		w = sd_drill_check_files(drills[i], &c->site, &diag);
+		cli_print_diag(&diag);
+		sd_diag_release(&diag);
+		warnings += w;
+		printf("%s: %s (%zu steps, %zu endpoints in `%s`%s)\n", files[i], w ? "parsed" : "ok", drills[i]->nsteps,
+		    sd_drill_set(drills[i], drills[i]->target)->n, drills[i]->target, w ? ", with warnings" : "");
+		sd_drill_free(drills[i]);
+	}
+	free(drills);
+	return bad || (c->strict && warnings) ? EXIT_USAGE : EXIT_PASS;
+}
+
+/* A step's verb and arguments as written. Caller frees. */
+static char *
+step_args(const struct sd_step *st)
+{
+	if (st->verb == SD_VERB_COUNT)
+		return st->expect_baseline ?
+		    sd_xasprintf("%s %s baseline(last-business-day)", st->arg, sd_cmp_name(st->cmp)) :
+		    sd_xasprintf("%s %s %lld", st->arg, sd_cmp_name(st->cmp), st->expect);
+	if (st->dest)
+		return sd_xasprintf("%s to %s", st->arg, st->dest);
+	return sd_xstrdup(st->arg ? st->arg : "");
+}
+
+static void
+plan_steps(const struct sd_drill *d, struct sd_buf *out)
+{
+	for (size_t k = 0; k < d->nsteps; k++) {
+		const struct sd_step *st = &d->steps[k];
+		char *args = step_args(st);
+
+		sd_buf_addf(out, "  %2zu. %-45s %s %s  [timeout %llds%s]\n", k + 1, st->name, sd_verb_name(st->verb), args,
+		    (long long)(st->timeout_ms ? st->timeout_ms : d->timeouts.step) / 1000,
+		    st->retries ? ", with retries" : "");
+		if (st->retries)
+			sd_buf_addf(out, "      retry %d, backoff %lldms doubling\n", st->retries,
+			    (long long)(st->backoff_ms ? st->backoff_ms : 1000));
+		free(args);
+	}
+}
+
+/* The resolved run of one drill, as text. */
+static void
+plan_one(const struct sd_drill *d, struct sd_buf *out)
+{
+	const struct sd_endpoint_set *set = sd_drill_set(d, d->target);
+	const struct sd_timeouts *to = &d->timeouts;
+
+	sd_buf_addf(out, "drill    %s\nfile     %s\n", d->name, d->path);
+	for (size_t k = 1; k < d->nfiles; k++)
+		sd_buf_addf(out, "include  %s\n", d->files[k]);
+	if (d->window)
+		sd_buf_addf(out, "window   %s\n", d->window);
+	sd_buf_addf(out, "target   %s\n", d->target);
+	for (size_t k = 0; k < set->n; k++)
+		sd_buf_addf(out, "  endpoint %zu  %s\n", k + 1, set->v[k].label);
+	sd_buf_addf(out, "user     %s\nkey      %s\nknown    %s\ndownload %s\n", d->user ? d->user : "(not set)",
+	    d->identity ? d->identity : "(not set)", d->known_hosts ? d->known_hosts : "(not set)",
+	    d->download_dir ? d->download_dir : "(not set)");
+	sd_buf_addf(out, "deadlines connect %llds, banner %llds, kex %llds, auth %llds, sftp-init %llds, sftp %llds, "
+	    "step %llds\n", (long long)to->connect / 1000, (long long)to->banner / 1000, (long long)to->kex / 1000,
+	    (long long)to->auth / 1000, (long long)to->sftp_init / 1000, (long long)to->sftp_op / 1000,
+	    (long long)to->step / 1000);
+	plan_steps(d, out);
+}
+
+int
+cmd_plan(struct cli *c, int n, char **files)
+{
+	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
+	int bad = cli_parse_drills(c, n, files, drills);
+
+	for (int i = 0; i < n && !bad; i++) {
+		struct sd_redactor r = { 0 };
+		struct sd_buf text = SD_BUF_INIT(0);
+		char *masked;
+
+		plan_one(drills[i], &text);
+		sd_vars_secrets(&drills[i]->vars, &r);
+		masked = sd_redact(&r, sd_buf_str(&text));
+		fputs(masked, stdout);
+		if (i + 1 < n)
+			fputs("\n", stdout);
+		free(masked);
+		sd_buf_release(&text);
+		sd_redact_release(&r);
+	}
+	for (int i = 0; i < n; i++)
+		sd_drill_free(drills[i]);
+	free(drills);
+	return bad ? EXIT_USAGE : EXIT_PASS;
+}
+
+int
+cmd_verify(struct cli *c, int n, char **args)
+{
+	struct sd_strv problems = { 0 };
+	struct sd_err err;
+	int rc;
+
+	if (n != 1) {
+		fprintf(stderr, "usage: sftpdrill verify [--pub PUBLIC-KEY.pem] RUN-FOLDER\n");
+		return EXIT_USAGE;
+	}
+	rc = sd_bundle_verify(args[0], c->pub_key, &problems, &err);
+	if (rc < 0) {
+		fprintf(stderr, "sftpdrill verify: %s\n", err.msg);
+		return sd_err_is(&err, SD_KIND_LOCAL_IO_ERROR) ? EXIT_INTERNAL : EXIT_USAGE;
+	}
+	for (size_t i = 0; i < problems.n; i++)
+		printf("%s\n", problems.v[i]);
+	if (rc == 0)
+		printf("%s: intact (every file matches MANIFEST%s)\n", args[0],
+		    c->pub_key ? "; the signature verifies" : "; signature not checked: give --pub");
+	else
+		printf("%s: NOT intact (%zu problem%s)\n", args[0], problems.n, problems.n == 1 ? "" : "s");
+	sd_strv_release(&problems);
+	return rc == 0 ? EXIT_PASS : EXIT_CHECK_FAILED;
+}
+
+/* The Hong Kong holiday list shipped with the scenarios, wherever sftpdrill is run from. */
+static char *
+default_holidays(const char *argv0)
+{
+	static const char *const candidates[] = {
+		"scenarios/hkex-rrs/hk-holidays.txt",
+		"%s/../scenarios/hkex-rrs/hk-holidays.txt",                 /* harness/sftpdrill in the source tree */
+		"%s/../share/sftpdrill/scenarios/hkex-rrs/hk-holidays.txt", /* installed */
+	};
+	const char *slash = strrchr(argv0, '/');
+	char *dir = slash ? sd_xstrndup(argv0, (size_t)(slash - argv0)) : sd_xstrdup(".");
+
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		char *p = sd_xasprintf(candidates[i], dir);
+		if (access(p, R_OK) == 0) {
+			free(dir);
+			return p;
+		}
+		free(p);
+	}
+	free(dir);
+	return NULL;
+}
+
+/* The calendar business-day uses: the holiday files given, else the shipped list, and the closures. */
+static int
+load_calendar(const struct cli *c, struct sd_calendar *cal)
+{
+	char *fallback = c->holidays.n == 0 ? default_holidays(c->argv0) : NULL;
+	struct sd_err err;
+	int rc = 0;
+
+	if (c->holidays.n == 0 && fallback == NULL) {
+		fprintf(stderr, "sftpdrill business-day: the shipped holiday file was not found; give --holidays FILE\n");
+		return -1;
+	}
+	for (size_t i = 0; rc == 0 && i < c->holidays.n; i++)
+		rc = sd_calendar_load(cal, c->holidays.v[i], &err);
+	if (rc == 0 && fallback)
+		rc = sd_calendar_load(cal, fallback, &err);
+	if (rc < 0)
+		fprintf(stderr, "sftpdrill business-day: %s\n", err.msg);
+	for (size_t i = 0; i < c->nclosures; i++)
+		sd_calendar_close(cal, c->closures[i]);
+	free(fallback);
+	return rc;
+}
+
+int
+cmd_business_day(struct cli *c, int n, char **args)
+{
+	struct sd_calendar cal = { 0 };
+	char out[16];
+	long day;
+	int status = EXIT_USAGE;
+
+	if (n != 1) {
+		fprintf(stderr, "usage: sftpdrill business-day [--holidays FILE]... [--non-business-day DATE]... DATE|today\n");
+		return EXIT_USAGE;
+	}
+	if (strcmp(args[0], "today") == 0)
+		day = sd_date_at(time(NULL), c->zone_offset);
+	else if (sd_date_parse(args[0], &day) < 0) {
+		fprintf(stderr, "sftpdrill business-day: `%s` is not a date (YYYY-MM-DD)\n", args[0]);
+		return EXIT_USAGE;
+	}
+	if (load_calendar(c, &cal) == 0) {
+		sd_date_format(sd_calendar_last_business(&cal, day), 0, out, sizeof(out));
+		printf("%s\n", out);
+		status = EXIT_PASS;
+	}
+	sd_calendar_release(&cal);
+	return status;
+}
+
+int
+cmd_version(struct cli *c, int n, char **args)
+{
+	(void)c;
+	(void)n;
+	(void)args;
+	printf("sftpdrill %s (%s)\n", SFTPDRILL_VERSION, sd_library_versions());
+	return EXIT_PASS;
+}

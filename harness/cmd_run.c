@@ -1,0 +1,341 @@
+/* cmd_run.c — `run` and `snapshot`: drills in, a sealed evidence bundle out. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sftpdrill/calendar.h"
+#include "sftpdrill/evidence.h"
+#include "sftpdrill/html.h"
+#include "sftpdrill/junit.h"
+#include "sftpdrill/redact.h"
+#include "sftpdrill/runner.h"
+#include "sftpdrill/session.h"
+#include "sftpdrill/transcript.h"
+#include "sftpdrill/userkey.h"
+#include "cli.h"
+#include "view.h"
+
+/* One `run` or `snapshot`: its drills, its secrets, its bundle. */
+struct run_state {
+	struct cli *c;
+	int n;
+	char **files;
+	int snapshot;
+	struct sd_drill **drills;
+	char **passphrases;         /* per drill; wiped when done */
+	char (*window)[256];        /* per drill: "inside", "outside: ..." or "" */
+	const char *operator_name;
+	struct sd_redactor secrets;
+	struct sd_run run;
+	struct view *view;
+	struct sd_transcript *transcript;
+	char *dir;                  /* the run folder */
+	char date[16];              /* the business date */
+};
+
+static const char *
+login_name(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	return pw ? pw->pw_name : "unknown";
+}
+
+/* A folder-name form of a drill name: lower case, runs of anything else as one '-'. */
+static void
+slugify(const char *name, char *slug, size_t len)
+{
+	size_t k = 0;
+
+	for (const char *p = name; *p && k + 1 < len; p++) {
+		char ch = *p;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+			slug[k++] = ch;
+		else if (ch >= 'A' && ch <= 'Z')
+			slug[k++] = (char)(ch - 'A' + 'a');
+		else if (k > 0 && slug[k - 1] != '-')
+			slug[k++] = '-';
+	}
+	while (k > 0 && slug[k - 1] == '-')
+		k--;
+	slug[k] = '\0';
+}
+
+/* Make a new run folder under parent, named by UTC time and drill; never reuses one. */
+static char *
+make_run_dir(const char *parent, const char *drill_name, time_t t)
+{
+	char ts[32], slug[64];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	slugify(drill_name, slug, sizeof(slug));
+	if (sd_mkdirs(parent) < 0)
+		return NULL;
+	for (int n = 1; n < 1000; n++) {
+		char *dir = n == 1 ? sd_xasprintf("%s/%s-%s", parent, ts, slug[0] ? slug : "drill") :
+		    sd_xasprintf("%s/%s-%s-%d", parent, ts, slug[0] ? slug : "drill", n);
+		if (mkdir(dir, 0755) == 0)
+			return dir;
+		free(dir);
+		if (errno != EEXIST)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* Ask for a passphrase on the terminal without echo; NULL if there is no terminal. Caller frees. */
+static char *
+ask_passphrase(const char *keyfile)
+{
+	FILE *tty = fopen("/dev/tty", "r+e");
+	struct termios old, quiet;
+	char buf[1024];
+	char *answer = NULL;
+
+	if (tty == NULL)
+		return NULL;
+	if (tcgetattr(fileno(tty), &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		fprintf(tty, "Passphrase for %s: ", keyfile);
+		fflush(tty);
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+		if (fgets(buf, sizeof(buf), tty) != NULL) {
+			buf[strcspn(buf, "\r\n")] = '\0';
+			answer = sd_xstrdup(buf);
+		}
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+		fputc('\n', tty);
+		explicit_bzero(buf, sizeof(buf));
+	}
+	fclose(tty);
+	return answer;
+}
+
+/*
+ * The drill's window against the clock: inside is silent; outside is a
+ * warning and a suite property, or with --enforce-window a refusal (-1).
+ */
+static int
+check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char *status, size_t len)
+{
+	time_t start, end;
+	long offset;
+	struct sd_err err;
+	char now_s[32], a[32], b[32];
+
+	status[0] = '\0';
+	if (d->window == NULL)
+		return 0;
+	if (sd_window_parse(d->window, &start, &end, &offset, &err) < 0) {
+		view_warn(v, "%s: %s", d->path, err.msg);
+		return 0;
+	}
+	if (c->now >= start && c->now < end) {
+		snprintf(status, len, "inside");
+		return 0;
+	}
+	sd_utc_iso(c->now + offset, now_s, sizeof(now_s));
+	sd_utc_iso(start + offset, a, sizeof(a));
+	sd_utc_iso(end + offset, b, sizeof(b));
+	snprintf(status, len, "outside: run at %s, window %s to %s (local time of the window)", now_s, a, b + 11);
+	if (c->enforce_window) {
+		fprintf(stderr, "sftpdrill: %s: now (%s) is outside the drill's window %s; not run (--enforce-window)\n",
+		    d->path, now_s, d->window);
+		return -1;
+	}
+	view_warn(v, "%s: now (%s) is outside the drill's window %s; running anyway (a rehearsal?)", d->path, now_s,
+	    d->window);
+	return 0;
+}
+
+/* Everything decided before the first packet: drills, window, secrets, passphrases. */
+static int
+prepare(struct run_state *r)
+{
+	if (cli_parse_drills(r->c, r->n, r->files, r->drills) > 0)
+		return EXIT_USAGE;
+	for (int i = 0; i < r->n; i++) {
+		struct sd_drill *d = r->drills[i];
+		const char *env = d->passphrase_env ? getenv(d->passphrase_env) : NULL;
+
+		if (r->snapshot && sd_drill_make_snapshot(d) < 0) {
+			fprintf(stderr, "%s: no report folder to record: set `report-dir` in the profile\n", r->files[i]);
+			return EXIT_USAGE;
+		}
+		if (!r->snapshot && check_window(r->c, d, r->view, r->window[i], sizeof(r->window[i])) < 0)
+			return EXIT_USAGE;
+		sd_vars_secrets(&d->vars, &r->secrets);
+		/* The passphrase: the profile's environment variable, else ask, before any connection. */
+		if (env != NULL)
+			r->passphrases[i] = sd_xstrdup(env);
+		else if (d->identity && sd_userkey_encrypted(d->identity))
+			r->passphrases[i] = ask_passphrase(d->identity);
+		sd_redact_add(&r->secrets, r->passphrases[i]);
+	}
+	return EXIT_PASS;
+}
+
+/* The run folder and its transcript. */
+static int
+open_bundle(struct run_state *r, struct sd_err *err)
+{
+	struct sd_transcript_opts to = { .redact = &r->secrets, .utc_offset = r->c->zone_offset,
+		.zone_label = SITE_ZONE_LABEL };
+	char *path;
+
+	r->run.started = time(NULL);
+	r->dir = make_run_dir(r->c->report_dir, r->drills[0]->name, r->run.started);
+	if (r->dir == NULL) {
+		fprintf(stderr, "sftpdrill: cannot create a run folder under %s: %s\n", r->c->report_dir, strerror(errno));
+		return -1;
+	}
+	path = sd_xasprintf("%s/transcript.log", r->dir);
+	r->transcript = sd_transcript_open(path, &to, err);
+	free(path);
+	if (r->transcript == NULL)
+		return -1;
+	view_transcript(r->view, r->transcript);
+	sd_transcript_line(r->transcript, "sftpdrill %s (%s), operator %s, business date %s", SFTPDRILL_VERSION,
+	    sd_library_versions(), r->operator_name, r->date);
+	return 0;
+}
+
+static void
+run_drills(struct run_state *r)
+{
+	const struct cli *c = r->c;
+	struct sd_run_opts ro = { .operator_name = r->operator_name, .redact = &r->secrets, .on_event = view_event,
+		.ctx = r->view, .business_day = c->business_day, .closures = c->closures, .nclosures = c->nclosures,
+		.trust_on_first_use = c->tofu, .parallel = c->parallel, .jobs = c->jobs };
+	int64_t t0 = sd_now_ms();
+
+	for (int i = 0; i < r->n; i++) {
+		size_t first = r->run.nsuites;
+		if (r->window[i][0])
+			sd_transcript_line(r->transcript, "window %s: %s", r->drills[i]->window, r->window[i]);
+		ro.passphrase = r->passphrases[i];
+		sd_run_drill(r->drills[i], &ro, &r->run);
+		for (size_t k = first; k < r->run.nsuites; k++)
+			sd_suite_prop(r->run.suites[k], "window.status", r->window[i]);
+	}
+	r->run.time = (double)(sd_now_ms() - t0) / 1000.0;
+}
+
+/* The reports, the downloads and RUN-INFO into the folder, then the seal over all of it. */
+static int
+write_bundle(struct run_state *r, int status, struct sd_err *err)
+{
+	char host[256] = "", tool[64], *path;
+	struct sd_html_info hi = { .title = r->drills[0]->name, .operator_name = r->operator_name,
+		.hostname = host, .business_date = r->date, .tool = tool, .utc_offset = r->c->zone_offset,
+		.zone_name = "Hong Kong" };
+	struct sd_runinfo ri = { .tool = tool, .libraries = sd_library_versions(), .operator_name = r->operator_name,
+		.hostname = host, .business_date = r->date, .drills = r->drills, .ndrills = (size_t)r->n,
+		.redact = &r->secrets, .run = &r->run, .exit_status = status };
+	int rc;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(tool, sizeof(tool), "sftpdrill %s", SFTPDRILL_VERSION);
+	path = sd_xasprintf("%s/junit.xml", r->dir);
+	rc = sd_junit_write(&r->run, r->drills[0]->name, path, err);
+	free(path);
+	path = sd_xasprintf("%s/summary.html", r->dir);
+	if (rc == 0)
+		rc = sd_html_write(&r->run, &hi, path, err);
+	free(path);
+	if (rc == 0)
+		rc = sd_bundle_add_downloads(&r->run, r->dir, err);
+	if (rc == 0)
+		rc = sd_bundle_write_runinfo(r->dir, &ri, err);
+	if (rc < 0)
+		return -1;
+	sd_transcript_line(r->transcript, "run finished: exit status %d; sealing %s", status, r->dir);
+	view_transcript(r->view, NULL);
+	rc = sd_transcript_close(r->transcript, err);
+	r->transcript = NULL;
+	return rc < 0 ? -1 : sd_bundle_seal(r->dir, r->c->sign_key, err);
+}
+
+static void
+release(struct run_state *r)
+{
+	view_free(r->view);
+	sd_transcript_close(r->transcript, NULL);
+	for (int i = 0; i < r->n; i++) {
+		sd_drill_free(r->drills[i]);
+		if (r->passphrases[i]) {
+			explicit_bzero(r->passphrases[i], strlen(r->passphrases[i]));
+			free(r->passphrases[i]);
+		}
+	}
+	free(r->drills);
+	free(r->passphrases);
+	free(r->window);
+	sd_run_release(&r->run);
+	sd_redact_release(&r->secrets);
+	free(r->dir);
+}
+
+static int
+run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
+{
+	struct run_state r = { .c = c, .n = n, .files = files, .snapshot = snapshot,
+		.drills = sd_xcalloc((size_t)n, sizeof(*r.drills)), .passphrases = sd_xcalloc((size_t)n, sizeof(char *)),
+		.window = sd_xcalloc((size_t)n, sizeof(*r.window)),
+		.operator_name = c->operator_name ? c->operator_name : login_name() };
+	struct sd_err err = { 0 };
+	int status;
+
+	r.view = view_new(c->quiet, c->verbose, c->parallel, &r.run, &r.secrets);
+	sd_date_format(c->business_day, 0, r.date, sizeof(r.date));
+	status = prepare(&r);
+	if (status != EXIT_PASS)
+		goto out;
+	if (sd_ssh_global_init() < 0) {
+		fprintf(stderr, "sftpdrill: libssh2 initialisation failed\n");
+		status = EXIT_INTERNAL;
+		goto out;
+	}
+	if (open_bundle(&r, &err) == 0) {
+		run_drills(&r);
+		status = sd_run_exit_status(&r.run);
+		if (write_bundle(&r, status, &err) == 0) {
+			char *report = sd_xasprintf("%s/junit.xml", r.dir);
+			view_summary(r.view, &r.run, report, status);
+			free(report);
+			goto done;
+		}
+	}
+	if (err.msg[0])
+		fprintf(stderr, "sftpdrill: %s\n", err.msg);
+	if (r.dir)
+		fprintf(stderr, "sftpdrill: the run folder %s is incomplete and not sealed\n", r.dir);
+	status = EXIT_INTERNAL;
+done:
+	sd_ssh_global_exit();
+out:
+	release(&r);
+	return status;
+}
+
+int
+cmd_run(struct cli *c, int n, char **files)
+{
+	return run_or_snapshot(c, n, files, 0);
+}
+
+int
+cmd_snapshot(struct cli *c, int n, char **files)
+{
+	return run_or_snapshot(c, n, files, 1);
+}

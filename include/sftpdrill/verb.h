@@ -1,0 +1,63 @@
+/* verb.h — the step verbs: one descriptor each, read by the parser and the runner alike. */
+#ifndef SD_VERB_H
+#define SD_VERB_H
+
+enum sd_verb {
+	SD_VERB_EXPECT_TARGET,  /* expect-target SET */
+	SD_VERB_CONNECT,        /* connect */
+	SD_VERB_LOGIN,          /* login */
+	SD_VERB_COUNT,          /* count DIR OP N | count DIR OP baseline(last-business-day) */
+	SD_VERB_DOWNLOAD,       /* download DIR/PATTERN [to DIR] */
+	SD_VERB_LOGOUT,         /* logout */
+	SD_VERB_SNAPSHOT,       /* snapshot [DIR]: record the folder's manifest for the business date */
+	SD_VERB_KEY_UNCHANGED,  /* key-unchanged: user and host keys equal the recorded reference */
+	SD_VERB__COUNT
+};
+
+/* The shape of a verb's arguments, which the parser reads into struct sd_step. */
+enum sd_verb_args {
+	SD_ARGS_NONE,           /* nothing */
+	SD_ARGS_SET,            /* an endpoint set name (arg) */
+	SD_ARGS_OPTIONAL_DIR,   /* an optional remote folder (arg) */
+	SD_ARGS_REMOTE_TO,      /* a remote path or pattern (arg), optionally `to LOCAL-DIR` (dest) */
+	SD_ARGS_COUNT,          /* DIR OP (N | baseline(last-business-day)) */
+};
+
+/* What a verb needs from its endpoint; the runner acts on these, the handler never repeats them. */
+enum {
+	SD_VERB_NETWORK = 1 << 0,    /* talks to the server: skipped once the endpoint is unusable */
+	SD_VERB_CONNECTS = 1 << 1,   /* connects first unless connected */
+	SD_VERB_LOGS_IN = 1 << 2,    /* logs in (and starts SFTP) first unless logged in */
+	SD_VERB_NEEDS_OPEN = 1 << 3, /* skipped unless a connection is open */
+	SD_VERB_OPENS = 1 << 4,      /* establishes the connection: a retry starts from a fresh one */
+};
+
+struct sd_step_ctx;
+struct sd_outcome;
+struct sd_err;
+
+/*
+ * A verb's handler: runs one attempt of the step once the runner has done
+ * what the flags ask (connected, logged in). Fills out (message, detail) on
+ * success and returns 0; returns -1 with err on failure.
+ */
+typedef int (*sd_verb_fn)(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
+
+struct sd_verb_desc {
+	const char *name;           /* the keyword in a drill */
+	enum sd_verb_args args;
+	unsigned flags;             /* SD_VERB_* */
+	const char *usage;          /* the verb and its arguments, for messages and help */
+	sd_verb_fn run;
+};
+
+/* The descriptor of v. */
+const struct sd_verb_desc *sd_verb(enum sd_verb v);
+
+/* The verb named name; 0, or -1 when there is none. */
+int sd_verb_lookup(const char *name, enum sd_verb *out);
+
+/* The verb's keyword, e.g. "expect-target". */
+const char *sd_verb_name(enum sd_verb v);
+
+#endif

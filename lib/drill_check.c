@@ -1,0 +1,100 @@
+/* drill_check.c — what can be known about a parsed drill without the network: its files, its pins. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sftpdrill/drill.h"
+#include "sftpdrill/knownhosts.h"
+
+static void __attribute__((format(printf, 3, 4)))
+warn_at(struct sd_diag *diag, const struct sd_loc *loc, const char *fmt, ...)
+{
+	va_list ap;
+	char *body;
+
+	va_start(ap, fmt);
+	if (vasprintf(&body, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	sd_diag_push(diag, 1, sd_xasprintf("%s:%d:%d: warning: %s", loc->file ? loc->file : "?", loc->line,
+	    loc->col, body));
+	free(body);
+}
+
+/* The private key: there, a regular file, readable, and not readable by others (as OpenSSH requires). */
+static void
+check_identity(const struct sd_drill *d, struct sd_diag *diag)
+{
+	struct stat st;
+
+	if (strcmp(d->identity, "ssh-agent") == 0) {
+		if (getenv("SSH_AUTH_SOCK") == NULL)
+			warn_at(diag, &d->identity_loc, "identity ssh-agent, but SSH_AUTH_SOCK is not set: no agent to ask");
+		return;
+	}
+	if (stat(d->identity, &st) < 0 || access(d->identity, R_OK) < 0)
+		warn_at(diag, &d->identity_loc, "private key %s: %s", d->identity, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		warn_at(diag, &d->identity_loc, "private key %s is not a regular file", d->identity);
+	else if (st.st_mode & 077)
+		warn_at(diag, &d->identity_loc, "private key %s is readable by group or others (mode %03o): chmod 600 it",
+		    d->identity, (unsigned)(st.st_mode & 0777));
+}
+
+/* known_hosts: readable, every line usable, an entry for each endpoint of the target set. */
+static void
+check_known_hosts(const struct sd_drill *d, struct sd_diag *diag)
+{
+	const struct sd_endpoint_set *set = sd_drill_set(d, d->target);
+
+	for (size_t i = 0; set && i < set->n; i++) {
+		struct sd_known k;
+		struct sd_err err;
+
+		if (sd_known_load(d->known_hosts, set->v[i].host, set->v[i].port, &k, &err) < 0) {
+			warn_at(diag, &d->known_hosts_loc, "%s", err.msg);
+			return;
+		}
+		/* Line problems are the same for every endpoint: report them once. */
+		for (size_t w = 0; i == 0 && w < k.warnings.n; w++)
+			warn_at(diag, &d->known_hosts_loc, "%s", k.warnings.v[w]);
+		if (k.n == 0)
+			warn_at(diag, &d->known_hosts_loc, "%s has no host key for %s: the run will stop at HostKeyUnknown",
+			    d->known_hosts, set->v[i].label);
+		sd_known_release(&k);
+	}
+}
+
+size_t
+sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, struct sd_diag *diag)
+{
+	size_t before = diag->nwarnings;
+
+	if (d->user && site && site->placeholder && strstr(d->user, site->placeholder))
+		warn_at(diag, &d->user_loc, "user is still the placeholder \"%s\": set your User ID (e.g. -D RRS_USER=...)",
+		    d->user);
+	if (d->identity)
+		check_identity(d, diag);
+	if (d->known_hosts)
+		check_known_hosts(d, diag);
+	return diag->nwarnings - before;
+}
+
+void
+sd_drill_pins_for(const struct sd_drill *d, const struct sd_endpoint *ep, struct sd_strv *out)
+{
+	for (size_t i = 0; i < d->pins.n; i++) {
+		const char *pin = d->pins.v[i], *sp = strchr(pin, ' ');
+		size_t hl = (size_t)(sp - pin);
+
+		/* A pin names the endpoint as written in its set (host:port), its host alone, or "*". */
+		if ((hl == 1 && pin[0] == '*') || (hl == strlen(ep->label) && strncmp(pin, ep->label, hl) == 0) ||
+		    (hl == strlen(ep->host) && strncmp(pin, ep->host, hl) == 0))
+			sd_strv_push(out, sp + 1);
+	}
+}

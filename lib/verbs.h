@@ -1,0 +1,19 @@
+/* verbs.h — private to lib/: the handlers of the verbs that work on files, for verbs.c's table. */
+#ifndef SD_VERBS_H
+#define SD_VERBS_H
+
+#include "step.h"
+
+/* count DIR OP N, or OP baseline(last-business-day) (verb_baseline.c). */
+int sd_verb_count(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
+
+/* snapshot [DIR]: record the folder's listing as the business date's manifest (verb_baseline.c). */
+int sd_verb_snapshot(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
+
+/* key-unchanged: the user key and host key equal the recorded reference (verb_baseline.c). */
+int sd_verb_key_unchanged(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
+
+/* download DIR/PATTERN [to DIR] (verb_download.c). */
+int sd_verb_download(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
+
+#endif
