@@ -39,8 +39,13 @@ $(B)/libsftpdrill.a: $(call objs,$(B))
 HARNESS   := $(wildcard harness/*.c)
 HARNESSH  := $(wildcard harness/*.h)
 
-harness/sftpdrill: $(HARNESS) $(HARNESSH) $(B)/libsftpdrill.a
-	$(CC) $(ALLCFLAGS) -o $@ $(HARNESS) $(B)/libsftpdrill.a $(DEPLIBS) $(LDFLAGS)
+# The help text is a resource: harness/help.txt, turned into a C table at build time.
+$(B)/help.h: harness/help.txt harness/help2c.awk
+	@mkdir -p $(@D)
+	awk -f harness/help2c.awk harness/help.txt > $@.tmp && mv $@.tmp $@
+
+harness/sftpdrill: $(HARNESS) $(HARNESSH) $(B)/help.h $(B)/libsftpdrill.a
+	$(CC) $(ALLCFLAGS) -I$(B) -o $@ $(HARNESS) $(B)/libsftpdrill.a $(DEPLIBS) $(LDFLAGS)
 
 # ---- sanitizer build (tests only) ---------------------------------------
 $(B)/asan/lib/%.o: lib/%.c
@@ -50,8 +55,8 @@ $(B)/asan/lib/%.o: lib/%.c
 $(B)/asan/libsftpdrill.a: $(call objs,$(B)/asan)
 	$(AR) rcs $@ $^
 
-$(B)/asan/sftpdrill: $(HARNESS) $(HARNESSH) $(B)/asan/libsftpdrill.a
-	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $(HARNESS) $(B)/asan/libsftpdrill.a $(DEPLIBS)
+$(B)/asan/sftpdrill: $(HARNESS) $(HARNESSH) $(B)/help.h $(B)/asan/libsftpdrill.a
+	$(CC) $(ALLCFLAGS) $(SANFLAGS) -I$(B) -o $@ $(HARNESS) $(B)/asan/libsftpdrill.a $(DEPLIBS)
 
 # ---- tests ---------------------------------------------------------------
 UNITSRC   := $(wildcard tests/unit/*.c)

@@ -39,13 +39,11 @@ struct cli {
 	char *ssh_config;           /* the site's default client config ($HOME/.ssh/config), owned */
 };
 
-/* A command: its name, what it does, and its help text. */
+/* A command: its name and what runs it; its help text is harness/help.txt's section of that name. */
 struct command {
 	const char *name;
 	int (*run)(struct cli *c, int argc, char **argv);
 	int wants_args;             /* needs at least one argument (drill files, a folder, a date) */
-	const char *summary;
-	const char *help;
 };
 
 /* Parse every drill file; every error is printed. Returns the number of drills with errors. */

@@ -283,24 +283,25 @@ view_event(void *ctx, const struct sd_event *ev)
 
 	sd_transcript_event(v->transcript, ev);
 	pthread_mutex_lock(&v->lock);
+	sl = v->live ? slot_for(v, ev->suite) : NULL;
 	switch (ev->kind) {
 	case SD_EV_SUITE_BEGIN:
 		if (!v->quiet && !tag)
 			emit(v, ev->suite, "== %s @ %s\n", ev->drill->name, ep);
 		break;
 	case SD_EV_STEP_BEGIN:
-		if (v->live && (sl = slot_for(v, ev->suite)) != NULL)
+		if (v->live && sl != NULL)
 			*sl = (struct slot){ ev->suite, ep, ev->step->name, sd_now_ms(), 0, 0, 0, 0, "" };
 		break;
 	case SD_EV_PHASE:
-		if (v->live && (sl = slot_for(v, ev->suite)) != NULL)
+		if (v->live && sl != NULL)
 			snprintf(sl->phase, sizeof(sl->phase), "%s: %s", sd_phase_name(ev->phase), ev->message);
 		if (v->verbose)
 			emit(v, ev->suite, "       · %s%s%s: %s\n", tag ? ep : "", tag ? " " : "",
 			    sd_phase_name(ev->phase), ev->message);
 		break;
 	case SD_EV_PROGRESS:
-		if (v->live && (sl = slot_for(v, ev->suite)) != NULL) {
+		if (v->live && sl != NULL) {
 			if (sl->first_byte_at == 0) {
 				sl->first_byte_at = sd_now_ms();
 				sl->first_byte_done = ev->done;
@@ -311,7 +312,7 @@ view_event(void *ctx, const struct sd_event *ev)
 		break;
 	case SD_EV_STEP_END: {
 		const struct sd_case *c = ev->result;
-		if (v->live && (sl = slot_for(v, ev->suite)) != NULL)
+		if (v->live && sl != NULL)
 			memset(sl, 0, sizeof(*sl));
 		if (v->quiet && c->status == SD_PASS)
 			break;

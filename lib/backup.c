@@ -68,7 +68,7 @@ sd_sums_read(struct sd_sums *sums, const char *path)
 
 	if (f == NULL)
 		return;
-	while ((len = getline(&line, &cap, f)) > 0) {
+	for (len = getline(&line, &cap, f); len > 0; len = getline(&line, &cap, f)) {
 		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		/* "HEX  NAME" (text mode) or "HEX *NAME" (binary mode), as sha256sum writes them. */

@@ -83,12 +83,14 @@ sd_manifest_write(const struct sd_manifest *m, const char *path, const char *con
 	char *tmp = NULL, *dir = sd_xstrdup(path), *slash;
 	FILE *f = NULL;
 
-	if ((slash = strrchr(dir, '/')) != NULL) {
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
 		*slash = '\0';
 		if (sd_mkdirs(dir) < 0)
 			goto fail;
 	}
-	if ((f = sd_atomic_open(path, &tmp)) == NULL)
+	f = sd_atomic_open(path, &tmp);
+	if (f == NULL)
 		goto fail;
 	fprintf(f, "# sftpdrill manifest 1\n");
 	for (size_t i = 0; header && header[i] && header[i + 1]; i += 2)
@@ -123,7 +125,7 @@ sd_manifest_read(const char *path, struct sd_manifest *m, struct sd_err *err)
 
 	if (f == NULL)
 		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read manifest %s: %s", path, strerror(errno));
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	for (len = getline(&line, &cap, f); len >= 0; len = getline(&line, &cap, f)) {
 		char type, mt[32], *name;
 		unsigned long long size;
 		int off = 0;
@@ -242,9 +244,10 @@ sd_baseline_find(const char *dir, const char *endpoint)
 	if (access(own, R_OK) == 0)
 		return own;
 	free(own);
-	if ((d = opendir(dir)) == NULL)
+	d = opendir(dir);
+	if (d == NULL)
 		return NULL;
-	while ((de = readdir(d)) != NULL) {
+	for (de = readdir(d); de != NULL; de = readdir(d)) {
 		size_t l = strlen(de->d_name);
 		if (l > 9 && strcmp(de->d_name + l - 9, ".manifest") == 0 && de->d_name[0] != '.' &&
 		    (best == NULL || strcmp(de->d_name, best) < 0)) {
@@ -286,7 +289,8 @@ sd_keyref_check(const char *path, const char *name, const char *fp, int *recorde
 		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", path, strerror(errno));
 	/* First sight: append under O_APPEND so concurrent endpoints never interleave a line. */
 	dir = sd_xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL) {
+	slash = strrchr(dir, '/');
+	if (slash != NULL) {
 		*slash = '\0';
 		sd_mkdirs(dir);
 	}

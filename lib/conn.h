@@ -2,6 +2,7 @@
 #ifndef SD_CONN_H
 #define SD_CONN_H
 
+#include <limits.h>
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 
@@ -18,6 +19,27 @@ struct sd_conn {
 	void *note_ctx;
 };
 
+/* How to wait while libssh2 answers EAGAIN: the deadlines, and what a timeout is called. */
+struct sd_wait {
+	int64_t phase_deadline, step_deadline;  /* 0: none */
+	enum sd_phase phase;
+	enum sd_kind timeout;       /* the kind when the phase deadline passes (the step's is StepTimeout) */
+};
+
+/* The wait for one operation of phase (auth, sftp-init, sftp, transfer...) starting now, under the step's deadline. */
+struct sd_wait sd_conn_phase_wait(const struct sd_conn *c, enum sd_phase phase, int64_t step_deadline);
+
+/* sd_conn_repeat's answer when a deadline passed first (err says which). */
+#define SD_WAIT_FAILED INT_MIN
+
+/*
+ * Call op(c, arg) until it answers anything but LIBSSH2_ERROR_EAGAIN,
+ * waiting on the socket in between (sd_conn_wait). Returns op's answer, or
+ * SD_WAIT_FAILED with err. The one place a non-blocking call is repeated.
+ */
+int sd_conn_repeat(struct sd_conn *c, int (*op)(struct sd_conn *c, void *arg), void *arg, const struct sd_wait *w,
+    struct sd_err *err);
+
 /* Tell the caller about progress (printf-like); nothing if no one listens. */
 void sd_conn_note(struct sd_conn *c, enum sd_note_kind kind, enum sd_phase phase, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -33,6 +55,9 @@ int sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadlin
 
 /* Is this libssh2 error the connection going away (not a verdict by the server)? */
 int sd_ssh_is_disconnect(int rc);
+
+/* libssh2's message for its last error (never NULL). */
+const char *sd_ssh_message(LIBSSH2_SESSION *s);
 
 /* Translate a libssh2 error code after an SFTP call on path into err. */
 int sd_conn_sftp_error(struct sd_conn *c, int rc, const char *what, const char *path,

@@ -17,7 +17,15 @@
 #define NO_FIELD ((size_t)-1)
 
 struct directive;
-typedef void (*directive_fn)(struct parser *p, struct tok *t, int n, const struct directive *dir);
+
+/* One directive line: its words and the table row that matched its first. */
+struct dline {
+	struct tok *t;
+	int n;
+	const struct directive *dir;
+};
+
+typedef void (*directive_fn)(struct parser *p, const struct dline *l);
 
 /*
  * One directive: its arguments, and either a parser of its own or (for the
@@ -169,31 +177,31 @@ clear_set(struct sd_endpoint_set *set)
 
 /* A directive that keeps one string: the field (and its location) the table names. */
 static void
-set_field(struct parser *p, struct tok *t, int n, const struct directive *dir)
+set_field(struct parser *p, const struct dline *l)
 {
-	(void)n;
-	set_string((char **)((char *)p->d + dir->field), t[1].text);
-	if (dir->loc != NO_FIELD)
-		*(struct sd_loc *)((char *)p->d + dir->loc) = (struct sd_loc){ p->file, p->line, t[1].col };
+	struct tok *t = l->t;
+
+	set_string((char **)((char *)p->d + l->dir->field), t[1].text);
+	if (l->dir->loc != NO_FIELD)
+		*(struct sd_loc *)((char *)p->d + l->dir->loc) = (struct sd_loc){ p->file, p->line, t[1].col };
 }
 
 static void parse_file(struct parser *p, const char *name, int line, int col);
 
 static void
-do_include(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_include(struct parser *p, const struct dline *l)
 {
-	(void)n;
-	(void)dir;
+	struct tok *t = l->t;
+
 	parse_file(p, t[1].text, p->line, t[1].col);
 }
 
 static void
-do_set(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_set(struct parser *p, const struct dline *l)
 {
+	struct tok *t = l->t;
 	struct sd_var *v;
 
-	(void)n;
-	(void)dir;
 	if (!sd_var_name_ok(t[1].text, strlen(t[1].text))) {
 		sd_parse_report(p, 0, t[1].col, "bad variable name `%s` (letters, digits and _ only)", t[1].text);
 		return;
@@ -210,10 +218,10 @@ do_set(struct parser *p, struct tok *t, int n, const struct directive *dir)
 }
 
 static void
-do_secret(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_secret(struct parser *p, const struct dline *l)
 {
-	(void)n;
-	(void)dir;
+	struct tok *t = l->t;
+
 	/* Marking before the value exists is fine: an empty record holds the mark. */
 	if (sd_vars_mark_secret(&p->d->vars, t[1].text) < 0) {
 		sd_vars_set(&p->d->vars, t[1].text, "", SD_VAR_FILE);
@@ -222,13 +230,12 @@ do_secret(struct parser *p, struct tok *t, int n, const struct directive *dir)
 }
 
 static void
-do_endpoints(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_endpoints(struct parser *p, const struct dline *l)
 {
+	struct tok *t = l->t;
 	struct sd_drill *d = p->d;
 	struct sd_endpoint_set *set = NULL;
 
-	(void)n;
-	(void)dir;
 	for (size_t i = 0; i < d->nsets; i++)
 		if (strcmp(d->sets[i].name, t[1].text) == 0)
 			set = &d->sets[i];
@@ -243,23 +250,21 @@ do_endpoints(struct parser *p, struct tok *t, int n, const struct directive *dir
 }
 
 static void
-do_port(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_port(struct parser *p, const struct dline *l)
 {
+	struct tok *t = l->t;
 	int port = parse_port(p, t[1].text, t[1].col);
 
-	(void)n;
-	(void)dir;
 	if (port > 0)
 		p->d->port = port;
 }
 
 static void
-do_pin(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_pin(struct parser *p, const struct dline *l)
 {
+	struct tok *t = l->t;
 	char *pin;
 
-	(void)n;
-	(void)dir;
 	if (!sd_fingerprint_ok(t[2].text)) {
 		sd_parse_report(p, 0, t[2].col,
 		    "`%s` is not an OpenSSH SHA256 fingerprint (SHA256: and 43 base64 characters, as ssh-keygen -lf prints)",
@@ -272,10 +277,10 @@ do_pin(struct parser *p, struct tok *t, int n, const struct directive *dir)
 }
 
 static void
-do_passphrase_env(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_passphrase_env(struct parser *p, const struct dline *l)
 {
-	(void)n;
-	(void)dir;
+	struct tok *t = l->t;
+
 	if (!sd_var_name_ok(t[1].text, strlen(t[1].text)))
 		sd_parse_report(p, 0, t[1].col, "bad environment variable name `%s`", t[1].text);
 	else
@@ -283,22 +288,22 @@ do_passphrase_env(struct parser *p, struct tok *t, int n, const struct directive
 }
 
 static void
-do_holidays(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_holidays(struct parser *p, const struct dline *l)
 {
+	struct tok *t = l->t;
+
 	/* Relative to the file that names it, like include: it ships beside the profile. */
 	char *path = relative_to(p->file, t[1].text);
 
-	(void)n;
-	(void)dir;
 	sd_strv_push(&p->d->holidays, path);
 	free(path);
 }
 
 static void
-do_target_host(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_target_host(struct parser *p, const struct dline *l)
 {
-	(void)n;
-	(void)dir;
+	struct tok *t = l->t;
+
 	set_string(&p->d->target_host, t[1].text);
 	clear_set(&p->d->target_hosts);
 	parse_host_list(p, t[1].text, t[1].col, &p->d->target_hosts);
@@ -314,15 +319,14 @@ clock_ok(const char *s)
 }
 
 static void
-do_window(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_window(struct parser *p, const struct dline *l)
 {
+	struct tok *t = l->t;
 	char *text = sd_xasprintf("%s %s %s %s", t[1].text, t[2].text, t[3].text, t[4].text);
 	time_t from, to;
 	long off;
 	struct sd_err err;
 
-	(void)n;
-	(void)dir;
 	/* The runner reads the window with the same parser, so what passes here works there. */
 	if (clock_ok(t[2].text) && clock_ok(t[3].text) && sd_window_parse(text, &from, &to, &off, &err) == 0 &&
 	    to > from) {
@@ -340,14 +344,13 @@ do_window(struct parser *p, struct tok *t, int n, const struct directive *dir)
 }
 
 static void
-do_timeout(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_timeout(struct parser *p, const struct dline *l)
 {
+	struct tok *t = l->t;
 	struct sd_timeouts *to = &p->d->timeouts;
 	int64_t *slots[] = { &to->connect, &to->banner, &to->kex, &to->auth, &to->sftp_init, &to->sftp_op, &to->step };
 	int64_t ms;
 
-	(void)n;
-	(void)dir;
 	for (size_t ph = 0; timeout_phases[ph] != NULL; ph++)
 		if (strcmp(t[1].text, timeout_phases[ph]) == 0) {
 			ms = sd_parse_duration(t[2].text);
@@ -361,11 +364,12 @@ do_timeout(struct parser *p, struct tok *t, int n, const struct directive *dir)
 }
 
 static void
-do_step(struct parser *p, struct tok *t, int n, const struct directive *dir)
+do_step(struct parser *p, const struct dline *l)
 {
-	(void)dir;
+	struct tok *t = l->t;
+
 	p->step_lines++;
-	sd_parse_step(p, t, n);
+	sd_parse_step(p, t, l->n);
 }
 
 #define FIELD(f) offsetof(struct sd_drill, f)
@@ -416,18 +420,14 @@ arguments_ok(struct parser *p, const struct directive *dir, const struct tok *t,
 static void
 parse_line(struct parser *p, struct tok *t, int n)
 {
+	const struct directive *dir = sd_table_find(directives, NDIRECTIVES, sizeof(directives[0]), t[0].text);
 	const char *names[NDIRECTIVES + 1];
 
-	for (size_t i = 0; i < NDIRECTIVES; i++) {
-		if (strcmp(t[0].text, directives[i].name) == 0) {
-			if (arguments_ok(p, &directives[i], t, n))
-				directives[i].parse(p, t, n, &directives[i]);
-			return;
-		}
-		names[i] = directives[i].name;
-	}
-	names[NDIRECTIVES] = NULL;
-	sd_parse_unknown(p, t[0].col, "directive", t[0].text, names);
+	if (dir == NULL) {
+		sd_table_names(directives, NDIRECTIVES, sizeof(directives[0]), names);
+		sd_parse_unknown(p, t[0].col, "directive", t[0].text, names);
+	} else if (arguments_ok(p, dir, t, n))
+		dir->parse(p, &(struct dline){ .t = t, .n = n, .dir = dir });
 }
 
 /* The column of the first byte that is not text (a control character or invalid UTF-8), or 0. */

@@ -165,11 +165,13 @@ parse_verb(struct parser *p, const struct tok *t, enum sd_verb *v)
 {
 	const char *names[SD_VERB__COUNT + 1];
 
-	if (sd_verb_lookup(t->text, v) == 0)
+	int found = sd_verb_lookup(t->text);
+
+	if (found >= 0) {
+		*v = (enum sd_verb)found;
 		return 0;
-	for (int k = 0; k < SD_VERB__COUNT; k++)
-		names[k] = sd_verb_name((enum sd_verb)k);
-	names[SD_VERB__COUNT] = NULL;
+	}
+	sd_verb_names(names);
 	for (size_t k = 0; write_verbs[k] != NULL; k++)
 		if (strcmp(t->text, write_verbs[k]) == 0) {
 			sd_parse_report(p, 0, t->col, "`%s` would change the server; drills are read-only and have no write verbs",

@@ -36,21 +36,10 @@ sd_err_is(const struct sd_err *e, enum sd_kind kind)
 const char *
 sd_phase_name(enum sd_phase phase)
 {
-	static const char *const names[] = {
-		[SD_PHASE_NONE] = "none",
-		[SD_PHASE_CONFIG] = "config",
-		[SD_PHASE_LOCAL] = "local",
-		[SD_PHASE_RESOLVE] = "resolve",
-		[SD_PHASE_CONNECT] = "connect",
-		[SD_PHASE_BANNER] = "banner",
-		[SD_PHASE_KEX] = "kex",
-		[SD_PHASE_HOSTKEY] = "host-key",
-		[SD_PHASE_AUTH] = "auth",
-		[SD_PHASE_SFTP_INIT] = "sftp-init",
-		[SD_PHASE_SFTP] = "sftp",
-		[SD_PHASE_TRANSFER] = "transfer",
-		[SD_PHASE_CHECK] = "check",
-	};
+	/* In enum sd_phase's order. */
+	static const char *const names[] = { "none", "config", "local", "resolve", "connect", "banner", "kex",
+		"host-key", "auth", "sftp-init", "sftp", "transfer", "check" };
+	_Static_assert(sizeof(names) / sizeof(names[0]) == SD_PHASE_CHECK + 1, "a phase without a name");
 
 	if ((unsigned)phase >= sizeof(names) / sizeof(names[0]))
 		return "unknown";

@@ -133,7 +133,7 @@ collect(const char *root, const char *rel, struct sd_strv *out)
 		free(path);
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL && rc == 0) {
+	for (de = readdir(d); de != NULL && rc == 0; de = readdir(d)) {
 		char *child, *full;
 		struct stat st;
 
@@ -228,7 +228,8 @@ sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err)
 
 	if (sign_key != NULL) {
 		/* Load first: a bad key must not leave an unsigned bundle looking finished. */
-		if ((key = load_key(sign_key, 1, err)) == NULL)
+		key = load_key(sign_key, 1, err);
+		if (key == NULL)
 			goto out;
 		char *pub = sd_xasprintf("%s/signer.pub.pem", dir);
 		FILE *f = fopen(pub, "we");
@@ -325,7 +326,8 @@ sd_bundle_verify(const char *dir, const char *pub, struct sd_strv *problems, str
 	text = mtext.p ? mtext.p : "";
 	for (char *line = text, *nl; *line; line = nl + 1) {
 		char hex[65], *path;
-		if ((nl = strchr(line, '\n')) == NULL)
+		nl = strchr(line, '\n');
+		if (nl == NULL)
 			nl = line + strlen(line) - 1;
 		if (nl - line < 67 || line[64] != ' ' || line[65] != ' ') {
 			problem(problems, "MANIFEST: malformed line %s", "");
@@ -359,7 +361,8 @@ sd_bundle_verify(const char *dir, const char *pub, struct sd_strv *problems, str
 			problem(problems, "%s: extra (not in MANIFEST)", present.v[i]);
 	}
 	if (pub != NULL) {
-		if ((key = load_key(pub, 0, err)) == NULL)
+		key = load_key(pub, 0, err);
+		if (key == NULL)
 			goto out;
 		if (read_all(sigpath, 65536, &sig) < 0)
 			problem(problems, "%s", "MANIFEST.sig: missing (the bundle is not signed)");

@@ -55,12 +55,10 @@ prop_row(FILE *f, const struct sd_suite *s, const char *label, const char *name)
 }
 
 static void
-write_page(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
+write_header(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 {
-	static const char *const glyph[] = { "✓ passed", "✗ failed", "! error", "– skipped" };
 	size_t pass = sd_count(run, NULL, SD_PASS), all = sd_count_all(run, NULL);
-	char start[32];
-	char local[32];
+	char start[32], local[32];
 
 	sd_utc_iso(run->started, start, sizeof(start));
 	sd_utc_iso(run->started + info->utc_offset, local, sizeof(local));
@@ -85,58 +83,70 @@ write_page(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 	fprintf(f, "<p class=\"verdict %s\">%s: %zu of %zu steps passed; %zu failed, %zu errors, %zu skipped</p>\n",
 	    pass == all ? "passed" : "failed", pass == all ? "ALL STEPS PASSED" : "NOT ALL STEPS PASSED", pass, all,
 	    sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR), sd_count(run, NULL, SD_SKIP));
-	for (size_t i = 0; i < run->nsuites; i++) {
-		const struct sd_suite *s = run->suites[i];
-		fputs("<h2>", f);
-		esc(f, s->name);
-		fputs("</h2>\n<table>\n", f);
-		prop_row(f, s, "Window", "window");
-		prop_row(f, s, "Endpoint", "endpoint");
-		prop_row(f, s, "Peer address", "peer.address");
-		prop_row(f, s, "Configured address", "target.configured");
-		prop_row(f, s, "Server banner", "server.banner");
-		prop_row(f, s, "Host key", "hostkey.type");
-		prop_row(f, s, "Host key SHA256", "hostkey.sha256");
-		prop_row(f, s, "Key exchange", "kex");
-		prop_row(f, s, "Cipher (to server / from server)", "cipher.client-to-server");
-		prop_row(f, s, "", "cipher.server-to-client");
-		prop_row(f, s, "MAC (to server / from server)", "mac.client-to-server");
-		prop_row(f, s, "", "mac.server-to-client");
-		prop_row(f, s, "User ID", "user");
-		prop_row(f, s, "User key", "userkey.type");
-		prop_row(f, s, "User key SHA256", "userkey.sha256");
-		prop_row(f, s, "Baseline date", "baseline.date");
-		prop_row(f, s, "Baseline manifest", "baseline.manifest");
-		fputs("</table>\n<table class=\"steps\">\n<tr><th>Step</th><th>Status</th><th>Time (s)</th><th>Result</th></tr>\n", f);
-		for (size_t k = 0; k < s->ncases; k++) {
-			const struct sd_case *c = &s->cases[k];
-			fputs("<tr><td>", f);
-			esc(f, c->name);
-			fprintf(f, "</td><td class=\"%s\">%s</td><td>%.3f</td><td>", sd_status_name(c->status),
-			    glyph[c->status], c->time);
-			if (c->status != SD_PASS) {
-				fputs("<b>", f);
-				esc(f, sd_kind_name(c->kind));
-				fputs("</b>: ", f);
-			}
-			esc(f, c->message);
-			fputs("</td></tr>\n", f);
+}
+
+static void
+write_suite(FILE *f, const struct sd_suite *s)
+{
+	static const char *const glyph[] = { "✓ passed", "✗ failed", "! error", "– skipped" };
+	static const char *const rows[][2] = {
+		{ "Window", "window" }, { "Endpoint", "endpoint" }, { "Peer address", "peer.address" },
+		{ "Configured address", "target.configured" }, { "Server banner", "server.banner" },
+		{ "Host key", "hostkey.type" }, { "Host key SHA256", "hostkey.sha256" }, { "Key exchange", "kex" },
+		{ "Cipher (to server / from server)", "cipher.client-to-server" }, { "", "cipher.server-to-client" },
+		{ "MAC (to server / from server)", "mac.client-to-server" }, { "", "mac.server-to-client" },
+		{ "User ID", "user" }, { "User key", "userkey.type" }, { "User key SHA256", "userkey.sha256" },
+		{ "Baseline date", "baseline.date" }, { "Baseline manifest", "baseline.manifest" },
+	};
+
+	fputs("<h2>", f);
+	esc(f, s->name);
+	fputs("</h2>\n<table>\n", f);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		prop_row(f, s, rows[i][0], rows[i][1]);
+	fputs("</table>\n<table class=\"steps\">\n<tr><th>Step</th><th>Status</th><th>Time (s)</th><th>Result</th></tr>\n", f);
+	for (size_t k = 0; k < s->ncases; k++) {
+		const struct sd_case *c = &s->cases[k];
+		fputs("<tr><td>", f);
+		esc(f, c->name);
+		fprintf(f, "</td><td class=\"%s\">%s</td><td>%.3f</td><td>", sd_status_name(c->status), glyph[c->status],
+		    c->time);
+		if (c->status != SD_PASS) {
+			fputs("<b>", f);
+			esc(f, sd_kind_name(c->kind));
+			fputs("</b>: ", f);
 		}
-		fputs("</table>\n", f);
+		esc(f, c->message);
+		fputs("</td></tr>\n", f);
 	}
-	if (run->nfiles > 0) {
-		fputs("<h2>Downloaded files</h2>\n<table>\n<tr><th>Endpoint</th><th>File</th><th>SHA-256</th></tr>\n", f);
-		for (size_t i = 0; i < run->nfiles; i++) {
-			fputs("<tr><td>", f);
-			esc(f, run->files[i].endpoint);
-			fputs("</td><td class=\"mono\">", f);
-			esc(f, run->files[i].path);
-			fputs("</td><td class=\"mono\">", f);
-			esc(f, run->files[i].sha256);
-			fputs("</td></tr>\n", f);
-		}
-		fputs("</table>\n", f);
+	fputs("</table>\n", f);
+}
+
+static void
+write_files(FILE *f, const struct sd_run *run)
+{
+	if (run->nfiles == 0)
+		return;
+	fputs("<h2>Downloaded files</h2>\n<table>\n<tr><th>Endpoint</th><th>File</th><th>SHA-256</th></tr>\n", f);
+	for (size_t i = 0; i < run->nfiles; i++) {
+		fputs("<tr><td>", f);
+		esc(f, run->files[i].endpoint);
+		fputs("</td><td class=\"mono\">", f);
+		esc(f, run->files[i].path);
+		fputs("</td><td class=\"mono\">", f);
+		esc(f, run->files[i].sha256);
+		fputs("</td></tr>\n", f);
 	}
+	fputs("</table>\n", f);
+}
+
+static void
+write_page(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
+{
+	write_header(f, run, info);
+	for (size_t i = 0; i < run->nsuites; i++)
+		write_suite(f, run->suites[i]);
+	write_files(f, run);
 	fputs("<p>The files of this bundle are listed with their SHA-256 in MANIFEST; check it with "
 	    "<span class=\"mono\">sftpdrill verify DIR</span>.</p>\n</body></html>\n", f);
 }

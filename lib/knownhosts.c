@@ -79,12 +79,13 @@ sd_known_load(const char *path, const char *host, int port, struct sd_known *out
 	int lineno = 0;
 
 	memset(out, 0, sizeof(*out));
-	if ((f = fopen(path, "re")) == NULL)
+	f = fopen(path, "re");
+	if (f == NULL)
 		return sd_fail(err, SD_KIND_KNOWN_HOSTS_UNREADABLE, SD_PHASE_CONFIG,
 		    "cannot read known_hosts file %s: %s", path, strerror(errno));
 	/* OpenSSH writes port 22 plainly and any other port as [host]:port. */
 	name = port == 22 ? sd_xstrdup(host) : sd_xasprintf("[%s]:%d", host, port);
-	while ((len = getline(&line, &cap, f)) >= 0) {
+	for (len = getline(&line, &cap, f); len >= 0; len = getline(&line, &cap, f)) {
 		char *fields[4] = { 0 }, *p = line, *save = NULL, *btype;
 		int nf = 0, revoked = 0, m;
 		unsigned char *blob;

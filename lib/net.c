@@ -44,9 +44,10 @@ lookup_once(const char *host, int port, int flags, int64_t deadline, struct addr
 	l->cb.ar_name = l->host;
 	l->cb.ar_service = l->service;
 	l->cb.ar_request = &l->hints;
-	if ((rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL)) != 0)
+	rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+	if (rc != 0)
 		goto done;
-	while ((rc = gai_error(&l->cb)) == EAI_INPROGRESS) {
+	for (rc = gai_error(&l->cb); rc == EAI_INPROGRESS; rc = gai_error(&l->cb)) {
 		int64_t left = sd_remaining_ms(deadline);
 		struct timespec ts;
 

@@ -85,20 +85,15 @@ sd_step_add_file(struct sd_step_ctx *s, const char *path, const char *sha256)
 void
 sd_step_record_conn(struct sd_step_ctx *s, const struct sd_conn_info *i)
 {
+#define INFO(f) offsetof(struct sd_conn_info, f)
 	static const struct { const char *name; size_t off; } fields[] = {
-		{ "peer.address", offsetof(struct sd_conn_info, peer) },
-		{ "server.banner", offsetof(struct sd_conn_info, banner) },
-		{ "hostkey.type", offsetof(struct sd_conn_info, hostkey_type) },
-		{ "hostkey.sha256", offsetof(struct sd_conn_info, hostkey_fp) },
-		{ "kex", offsetof(struct sd_conn_info, kex) },
-		{ "hostkey.algorithm", offsetof(struct sd_conn_info, hostkey_alg) },
-		{ "cipher.client-to-server", offsetof(struct sd_conn_info, cipher_cs) },
-		{ "cipher.server-to-client", offsetof(struct sd_conn_info, cipher_sc) },
-		{ "mac.client-to-server", offsetof(struct sd_conn_info, mac_cs) },
-		{ "mac.server-to-client", offsetof(struct sd_conn_info, mac_sc) },
-		{ "userkey.type", offsetof(struct sd_conn_info, userkey_type) },
-		{ "userkey.sha256", offsetof(struct sd_conn_info, userkey_fp) },
+		{ "peer.address", INFO(peer) }, { "server.banner", INFO(banner) }, { "hostkey.type", INFO(hostkey_type) },
+		{ "hostkey.sha256", INFO(hostkey_fp) }, { "kex", INFO(kex) }, { "hostkey.algorithm", INFO(hostkey_alg) },
+		{ "cipher.client-to-server", INFO(cipher_cs) }, { "cipher.server-to-client", INFO(cipher_sc) },
+		{ "mac.client-to-server", INFO(mac_cs) }, { "mac.server-to-client", INFO(mac_sc) },
+		{ "userkey.type", INFO(userkey_type) }, { "userkey.sha256", INFO(userkey_fp) },
 	};
+#undef INFO
 	char buf[64];
 
 	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
@@ -139,7 +134,8 @@ ensure_logged_in(struct sd_step_ctx *s, struct sd_err *err)
 	if (s->t->logged_in(s->conn))
 		return 0;
 	sd_step_prop(s, "user", s->d->user);
-	rc = s->t->login(s->conn, s->d->user, s->d->identity, s->o->passphrase, s->deadline, err);
+	rc = s->t->login(s->conn, &(struct sd_login){ .user = s->d->user, .identity = s->d->identity,
+		.passphrase = s->o->passphrase }, s->deadline, err);
 	sd_step_record_conn(s, s->t->info(s->conn));
 	return rc;
 }

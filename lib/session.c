@@ -15,13 +15,15 @@
 #include "conn.h"
 #include "sftpdrill/knownhosts.h"
 #include "sftpdrill/net.h"
-#include "sftpdrill/userkey.h"
 
 /* Host-key algorithms libssh2 1.10 can verify; others in known_hosts cannot be offered. */
 static const char *const supported_hostkeys[] = {
 	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
 	"ssh-rsa", "ssh-dss", NULL
 };
+
+/* With no key known, OpenSSH's own order: ed25519 first, as `ssh` and `ssh-keyscan` show operators. */
+#define OPENSSH_HOSTKEY_ORDER "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa"
 
 int
 sd_ssh_global_init(void)
@@ -40,8 +42,7 @@ sd_library_versions(void)
 {
 	static char buf[160];
 
-	snprintf(buf, sizeof(buf), "libssh2 %s, %s", libssh2_version(0),
-	    OpenSSL_version(OPENSSL_VERSION));
+	snprintf(buf, sizeof(buf), "libssh2 %s, %s", libssh2_version(0), OpenSSL_version(OPENSSL_VERSION));
 	return buf;
 }
 
@@ -49,17 +50,16 @@ int
 sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
     enum sd_phase phase, enum sd_kind timeout, struct sd_err *err)
 {
-	int64_t deadline = sd_deadline_min(phase_deadline, step_deadline), left;
+	int64_t deadline = sd_deadline_min(phase_deadline, step_deadline), left = sd_remaining_ms(deadline);
 	struct pollfd pfd = { .fd = c->fd };
 	int dir, next = 0, rc;
 
-	left = sd_remaining_ms(deadline);
 	if (left == 0) {
 		if (step_deadline != 0 && (phase_deadline == 0 || step_deadline <= phase_deadline))
-			return sd_fail(err, SD_KIND_STEP_TIMEOUT, phase,
-			    "%s: the step's deadline passed during %s", c->label, sd_phase_name(phase));
-		return sd_fail(err, timeout, phase, "%s: no progress in %s before its deadline",
-		    c->label, sd_phase_name(phase));
+			return sd_fail(err, SD_KIND_STEP_TIMEOUT, phase, "%s: the step's deadline passed during %s",
+			    c->label, sd_phase_name(phase));
+		return sd_fail(err, timeout, phase, "%s: no progress in %s before its deadline", c->label,
+		    sd_phase_name(phase));
 	}
 	if (c->ssh != NULL && libssh2_userauth_authenticated(c->ssh))
 		libssh2_keepalive_send(c->ssh, &next);
@@ -77,6 +77,33 @@ sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
 	return 0;
 }
 
+struct sd_wait
+sd_conn_phase_wait(const struct sd_conn *c, enum sd_phase phase, int64_t step_deadline)
+{
+	const struct sd_timeouts *to = &c->to;
+	int64_t ms = phase == SD_PHASE_KEX ? to->kex : phase == SD_PHASE_AUTH ? to->auth :
+	    phase == SD_PHASE_SFTP_INIT ? to->sftp_init : to->sftp_op;
+	enum sd_kind kind = phase == SD_PHASE_KEX ? SD_KIND_KEX_TIMEOUT : phase == SD_PHASE_AUTH ? SD_KIND_AUTH_TIMEOUT :
+	    phase == SD_PHASE_SFTP_INIT ? SD_KIND_SFTP_INIT_TIMEOUT : phase == SD_PHASE_TRANSFER ?
+	    SD_KIND_TRANSFER_TIMEOUT : SD_KIND_SFTP_TIMEOUT;
+
+	return (struct sd_wait){ sd_now_ms() + ms, step_deadline, phase, kind };
+}
+
+int
+sd_conn_repeat(struct sd_conn *c, int (*op)(struct sd_conn *c, void *arg), void *arg, const struct sd_wait *w,
+    struct sd_err *err)
+{
+	for (;;) {
+		int rc = op(c, arg);
+
+		if (rc != LIBSSH2_ERROR_EAGAIN)
+			return rc;
+		if (sd_conn_wait(c, w->phase_deadline, w->step_deadline, w->phase, w->timeout, err) < 0)
+			return SD_WAIT_FAILED;
+	}
+}
+
 void
 sd_conn_note(struct sd_conn *c, enum sd_note_kind kind, enum sd_phase phase, const char *fmt, ...)
 {
@@ -89,6 +116,23 @@ sd_conn_note(struct sd_conn *c, enum sd_note_kind kind, enum sd_phase phase, con
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	c->note(c->note_ctx, kind, phase, msg);
+}
+
+int
+sd_ssh_is_disconnect(int rc)
+{
+	return rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV ||
+	    rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_CHANNEL_CLOSED ||
+	    rc == LIBSSH2_ERROR_BANNER_RECV;
+}
+
+const char *
+sd_ssh_message(LIBSSH2_SESSION *s)
+{
+	char *msg = NULL;
+
+	libssh2_session_last_error(s, &msg, NULL, 0);
+	return msg ? msg : "unknown error";
 }
 
 static const char *
@@ -105,53 +149,33 @@ hostkey_type_name(int t)
 	}
 }
 
-static void
-copy_method(LIBSSH2_SESSION *s, int which, char *dst, size_t len)
+static int
+is_supported_hostkey(const char *type)
 {
-	const char *m = libssh2_session_methods(s, which);
-
-	snprintf(dst, len, "%s", m ? m : "");
-}
-
-int
-sd_ssh_is_disconnect(int rc)
-{
-	return rc == LIBSSH2_ERROR_SOCKET_DISCONNECT || rc == LIBSSH2_ERROR_SOCKET_RECV ||
-	    rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_CHANNEL_CLOSED ||
-	    rc == LIBSSH2_ERROR_BANNER_RECV;
-}
-
-static const char *
-ssh_message(LIBSSH2_SESSION *s)
-{
-	char *msg = NULL;
-
-	libssh2_session_last_error(s, &msg, NULL, 0);
-	return msg ? msg : "unknown error";
+	for (size_t i = 0; supported_hostkeys[i]; i++)
+		if (strcmp(type, supported_hostkeys[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /*
  * Offer only the host-key types known_hosts has for this endpoint, known
  * order first. With none known (pins only, or trust on first use) offer
- * OpenSSH's own order, ed25519 first, so the key seen is the one `ssh` and
- * `ssh-keyscan` show operators; libssh2 1.10 would otherwise pick ECDSA.
+ * OpenSSH's own order, so the key seen is the one operators see; libssh2
+ * would otherwise pick ECDSA.
  */
 static int
 set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, struct sd_err *err)
 {
-	char *prefs = sd_known_prefs(known), *save = NULL, *t;
+	char *prefs = sd_known_prefs(known), *save = NULL;
 	struct sd_buf usable = SD_BUF_INIT(0);
 	int rc = 0;
 
 	if (prefs == NULL)
-		prefs = sd_xstrdup("ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa");
-	for (t = strtok_r(prefs, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		int ok = 0;
-		for (size_t i = 0; supported_hostkeys[i]; i++)
-			ok |= strcmp(t, supported_hostkeys[i]) == 0;
-		if (ok)
+		prefs = sd_xstrdup(OPENSSH_HOSTKEY_ORDER);
+	for (char *t = strtok_r(prefs, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (is_supported_hostkey(t))
 			sd_buf_join(&usable, ",", t);
-	}
 	if (usable.len == 0)
 		rc = sd_fail(err, SD_KIND_HOSTKEY_UNSUPPORTED, SD_PHASE_HOSTKEY,
 		    "%s: known_hosts holds only key types this libssh2 cannot verify", c->label);
@@ -164,88 +188,93 @@ set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, struct sd_err
 }
 
 static int
-handshake(struct sd_conn *c, const struct sd_known *known, int64_t step_deadline, struct sd_err *err)
+op_handshake(struct sd_conn *c, void *arg)
 {
-	int64_t deadline = sd_now_ms() + c->to.kex;
-	int rc;
-
-	while ((rc = libssh2_session_handshake(c->ssh, c->fd)) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_KEX, SD_KIND_KEX_TIMEOUT, err) < 0)
-			return -1;
-	if (rc == 0)
-		return 0;
-	if (rc == LIBSSH2_ERROR_KEX_FAILURE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
-		char *prefs = sd_known_prefs(known);
-		sd_fail(err, SD_KIND_KEX_FAILED, SD_PHASE_KEX,
-		    "%s: key exchange failed (%s)%s%s%s", c->label, ssh_message(c->ssh),
-		    prefs ? "; only the host-key types in known_hosts were offered: " : "",
-		    prefs ? prefs : "", prefs ? " — the server may have changed its host-key type" : "");
-		free(prefs);
-		return -1;
-	}
-	if (sd_ssh_is_disconnect(rc))
-		return sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_KEX,
-		    "%s: the connection was closed during the SSH handshake (%s)", c->label, ssh_message(c->ssh));
-	return sd_fail(err, SD_KIND_HANDSHAKE_FAILED, SD_PHASE_KEX, "%s: SSH handshake failed: %s (libssh2 %d)",
-	    c->label, ssh_message(c->ssh), rc);
+	(void)arg;
+	return libssh2_session_handshake(c->ssh, c->fd);
 }
 
-struct sd_conn *
-sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn_info *info,
-    struct sd_err *err)
+static int
+handshake(struct sd_conn *c, const struct sd_known *known, int64_t step_deadline, struct sd_err *err)
 {
-	struct sd_conn *c = sd_xcalloc(1, sizeof(*c));
-	struct sd_known known = { 0 };
-	const char *key, *banner;
-	size_t keylen;
-	int keytype;
+	struct sd_wait w = sd_conn_phase_wait(c, SD_PHASE_KEX, step_deadline);
+	int rc = sd_conn_repeat(c, op_handshake, NULL, &w, err);
+	char *prefs;
+
+	if (rc == 0 || rc == SD_WAIT_FAILED)
+		return rc == 0 ? 0 : -1;
+	if (rc == LIBSSH2_ERROR_KEX_FAILURE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
+		prefs = sd_known_prefs(known);
+		sd_fail(err, SD_KIND_KEX_FAILED, SD_PHASE_KEX, "%s: key exchange failed (%s)%s%s%s", c->label,
+		    sd_ssh_message(c->ssh), prefs ? "; only the host-key types in known_hosts were offered: " : "",
+		    prefs ? prefs : "", prefs ? " — the server may have changed its host-key type" : "");
+		free(prefs);
+	} else if (sd_ssh_is_disconnect(rc))
+		sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_KEX,
+		    "%s: the connection was closed during the SSH handshake (%s)", c->label, sd_ssh_message(c->ssh));
+	else
+		sd_fail(err, SD_KIND_HANDSHAKE_FAILED, SD_PHASE_KEX, "%s: SSH handshake failed: %s (libssh2 %d)", c->label,
+		    sd_ssh_message(c->ssh), rc);
+	err->ssh_code = rc;
+	return -1;
+}
+
+/* Read known_hosts before any packet is sent: a bad file must stop us early. */
+static int
+load_known(struct sd_conn *c, const struct sd_conn_opts *o, struct sd_known *known, struct sd_err *err)
+{
+	if (o->known_hosts == NULL)
+		return 0;
+	if (sd_known_load(o->known_hosts, o->host, o->port, known, err) < 0) {
+		/* With TOFU a known_hosts file that does not exist yet is the one to create. */
+		if (!o->trust_on_first_use || access(o->known_hosts, F_OK) == 0)
+			return -1;
+		sd_err_clear(err);
+	}
+	for (size_t i = 0; i < known->warnings.n; i++)
+		sd_conn_note(c, SD_NOTE_WARNING, SD_PHASE_HOSTKEY, "%s", known->warnings.v[i]);
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_HOSTKEY, "%zu known host key(s) for %s in %s", known->n, c->label,
+	    o->known_hosts);
+	return 0;
+}
+
+/* TCP, then the server's first bytes: each before its deadline. */
+static int
+reach(struct sd_conn *c, const struct sd_conn_opts *o, int64_t step_deadline, struct sd_err *err)
+{
 	int64_t t0 = sd_now_ms(), t1;
 
-	c->fd = -1;
-	c->to = *o->timeouts;
-	c->note = o->note;
-	c->note_ctx = o->note_ctx;
-	snprintf(c->label, sizeof(c->label), "%s", o->label);
-	/* Read known_hosts before any packet is sent: a bad file must stop us early. */
-	if (o->known_hosts != NULL) {
-		if (sd_known_load(o->known_hosts, o->host, o->port, &known, err) < 0) {
-			/* With TOFU a known_hosts file that does not exist yet is the one to create. */
-			if (!o->trust_on_first_use || access(o->known_hosts, F_OK) == 0)
-				goto fail;
-			sd_err_clear(err);
-		}
-		for (size_t i = 0; i < known.warnings.n; i++)
-			sd_conn_note(c, SD_NOTE_WARNING, SD_PHASE_HOSTKEY, "%s", known.warnings.v[i]);
-		sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_HOSTKEY, "%zu known host key(s) for %s in %s",
-		    known.n, c->label, o->known_hosts);
-	}
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_CONNECT, "connecting to %s (deadline %llds)", c->label,
 	    (long long)c->to.connect / 1000);
-	c->fd = sd_net_connect(o->host, o->port, sd_deadline_min(t0 + c->to.connect, step_deadline),
-	    c->info.peer, sizeof(c->info.peer), err);
+	c->fd = sd_net_connect(o->host, o->port, sd_deadline_min(t0 + c->to.connect, step_deadline), c->info.peer,
+	    sizeof(c->info.peer), err);
 	if (c->fd < 0)
-		goto fail;
+		return -1;
 	t1 = sd_now_ms();
 	c->info.connect_s = (double)(t1 - t0) / 1000.0;
-	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_CONNECT, "TCP connected to %s in %.3fs", c->info.peer, c->info.connect_s);
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_CONNECT, "TCP connected to %s in %.3fs", c->info.peer,
+	    c->info.connect_s);
 	if (sd_net_wait_banner(c->fd, t1 + c->to.banner, step_deadline, err) < 0)
-		goto fail;
+		return -1;
 	c->info.banner_s = (double)(sd_now_ms() - t1) / 1000.0;
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_BANNER, "the server spoke after %.3fs", c->info.banner_s);
-	c->ssh = libssh2_session_init();
-	if (c->ssh == NULL) {
-		sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_KEX, "libssh2_session_init failed");
-		goto fail;
-	}
-	libssh2_session_set_blocking(c->ssh, 0);
-	/* Keepalives only go out when we call libssh2_keepalive_send (non-blocking mode). */
-	libssh2_keepalive_config(c->ssh, 0, 15);
-	if (set_hostkey_prefs(c, &known, err) < 0)
-		goto fail;
-	if (handshake(c, &known, step_deadline, err) < 0)
-		goto fail;
-	c->info.handshake_s = (double)(sd_now_ms() - t1) / 1000.0;
-	banner = libssh2_session_banner_get(c->ssh);
+	return 0;
+}
+
+static void
+copy_method(LIBSSH2_SESSION *s, int which, char *dst, size_t len)
+{
+	const char *m = libssh2_session_methods(s, which);
+
+	snprintf(dst, len, "%s", m ? m : "");
+}
+
+/* What the handshake settled: banner and algorithms, for the evidence. */
+static void
+record_negotiated(struct sd_conn *c)
+{
+	const char *banner = libssh2_session_banner_get(c->ssh);
+
 	if (banner) {
 		char *p = sd_printable(banner, strlen(banner));
 		snprintf(c->info.banner, sizeof(c->info.banner), "%s", p);
@@ -257,24 +286,30 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	copy_method(c->ssh, LIBSSH2_METHOD_CRYPT_SC, c->info.cipher_sc, sizeof(c->info.cipher_sc));
 	copy_method(c->ssh, LIBSSH2_METHOD_MAC_CS, c->info.mac_cs, sizeof(c->info.mac_cs));
 	copy_method(c->ssh, LIBSSH2_METHOD_MAC_SC, c->info.mac_sc, sizeof(c->info.mac_sc));
-	key = libssh2_session_hostkey(c->ssh, &keylen, &keytype);
-	if (key == NULL) {
-		sd_fail(err, SD_KIND_HOSTKEY_UNAVAILABLE, SD_PHASE_HOSTKEY, "%s: no host key after handshake", c->label);
-		goto fail;
-	}
-	snprintf(c->info.hostkey_type, sizeof(c->info.hostkey_type), "%s", hostkey_type_name(keytype));
-	sd_sha256_fingerprint((const unsigned char *)key, keylen, c->info.hostkey_fp, sizeof(c->info.hostkey_fp));
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_KEX, "banner \"%s\"; kex %s, host key %s, cipher %s/%s, mac %s/%s (%.3fs)",
-	    c->info.banner, c->info.kex, c->info.hostkey_alg, c->info.cipher_cs, c->info.cipher_sc,
-	    c->info.mac_cs, c->info.mac_sc, c->info.handshake_s);
-	if (sd_hostkey_verify(o->known_hosts ? &known : NULL, o->pins, c->info.hostkey_type,
-	    (const unsigned char *)key, keylen, c->label, err) < 0) {
+	    c->info.banner, c->info.kex, c->info.hostkey_alg, c->info.cipher_cs, c->info.cipher_sc, c->info.mac_cs,
+	    c->info.mac_sc, c->info.handshake_s);
+}
+
+/* The host key against known_hosts and pins; with --trust-on-first-use, a key nobody knew is added. */
+static int
+verify_hostkey(struct sd_conn *c, const struct sd_conn_opts *o, const struct sd_known *known, struct sd_err *err)
+{
+	size_t keylen;
+	int keytype;
+	const unsigned char *key = (const unsigned char *)libssh2_session_hostkey(c->ssh, &keylen, &keytype);
+
+	if (key == NULL)
+		return sd_fail(err, SD_KIND_HOSTKEY_UNAVAILABLE, SD_PHASE_HOSTKEY, "%s: no host key after handshake", c->label);
+	snprintf(c->info.hostkey_type, sizeof(c->info.hostkey_type), "%s", hostkey_type_name(keytype));
+	sd_sha256_fingerprint(key, keylen, c->info.hostkey_fp, sizeof(c->info.hostkey_fp));
+	if (sd_hostkey_verify(o->known_hosts ? known : NULL, o->pins, c->info.hostkey_type, key, keylen, c->label,
+	    err) < 0) {
 		/* Trust on first use, only when asked, only for a key never seen (never a mismatch). */
 		if (!o->trust_on_first_use || o->known_hosts == NULL || !sd_err_is(err, SD_KIND_HOSTKEY_UNKNOWN))
-			goto fail;
-		if (sd_known_append(o->known_hosts, o->host, o->port, c->info.hostkey_type,
-		    (const unsigned char *)key, keylen, err) < 0)
-			goto fail;
+			return -1;
+		if (sd_known_append(o->known_hosts, o->host, o->port, c->info.hostkey_type, key, keylen, err) < 0)
+			return -1;
 		sd_conn_note(c, SD_NOTE_WARNING, SD_PHASE_HOSTKEY,
 		    "%s: TRUSTED ON FIRST USE: %s %s added to %s; confirm this fingerprint with the service's operator",
 		    c->label, c->info.hostkey_type, c->info.hostkey_fp, o->known_hosts);
@@ -282,155 +317,63 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	}
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_HOSTKEY, "host key %s %s verified", c->info.hostkey_type,
 	    c->info.hostkey_fp);
-	sd_known_release(&known);
-	if (info)
-		*info = c->info;
-	return c;
-fail:
-	if (info)
-		*info = c->info;
-	sd_known_release(&known);
+	return 0;
+}
+
+/* A libssh2 session on c->fd, non-blocking, with the host-key types we will accept. */
+static int
+start_session(struct sd_conn *c, const struct sd_known *known, struct sd_err *err)
+{
+	c->ssh = libssh2_session_init();
+	if (c->ssh == NULL)
+		return sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_KEX, "libssh2_session_init failed");
+	libssh2_session_set_blocking(c->ssh, 0);
+	/* Keepalives only go out when we call libssh2_keepalive_send (non-blocking mode). */
+	libssh2_keepalive_config(c->ssh, 0, 15);
+	return set_hostkey_prefs(c, known, err);
+}
+
+static void
+discard(struct sd_conn *c)
+{
 	/* No goodbye on failure: after a host-key mismatch we say nothing more to that server. */
 	if (c->ssh)
 		libssh2_session_free(c->ssh);
 	if (c->fd >= 0)
 		close(c->fd);
 	free(c);
-	return NULL;
 }
 
-/* The methods the server accepts for user, or "" if it could not be asked. */
-static void
-auth_methods(struct sd_conn *c, const char *user, int64_t step_deadline, char *out, size_t len)
+struct sd_conn *
+sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn_info *info, struct sd_err *err)
 {
-	int64_t deadline = sd_now_ms() + c->to.auth;
-	char *list;
-	struct sd_err ignore;
-
-	out[0] = '\0';
-	while ((list = libssh2_userauth_list(c->ssh, user, (unsigned)strlen(user))) == NULL &&
-	    libssh2_session_last_errno(c->ssh) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, SD_KIND_AUTH_TIMEOUT, &ignore) < 0)
-			return;
-	if (list)
-		snprintf(out, len, "%s", list);
-}
-
-/* Public-key login with each identity ssh-agent holds, in the agent's order. */
-static int
-login_agent(struct sd_conn *c, const char *user, const char *methods, int64_t step_deadline, struct sd_err *err)
-{
-	LIBSSH2_AGENT *agent = libssh2_agent_init(c->ssh);
-	struct libssh2_agent_publickey *id = NULL;
-	int64_t deadline = sd_now_ms() + c->to.auth;
-	int rc = -1, tried = 0, r;
-
-	if (agent == NULL || libssh2_agent_connect(agent) != 0) {
-		sd_fail(err, SD_KIND_AGENT_UNAVAILABLE, SD_PHASE_AUTH,
-		    "identity ssh-agent: no agent answers (is SSH_AUTH_SOCK set and the agent running?)");
-		goto out;
-	}
-	if (libssh2_agent_list_identities(agent) != 0) {
-		sd_fail(err, SD_KIND_AGENT_UNAVAILABLE, SD_PHASE_AUTH, "ssh-agent did not list its keys");
-		goto out;
-	}
-	while (libssh2_agent_get_identity(agent, &id, id) == 0) {
-		tried++;
-		sd_userkey_blob_fingerprint(id->blob, id->blob_len, c->info.userkey_type, sizeof(c->info.userkey_type),
-		    c->info.userkey_fp, sizeof(c->info.userkey_fp));
-		sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_AUTH, "trying agent key %s %s", c->info.userkey_type,
-		    c->info.userkey_fp);
-		while ((r = libssh2_agent_userauth(agent, user, id)) == LIBSSH2_ERROR_EAGAIN)
-			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, SD_KIND_AUTH_TIMEOUT, err) < 0)
-				goto out;
-		if (r == 0) {
-			rc = 0;
-			goto out;
-		}
-		if (sd_ssh_is_disconnect(r)) {
-			sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_AUTH,
-			    "%s: the connection was cut during authentication (not a key rejection)", c->label);
-			goto out;
-		}
-	}
-	snprintf(c->info.userkey_type, sizeof(c->info.userkey_type), "agent");
-	snprintf(c->info.userkey_fp, sizeof(c->info.userkey_fp), "none accepted");
-	sd_fail(err, SD_KIND_AUTH_REJECTED, SD_PHASE_AUTH, "%s: the server rejected user \"%s\" with each of the %d key(s) in ssh-agent (server accepts: %s)",
-	    c->label, user, tried, methods[0] ? methods : "unknown");
-out:
-	if (agent != NULL) {
-		libssh2_agent_disconnect(agent);
-		libssh2_agent_free(agent);
-	}
-	return rc;
-}
-
-int
-sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
-    const char *passphrase, int64_t step_deadline, struct sd_err *err)
-{
-	int64_t deadline = sd_now_ms() + c->to.auth;
-	char methods[256];
+	struct sd_conn *c = sd_xcalloc(1, sizeof(*c));
+	struct sd_known known = { 0 };
+	int64_t t1;
 	int rc;
 
-	if (strcmp(keyfile, "ssh-agent") == 0) {
-		auth_methods(c, user, step_deadline, methods, sizeof(methods));
-		if (!libssh2_userauth_authenticated(c->ssh) && login_agent(c, user, methods, step_deadline, err) < 0)
-			return -1;
-		goto sftp;
+	*c = (struct sd_conn){ .fd = -1, .to = *o->timeouts, .note = o->note, .note_ctx = o->note_ctx };
+	snprintf(c->label, sizeof(c->label), "%s", o->label);
+	rc = load_known(c, o, &known, err);
+	if (rc == 0)
+		rc = reach(c, o, step_deadline, err);
+	t1 = sd_now_ms();
+	if (rc == 0)
+		rc = start_session(c, &known, err);
+	if (rc == 0)
+		rc = handshake(c, &known, step_deadline, err);
+	if (rc == 0) {
+		c->info.handshake_s = (double)(sd_now_ms() - t1) / 1000.0;
+		record_negotiated(c);
+		rc = verify_hostkey(c, o, &known, err);
 	}
-	if (access(keyfile, R_OK) != 0)
-		return sd_fail(err, SD_KIND_KEY_UNREADABLE, SD_PHASE_AUTH, "cannot read private key %s: %s",
-		    keyfile, strerror(errno));
-	if (sd_userkey_fingerprint(keyfile, c->info.userkey_type, sizeof(c->info.userkey_type),
-	    c->info.userkey_fp, sizeof(c->info.userkey_fp)) < 0) {
-		snprintf(c->info.userkey_type, sizeof(c->info.userkey_type), "unknown");
-		snprintf(c->info.userkey_fp, sizeof(c->info.userkey_fp), "unknown (no %s.pub)", keyfile);
-	}
-	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_AUTH, "user \"%s\", key %s %s", user,
-	    c->info.userkey_type, c->info.userkey_fp);
-	while ((rc = libssh2_userauth_publickey_fromfile_ex(c->ssh, user, (unsigned)strlen(user),
-	    NULL, keyfile, passphrase)) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_AUTH, SD_KIND_AUTH_TIMEOUT, err) < 0)
-			return -1;
-	/* Which methods the server takes is asked only to explain a refusal: a round trip saved otherwise. */
-	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
-		auth_methods(c, user, step_deadline, methods, sizeof(methods));
-	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
-		return sd_fail(err, SD_KIND_KEY_UNREADABLE, SD_PHASE_AUTH, "cannot use private key %s: %s (%s)",
-		    keyfile, ssh_message(c->ssh), sd_userkey_encrypted(keyfile) ?
-		    (passphrase ? "the passphrase is wrong" : "the key is encrypted: set its passphrase in RRS_KEY_PASSPHRASE or the profile's passphrase-env variable, or run on a terminal to be asked") :
-		    "a key format this libssh2 cannot read");
-	if (sd_ssh_is_disconnect(rc))
-		return sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_AUTH,
-		    "%s: the connection was cut during authentication (not a key rejection): %s",
-		    c->label, ssh_message(c->ssh));
-	if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED) {
-		const char *rsa_note = "";
-#if LIBSSH2_VERSION_NUM < 0x010b00
-		if (strcmp(c->info.userkey_type, "ssh-rsa") == 0)
-			rsa_note = ". This libssh2 (< 1.11) signs RSA keys only with SHA-1 (ssh-rsa), which OpenSSH 8.8 and later refuse by default:"
-			    " use an ed25519 or ECDSA key, or build with libssh2 1.11 or later";
-#endif
-		return sd_fail(err, SD_KIND_AUTH_REJECTED, SD_PHASE_AUTH,
-		    "%s: the server rejected user \"%s\" with key %s %s (server accepts: %s)%s",
-		    c->label, user, c->info.userkey_type, c->info.userkey_fp,
-		    methods[0] ? methods : "unknown", rsa_note);
-	}
-	if (rc != 0)
-		return sd_fail(err, SD_KIND_AUTH_FAILED, SD_PHASE_AUTH, "%s: authentication failed: %s (libssh2 %d)",
-		    c->label, ssh_message(c->ssh), rc);
-sftp:
-	deadline = sd_now_ms() + c->to.sftp_init;
-	while ((c->sftp = libssh2_sftp_init(c->ssh)) == NULL &&
-	    libssh2_session_last_errno(c->ssh) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP_INIT, SD_KIND_SFTP_INIT_TIMEOUT, err) < 0)
-			return -1;
-	if (c->sftp == NULL)
-		return sd_fail(err, SD_KIND_SFTP_INIT_FAILED, SD_PHASE_SFTP_INIT,
-		    "%s: logged in, but the SFTP subsystem did not start: %s", c->label, ssh_message(c->ssh));
-	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_SFTP_INIT, "authenticated; SFTP subsystem started");
-	return 0;
+	sd_known_release(&known);
+	if (info)
+		*info = c->info;
+	if (rc == 0)
+		return c;
+	discard(c);
+	return NULL;
 }
 
 int
@@ -445,28 +388,39 @@ sd_conn_get_info(const struct sd_conn *c)
 	return &c->info;
 }
 
+static int
+op_sftp_shutdown(struct sd_conn *c, void *arg)
+{
+	(void)arg;
+	return libssh2_sftp_shutdown(c->sftp);
+}
+
+static int
+op_disconnect(struct sd_conn *c, void *arg)
+{
+	(void)arg;
+	return libssh2_session_disconnect(c->ssh, "sftpdrill: done");
+}
+
 int
 sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
 {
-	int rc = 0, r;
+	struct sd_wait w = { deadline, 0, SD_PHASE_SFTP, SD_KIND_LOGOUT_TIMEOUT };
+	struct sd_err ignore;
+	int rc = 0;
 
 	if (c == NULL)
 		return 0;
-	if (c->sftp) {
-		while ((r = libssh2_sftp_shutdown(c->sftp)) == LIBSSH2_ERROR_EAGAIN)
-			if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, SD_KIND_LOGOUT_TIMEOUT, err) < 0)
-				break;
-		if (r != 0)
-			rc = -1;
-	}
+	if (c->sftp && sd_conn_repeat(c, op_sftp_shutdown, NULL, &w, &ignore) != 0)
+		rc = -1;
 	if (c->ssh) {
-		while ((r = libssh2_session_disconnect(c->ssh, "sftpdrill: done")) == LIBSSH2_ERROR_EAGAIN)
-			if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, SD_KIND_LOGOUT_TIMEOUT, err) < 0)
-				break;
-		if (r != 0 && rc == 0) {
-			rc = -1;
-			sd_fail(err, SD_KIND_LOGOUT_FAILED, SD_PHASE_SFTP, "%s: disconnect failed: %s", c->label, ssh_message(c->ssh));
-		}
+		int r = sd_conn_repeat(c, op_disconnect, NULL, &w, &ignore);
+		if (r == SD_WAIT_FAILED)
+			rc = sd_fail(err, SD_KIND_LOGOUT_TIMEOUT, SD_PHASE_SFTP, "%s: the goodbye did not finish before its deadline",
+			    c->label);
+		else if (r != 0 && rc == 0)
+			rc = sd_fail(err, SD_KIND_LOGOUT_FAILED, SD_PHASE_SFTP, "%s: disconnect failed: %s", c->label,
+			    sd_ssh_message(c->ssh));
 		libssh2_session_free(c->ssh);
 	}
 	if (c->fd >= 0)

@@ -34,11 +34,10 @@ fx_name(unsigned long code)
 }
 
 int
-sd_conn_sftp_error(struct sd_conn *c, int rc, const char *what, const char *path,
-    struct sd_err *err)
+sd_conn_sftp_error(struct sd_conn *c, int rc, const char *what, const char *path, struct sd_err *err)
 {
 	char *shown = sd_printable(path, strlen(path));
-	unsigned long fx;
+	unsigned long fx = 0;
 
 	if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL) {
 		/* The SFTP status means something only after an SFTP protocol error. */
@@ -50,105 +49,124 @@ sd_conn_sftp_error(struct sd_conn *c, int rc, const char *what, const char *path
 			sd_fail(err, SD_KIND_PERMISSION_DENIED, SD_PHASE_SFTP, "%s: %s %s: permission denied by the server",
 			    c->label, what, shown);
 		else
-			sd_fail(err, SD_KIND_SFTP_ERROR, SD_PHASE_SFTP, "%s: %s %s: server answered %s (%lu)",
-			    c->label, what, shown, fx_name(fx), fx);
-		err->sftp_code = fx;
-	} else if (sd_ssh_is_disconnect(rc)) {
-		sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_SFTP, "%s: connection lost during %s %s",
-		    c->label, what, shown);
-	} else {
-		char *msg = NULL;
-		libssh2_session_last_error(c->ssh, &msg, NULL, 0);
-		sd_fail(err, SD_KIND_SFTP_ERROR, SD_PHASE_SFTP, "%s: %s %s failed: %s (libssh2 %d)",
-		    c->label, what, shown, msg ? msg : "unknown", rc);
-	}
-	if (err)
+			sd_fail(err, SD_KIND_SFTP_ERROR, SD_PHASE_SFTP, "%s: %s %s: server answered %s (%lu)", c->label, what,
+			    shown, fx_name(fx), fx);
+	} else if (sd_ssh_is_disconnect(rc))
+		sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_SFTP, "%s: connection lost during %s %s", c->label, what,
+		    shown);
+	else
+		sd_fail(err, SD_KIND_SFTP_ERROR, SD_PHASE_SFTP, "%s: %s %s failed: %s (libssh2 %d)", c->label, what, shown,
+		    sd_ssh_message(c->ssh), rc);
+	if (err) {
 		err->ssh_code = rc;
+		err->sftp_code = fx;
+	}
 	free(shown);
 	return -1;
+}
+
+/* One SFTP request: what it works on, and what it brought back. */
+struct request {
+	const char *path;
+	int type;                   /* LIBSSH2_SFTP_OPENFILE or _OPENDIR */
+	LIBSSH2_SFTP_HANDLE *h;
+	LIBSSH2_SFTP_ATTRIBUTES attrs;
+};
+
+static int
+op_open(struct sd_conn *c, void *arg)
+{
+	struct request *r = arg;
+
+	r->h = libssh2_sftp_open_ex(c->sftp, r->path, (unsigned)strlen(r->path), LIBSSH2_FXF_READ, 0, r->type);
+	return r->h ? 0 : libssh2_session_last_errno(c->ssh);
+}
+
+static int
+op_close(struct sd_conn *c, void *arg)
+{
+	(void)c;
+	return libssh2_sftp_close_handle(((struct request *)arg)->h);
+}
+
+static int
+op_fstat(struct sd_conn *c, void *arg)
+{
+	struct request *r = arg;
+
+	(void)c;
+	return libssh2_sftp_fstat_ex(r->h, &r->attrs, 0);
 }
 
 /* Open path (file or folder) within the deadlines; NULL with err on failure. */
 static LIBSSH2_SFTP_HANDLE *
 open_handle(struct sd_conn *c, const char *path, int type, int64_t step_deadline, struct sd_err *err)
 {
-	int64_t deadline = sd_now_ms() + c->to.sftp_op;
-	LIBSSH2_SFTP_HANDLE *h;
+	struct request r = { .path = path, .type = type };
+	struct sd_wait w = sd_conn_phase_wait(c, SD_PHASE_SFTP, step_deadline);
+	int rc = sd_conn_repeat(c, op_open, &r, &w, err);
 
-	while ((h = libssh2_sftp_open_ex(c->sftp, path, (unsigned)strlen(path), LIBSSH2_FXF_READ, 0, type)) == NULL) {
-		int rc = libssh2_session_last_errno(c->ssh);
-		if (rc != LIBSSH2_ERROR_EAGAIN) {
-			sd_conn_sftp_error(c, rc, type == LIBSSH2_SFTP_OPENDIR ? "open folder" : "open", path, err);
-			return NULL;
-		}
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, err) < 0)
-			return NULL;
-	}
-	return h;
+	if (rc != 0 && rc != SD_WAIT_FAILED)
+		sd_conn_sftp_error(c, rc, type == LIBSSH2_SFTP_OPENDIR ? "open folder" : "open", path, err);
+	return r.h;
 }
 
 /* Close a handle, bounded; failures to close are not interesting after the work is done. */
 static void
 close_handle(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h)
 {
-	int64_t deadline = sd_now_ms() + c->to.sftp_op;
+	struct request r = { .h = h };
+	struct sd_wait w = sd_conn_phase_wait(c, SD_PHASE_SFTP, 0);
 	struct sd_err ignore;
 
-	while (libssh2_sftp_close_handle(h) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, 0, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, &ignore) < 0)
-			break;
+	sd_conn_repeat(c, op_close, &r, &w, &ignore);
+}
+
+/* A directory entry as the listing callback sees it. */
+static void
+fill_dirent(struct sd_dirent *e, const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a)
+{
+	*e = (struct sd_dirent){ .name = name, .size = a->filesize, .mtime = a->mtime, .perm = a->permissions,
+		.has_size = (a->flags & LIBSSH2_SFTP_ATTR_SIZE) != 0,
+		.has_mtime = (a->flags & LIBSSH2_SFTP_ATTR_ACMODTIME) != 0,
+		.has_perm = (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) != 0 };
+	e->is_dir = e->has_perm && LIBSSH2_SFTP_S_ISDIR(a->permissions);
+	e->is_regular = !e->has_perm || LIBSSH2_SFTP_S_ISREG(a->permissions);
 }
 
 int
-sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx,
-    int64_t step_deadline, struct sd_err *err)
+sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t step_deadline, struct sd_err *err)
 {
-	LIBSSH2_SFTP_HANDLE *h;
+	LIBSSH2_SFTP_HANDLE *h = open_handle(c, dir, LIBSSH2_SFTP_OPENDIR, step_deadline, err);
 	LIBSSH2_SFTP_ATTRIBUTES attrs;
 	char *name = sd_xmalloc(NAME_BUFFER);
-	int64_t deadline;
-	int rc = -1, n;
+	int64_t deadline = sd_now_ms() + c->to.sftp_op;
+	int rc = h ? 0 : -1, n;
 
-	if ((h = open_handle(c, dir, LIBSSH2_SFTP_OPENDIR, step_deadline, err)) == NULL)
-		goto out;
-	deadline = sd_now_ms() + c->to.sftp_op;
-	for (;;) {
-		struct sd_dirent e = { 0 };
+	while (rc == 0) {
+		struct sd_dirent e;
 
 		/* No long entry: that "ls -l" text is never used, and copying it costs per entry. */
 		n = libssh2_sftp_readdir_ex(h, name, NAME_BUFFER, NULL, 0, &attrs);
 		if (n == LIBSSH2_ERROR_EAGAIN) {
-			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, err) < 0)
-				goto close;
+			rc = sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, err);
 			continue;
 		}
-		if (n < 0) {
-			sd_conn_sftp_error(c, n, "list", dir, err);
-			goto close;
-		}
-		if (n == 0)
+		if (n < 0)
+			rc = sd_conn_sftp_error(c, n, "list", dir, err);
+		if (n <= 0)
 			break;
 		/* Each entry is progress: the operation deadline restarts. */
 		deadline = sd_now_ms() + c->to.sftp_op;
 		name[n < NAME_BUFFER ? n : NAME_BUFFER - 1] = '\0';
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
-		e.name = name;
-		e.has_size = (attrs.flags & LIBSSH2_SFTP_ATTR_SIZE) != 0;
-		e.size = attrs.filesize;
-		e.has_mtime = (attrs.flags & LIBSSH2_SFTP_ATTR_ACMODTIME) != 0;
-		e.mtime = attrs.mtime;
-		e.has_perm = (attrs.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) != 0;
-		e.perm = attrs.permissions;
-		e.is_dir = e.has_perm && LIBSSH2_SFTP_S_ISDIR(attrs.permissions);
-		e.is_regular = !e.has_perm || LIBSSH2_SFTP_S_ISREG(attrs.permissions);
+		fill_dirent(&e, name, &attrs);
 		if (fn(ctx, &e) != 0)
 			break;
 	}
-	rc = 0;
-close:
-	close_handle(c, h);
-out:
+	if (h)
+		close_handle(c, h);
 	free(name);
 	return rc;
 }
@@ -159,34 +177,33 @@ write_all(int fd, const char *buf, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, buf, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
 			return -1;
-		}
 		buf += w;
 		n -= (size_t)w;
 	}
 	return 0;
 }
 
-/* Stat remote for its size, within the deadlines. */
+/* Stat the open file for its size, within the deadlines; a path that is not a regular file is refused. */
 static int
-remote_size(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h, const char *path, int64_t step_deadline,
-    uint64_t *size, int *known, struct sd_err *err)
+remote_size(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h, const char *path, int64_t step_deadline, uint64_t *size,
+    int *known, struct sd_err *err)
 {
-	int64_t deadline = sd_now_ms() + c->to.sftp_op;
-	LIBSSH2_SFTP_ATTRIBUTES a;
-	int rc;
+	struct request r = { .path = path, .h = h };
+	struct sd_wait w = sd_conn_phase_wait(c, SD_PHASE_SFTP, step_deadline);
+	const LIBSSH2_SFTP_ATTRIBUTES *a = &r.attrs;
+	int rc = sd_conn_repeat(c, op_fstat, &r, &w, err);
 
-	while ((rc = libssh2_sftp_fstat_ex(h, &a, 0)) == LIBSSH2_ERROR_EAGAIN)
-		if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, err) < 0)
-			return -1;
+	if (rc == SD_WAIT_FAILED)
+		return -1;
 	if (rc < 0)
 		return sd_conn_sftp_error(c, rc, "stat", path, err);
-	*known = (a.flags & LIBSSH2_SFTP_ATTR_SIZE) != 0;
-	*size = a.filesize;
-	if ((a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && !LIBSSH2_SFTP_S_ISREG(a.permissions)) {
+	*known = (a->flags & LIBSSH2_SFTP_ATTR_SIZE) != 0;
+	*size = a->filesize;
+	if ((a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) && !LIBSSH2_SFTP_S_ISREG(a->permissions)) {
 		char *shown = sd_printable(path, strlen(path));
 		sd_fail(err, SD_KIND_NOT_A_FILE, SD_PHASE_SFTP, "%s: %s is not a regular file", c->label, shown);
 		free(shown);
@@ -208,129 +225,158 @@ publish(const char *tmp, const char *final, const char *sha, struct sd_download 
 	if (errno != EEXIST)
 		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create %s: %s", final, strerror(errno));
 	if (sd_sha256_file(final, existing) < 0)
-		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "%s exists and cannot be read: %s",
-		    final, strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "%s exists and cannot be read: %s", final,
+		    strerror(errno));
 	unlink(tmp);
 	if (strcmp(existing, sha) == 0) {
 		out->already_present = 1;
 		return 0;
 	}
 	return sd_fail(err, SD_KIND_LOCAL_FILE_CONFLICT, SD_PHASE_LOCAL,
-	    "%s already exists with different content (local sha256 %s, downloaded %s); it was kept as it is — move it away to download again",
-	    final, existing, sha);
+	    "%s already exists with different content (local sha256 %s, downloaded %s); it was kept as it is — move it "
+	    "away to download again", final, existing, sha);
 }
 
-int
-sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
-    const char *local_name, sd_progress_fn progress, void *pctx, int64_t step_deadline,
-    struct sd_download *out, struct sd_err *err)
-{
-	LIBSSH2_SFTP_HANDLE *h = NULL;
-	EVP_MD_CTX *md = NULL;
-	char *buf = NULL, *tmp = NULL, *final = NULL;
-	unsigned char digest[32];
-	unsigned int dlen = 0;
-	int64_t deadline;
-	int fd = -1, rc = -1, size_known = 0;
-	ssize_t n;
+/* One download in progress: the remote handle, the temporary file, the running hash. */
+struct transfer {
+	struct sd_conn *c;
+	LIBSSH2_SFTP_HANDLE *h;
+	const char *remote, *name;
+	int fd;
+	char *tmp;
+	EVP_MD_CTX *md;
+	sd_progress_fn progress;
+	void *pctx;
+	struct sd_download *out;
+};
 
-	memset(out, 0, sizeof(*out));
-	if (!sd_safe_local_name(local_name)) {
-		char *shown = sd_printable(local_name, strlen(local_name));
-		sd_fail(err, SD_KIND_UNSAFE_NAME, SD_PHASE_CHECK,
-		    "%s: remote name \"%s\" cannot be used as a local file name (/, .., or control characters); not downloaded",
-		    c->label, shown);
-		free(shown);
-		return -1;
-	}
-	if (sd_mkdirs(local_dir) < 0)
-		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create folder %s: %s",
-		    local_dir, strerror(errno));
-	if ((h = open_handle(c, remote, LIBSSH2_SFTP_OPENFILE, step_deadline, err)) == NULL)
-		return -1;
-	if (remote_size(c, h, remote, step_deadline, &out->remote_size, &size_known, err) < 0)
-		goto out;
-	final = sd_xasprintf("%s/%s", local_dir, local_name);
-	if ((fd = sd_create_temp(local_dir, local_name, &tmp)) < 0) {
-		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create a temporary file in %s: %s",
-		    local_dir, strerror(errno));
-		goto out;
-	}
-	md = EVP_MD_CTX_new();
-	if (md == NULL || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_LOCAL, "cannot start SHA-256");
-		goto out;
-	}
-	buf = sd_xmalloc(READ_BUFFER);
-	deadline = sd_now_ms() + c->to.sftp_op;
-	for (;;) {
-		n = libssh2_sftp_read(h, buf, READ_BUFFER);
+/* Read the whole file into the temporary file, hashing on the way. */
+static int
+stream(struct transfer *x, int64_t step_deadline, struct sd_err *err)
+{
+	struct sd_conn *c = x->c;
+	char *buf = sd_xmalloc(READ_BUFFER);
+	int64_t deadline = sd_now_ms() + c->to.sftp_op;
+	ssize_t n;
+	int rc = 0;
+
+	while (rc == 0) {
+		n = libssh2_sftp_read(x->h, buf, READ_BUFFER);
 		if (n == LIBSSH2_ERROR_EAGAIN) {
-			if (sd_conn_wait(c, deadline, step_deadline, SD_PHASE_TRANSFER, SD_KIND_TRANSFER_TIMEOUT, err) < 0)
-				goto out;
+			rc = sd_conn_wait(c, deadline, step_deadline, SD_PHASE_TRANSFER, SD_KIND_TRANSFER_TIMEOUT, err);
 			continue;
-		}
-		if (n < 0 && sd_ssh_is_disconnect((int)n)) {
-			sd_fail(err, SD_KIND_TRANSFER_INTERRUPTED, SD_PHASE_TRANSFER,
-			    "%s: the connection was cut after %llu of %llu bytes of %s; nothing was kept",
-			    c->label, (unsigned long long)out->bytes, (unsigned long long)out->remote_size, local_name);
-			err->ssh_code = (int)n;
-			goto out;
-		}
-		if (n < 0) {
-			sd_conn_sftp_error(c, (int)n, "download", remote, err);
-			goto out;
 		}
 		if (n == 0)
 			break;
-		/* Data is progress: the per-operation deadline restarts, the step's does not. */
-		deadline = sd_now_ms() + c->to.sftp_op;
-		EVP_DigestUpdate(md, buf, (size_t)n);
-		if (write_all(fd, buf, (size_t)n) < 0) {
-			sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", tmp, strerror(errno));
-			goto out;
-		}
-		out->bytes += (uint64_t)n;
-		if (progress)
-			progress(pctx, out->bytes, out->remote_size);
-	}
-	if (size_known && out->bytes != out->remote_size) {
-		sd_fail(err, out->bytes < out->remote_size ? SD_KIND_TRANSFER_INTERRUPTED : SD_KIND_SIZE_MISMATCH, SD_PHASE_TRANSFER,
-		    "%s: received %llu bytes of %s but the server reported %llu; nothing was kept",
-		    c->label, (unsigned long long)out->bytes, local_name, (unsigned long long)out->remote_size);
-		goto out;
-	}
-	EVP_DigestFinal_ex(md, digest, &dlen);
-	sd_hex(digest, dlen, out->sha256);
-	if (fsync(fd) < 0) {
-		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot flush %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	if (publish(tmp, final, out->sha256, out, err) < 0)
-		goto out;
-	free(tmp);
-	tmp = NULL;
-	{
-		/* Make the new name durable too. */
-		int dfd = open(local_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
+		if (n < 0 && sd_ssh_is_disconnect((int)n)) {
+			rc = sd_fail(err, SD_KIND_TRANSFER_INTERRUPTED, SD_PHASE_TRANSFER,
+			    "%s: the connection was cut after %llu of %llu bytes of %s; nothing was kept", c->label,
+			    (unsigned long long)x->out->bytes, (unsigned long long)x->out->remote_size, x->name);
+			err->ssh_code = (int)n;
+		} else if (n < 0)
+			rc = sd_conn_sftp_error(c, (int)n, "download", x->remote, err);
+		else if (write_all(x->fd, buf, (size_t)n) < 0)
+			rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", x->tmp, strerror(errno));
+		else {
+			/* Data is progress: the per-operation deadline restarts, the step's does not. */
+			deadline = sd_now_ms() + c->to.sftp_op;
+			EVP_DigestUpdate(x->md, buf, (size_t)n);
+			x->out->bytes += (uint64_t)n;
+			if (x->progress)
+				x->progress(x->pctx, x->out->bytes, x->out->remote_size);
 		}
 	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL)
-		unlink(tmp);
-	if (h != NULL)
-		close_handle(c, h);
-	EVP_MD_CTX_free(md);
 	free(buf);
-	free(tmp);
+	return rc;
+}
+
+/* Size checked, hash finished, data on disk, then the final name (never over another file). */
+static int
+complete(struct transfer *x, int size_known, const char *local_dir, const char *final, struct sd_err *err)
+{
+	struct sd_download *out = x->out;
+	unsigned char digest[32];
+	unsigned int dlen = 0;
+	int dfd;
+
+	if (size_known && out->bytes != out->remote_size)
+		return sd_fail(err, out->bytes < out->remote_size ? SD_KIND_TRANSFER_INTERRUPTED : SD_KIND_SIZE_MISMATCH,
+		    SD_PHASE_TRANSFER, "%s: received %llu bytes of %s but the server reported %llu; nothing was kept",
+		    x->c->label, (unsigned long long)out->bytes, x->name, (unsigned long long)out->remote_size);
+	EVP_DigestFinal_ex(x->md, digest, &dlen);
+	sd_hex(digest, dlen, out->sha256);
+	if (fsync(x->fd) < 0)
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot flush %s: %s", x->tmp, strerror(errno));
+	close(x->fd);
+	x->fd = -1;
+	if (publish(x->tmp, final, out->sha256, out, err) < 0)
+		return -1;
+	free(x->tmp);
+	x->tmp = NULL;
+	/* Make the new name durable too. */
+	dfd = open(local_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+/* The remote name as a local file name, or an UnsafeName failure. */
+static int
+check_local_name(struct sd_conn *c, const char *name, struct sd_err *err)
+{
+	char *shown;
+
+	if (sd_safe_local_name(name))
+		return 0;
+	shown = sd_printable(name, strlen(name));
+	sd_fail(err, SD_KIND_UNSAFE_NAME, SD_PHASE_CHECK,
+	    "%s: remote name \"%s\" cannot be used as a local file name (/, .., or control characters); not downloaded",
+	    c->label, shown);
+	free(shown);
+	return -1;
+}
+
+int
+sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir, const char *local_name,
+    sd_progress_fn progress, void *pctx, int64_t step_deadline, struct sd_download *out, struct sd_err *err)
+{
+	struct transfer x = { .c = c, .remote = remote, .name = local_name, .fd = -1, .progress = progress,
+		.pctx = pctx, .out = out };
+	char *final = sd_xasprintf("%s/%s", local_dir, local_name);
+	int size_known = 0, rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (check_local_name(c, local_name, err) < 0)
+		goto out;
+	if (sd_mkdirs(local_dir) < 0) {
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create folder %s: %s", local_dir, strerror(errno));
+		goto out;
+	}
+	x.h = open_handle(c, remote, LIBSSH2_SFTP_OPENFILE, step_deadline, err);
+	if (x.h == NULL || remote_size(c, x.h, remote, step_deadline, &out->remote_size, &size_known, err) < 0)
+		goto out;
+	x.fd = sd_create_temp(local_dir, local_name, &x.tmp);
+	if (x.fd < 0) {
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create a temporary file in %s: %s", local_dir,
+		    strerror(errno));
+		goto out;
+	}
+	x.md = EVP_MD_CTX_new();
+	if (x.md == NULL || !EVP_DigestInit_ex(x.md, EVP_sha256(), NULL))
+		sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_LOCAL, "cannot start SHA-256");
+	else if (stream(&x, step_deadline, err) == 0)
+		rc = complete(&x, size_known, local_dir, final, err);
+out:
+	if (x.fd >= 0)
+		close(x.fd);
+	if (x.tmp != NULL)
+		unlink(x.tmp);
+	if (x.h != NULL)
+		close_handle(c, x.h);
+	EVP_MD_CTX_free(x.md);
+	free(x.tmp);
 	free(final);
 	return rc;
 }

@@ -51,10 +51,12 @@ from_pub(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen
 	free(path);
 	if (f == NULL)
 		return -1;
-	if (fgets(line, sizeof(line), f) != NULL && (sp = strchr(line, ' ')) != NULL) {
+	sp = fgets(line, sizeof(line), f) != NULL ? strchr(line, ' ') : NULL;
+	if (sp != NULL) {
 		b64 = sp + 1;
 		end = b64 + strcspn(b64, " \t\r\n");
-		if ((blob = sd_base64_decode(b64, (size_t)(end - b64), &len)) != NULL) {
+		blob = sd_base64_decode(b64, (size_t)(end - b64), &len);
+		if (blob != NULL) {
 			rc = sd_userkey_blob_fingerprint(blob, len, type, typelen, fp, fplen);
 			free(blob);
 		}
@@ -91,7 +93,8 @@ from_openssh_private(const char *keyfile, char *type, size_t typelen, char *fp, 
 		sd_buf_add(&b64, line, l);
 	}
 	fclose(f);
-	if (b64.len == 0 || (raw = sd_base64_decode(b64.p, b64.len, &rawlen)) == NULL)
+	raw = b64.len ? sd_base64_decode(b64.p, b64.len, &rawlen) : NULL;
+	if (raw == NULL)
 		goto out;
 	end = raw + rawlen;
 	if (rawlen < sizeof(magic) || memcmp(raw, magic, sizeof(magic)) != 0)

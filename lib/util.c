@@ -209,7 +209,7 @@ sd_sha256_stream(int in, int out, char hex[65])
 		errno = ENOMEM;
 		goto out;
 	}
-	while ((n = read(in, buf, sizeof(buf))) != 0) {
+	for (n = read(in, buf, sizeof(buf)); n != 0; n = read(in, buf, sizeof(buf))) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -397,7 +397,8 @@ sd_atomic_open(const char *path, char **tmp)
 	free(dir);
 	if (fd < 0)
 		return NULL;
-	if ((f = fdopen(fd, "w")) == NULL) {
+	f = fdopen(fd, "w");
+	if (f == NULL) {
 		int saved = errno;
 		close(fd);
 		unlink(*tmp);
@@ -484,4 +485,23 @@ sd_suggest(const char *word, const char *const *cands)
 		}
 	}
 	return best;
+}
+
+const void *
+sd_table_find(const void *table, size_t n, size_t size, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		const void *entry = (const char *)table + i * size;
+		if (strcmp(*(const char *const *)entry, name) == 0)
+			return entry;
+	}
+	return NULL;
+}
+
+void
+sd_table_names(const void *table, size_t n, size_t size, const char **names)
+{
+	for (size_t i = 0; i < n; i++)
+		names[i] = *(const char *const *)((const char *)table + i * size);
+	names[n] = NULL;
 }

@@ -151,12 +151,15 @@ sd_verb_name(enum sd_verb v)
 }
 
 int
-sd_verb_lookup(const char *name, enum sd_verb *out)
+sd_verb_lookup(const char *name)
 {
-	for (int v = 0; v < SD_VERB__COUNT; v++)
-		if (strcmp(verbs[v].name, name) == 0) {
-			*out = (enum sd_verb)v;
-			return 0;
-		}
-	return -1;
+	const struct sd_verb_desc *d = sd_table_find(verbs, SD_VERB__COUNT, sizeof(verbs[0]), name);
+
+	return d ? (int)(d - verbs) : -1;
+}
+
+void
+sd_verb_names(const char **names)
+{
+	sd_table_names(verbs, SD_VERB__COUNT, sizeof(verbs[0]), names);
 }

@@ -52,13 +52,19 @@ struct sd_conn_opts {
 struct sd_conn *sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline,
     struct sd_conn_info *info, struct sd_err *err);
 
+/* Who logs in, and with what. Strings are borrowed for the call. */
+struct sd_login {
+	const char *user;
+	const char *identity;       /* private key file, or "ssh-agent" for the agent's keys */
+	const char *passphrase;     /* the key's passphrase, or NULL */
+};
+
 /*
- * Authenticate as user with the private key file (passphrase may be NULL)
- * and start the SFTP subsystem. Types: AuthRejected, KeyUnreadable,
- * ConnectionClosed, AuthTimeout, SftpInitFailed, SftpInitTimeout.
+ * Authenticate with l and start the SFTP subsystem. Kinds: AuthRejected,
+ * AuthFailed, KeyUnreadable, AgentUnavailable, ConnectionClosed,
+ * AuthTimeout, SftpInitFailed, SftpInitTimeout.
  */
-int sd_conn_login(struct sd_conn *c, const char *user, const char *keyfile,
-    const char *passphrase, int64_t step_deadline, struct sd_err *err);
+int sd_conn_login(struct sd_conn *c, const struct sd_login *l, int64_t step_deadline, struct sd_err *err);
 
 /* Is the connection logged in with SFTP running? */
 int sd_conn_logged_in(const struct sd_conn *c);

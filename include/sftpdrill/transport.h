@@ -18,8 +18,7 @@
 struct sd_transport {
 	struct sd_conn *(*open)(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn_info *info,
 	    struct sd_err *err);
-	int (*login)(struct sd_conn *c, const char *user, const char *keyfile, const char *passphrase,
-	    int64_t step_deadline, struct sd_err *err);
+	int (*login)(struct sd_conn *c, const struct sd_login *l, int64_t step_deadline, struct sd_err *err);
 	int (*logged_in)(const struct sd_conn *c);
 	const struct sd_conn_info *(*info)(const struct sd_conn *c);
 	int (*list)(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t step_deadline,

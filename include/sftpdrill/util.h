@@ -96,6 +96,15 @@ int sd_write_atomic(const char *path, const void *data, size_t len);
 /* The candidate (NULL-terminated list) closest to word within edit distance 2, or NULL: "did you mean". */
 const char *sd_suggest(const char *word, const char *const *cands);
 
+/*
+ * Tables of kinds (failure kinds, verbs, directives, commands) are arrays of
+ * n structs of size bytes whose first member is `const char *name`.
+ * sd_table_find returns the entry named name, or NULL; sd_table_names fills
+ * names[0..n] with the names and a final NULL, for sd_suggest.
+ */
+const void *sd_table_find(const void *table, size_t n, size_t size, const char *name);
+void sd_table_names(const void *table, size_t n, size_t size, const char **names);
+
 /* Create a directory and its parents (mode 0755); 0 or -1 with errno. */
 int sd_mkdirs(const char *path);
 

@@ -54,8 +54,11 @@ struct sd_verb_desc {
 /* The descriptor of v. */
 const struct sd_verb_desc *sd_verb(enum sd_verb v);
 
-/* The verb named name; 0, or -1 when there is none. */
-int sd_verb_lookup(const char *name, enum sd_verb *out);
+/* The verb named name (an enum sd_verb), or -1 when there is none. */
+int sd_verb_lookup(const char *name);
+
+/* Every verb's keyword into names[0..SD_VERB__COUNT] (NULL last), for "did you mean". */
+void sd_verb_names(const char **names);
 
 /* The verb's keyword, e.g. "expect-target". */
 const char *sd_verb_name(enum sd_verb v);

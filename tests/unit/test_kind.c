@@ -13,16 +13,14 @@ START_TEST(every_kind_has_a_unique_name_and_a_verdict)
 {
 	for (int k = 0; k < SD_KIND__COUNT; k++) {
 		const struct sd_kind_desc *d = sd_kind((enum sd_kind)k);
-		enum sd_kind back;
 
 		ck_assert_msg(d->name != NULL && d->name[0] != '\0', "kind %d has no name", k);
 		ck_assert_msg(d->meaning != NULL && d->meaning[0] != '\0', "%s has no meaning", d->name);
 		ck_assert_msg(d->status == SD_FAIL || d->status == SD_ERROR || d->status == SD_SKIP,
 		    "%s has no verdict", d->name);
-		ck_assert_int_eq(sd_kind_lookup(d->name, &back), 0);
-		ck_assert_msg(back == (enum sd_kind)k, "%s is not unique", d->name);
+		for (int other = 0; other < k; other++)
+			ck_assert_msg(strcmp(sd_kind_name((enum sd_kind)other), d->name) != 0, "%s is not unique", d->name);
 	}
-	ck_assert_int_eq(sd_kind_lookup("NoSuchKind", &(enum sd_kind){ 0 }), -1);
 	ck_assert_str_eq(sd_kind_name((enum sd_kind)9999), sd_kind_name(SD_KIND_NONE));
 }
 END_TEST

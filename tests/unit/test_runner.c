@@ -1,0 +1,356 @@
+/* test_runner.c — the runner without a server: retries, skips, dependencies, deadlines, parallel endpoints. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "sftpdrill/drill.h"
+#include "sftpdrill/runner.h"
+#include "sftpdrill/transport.h"
+
+/* What the fake server does for one host. */
+struct fake_host {
+	const char *host;
+	int open_failures;          /* the first N opens fail with open_kind */
+	enum sd_kind open_kind;
+	enum sd_kind login_kind;    /* SD_KIND_NONE: login succeeds */
+	enum sd_kind download_kind; /* SD_KIND_NONE: downloads succeed */
+	const char *secret_in_message;
+	int opens, logins, closes, lists, downloads;
+	int64_t last_deadline;
+};
+
+static struct fake_host hosts[4];
+static pthread_mutex_t fake_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The test's own connection: the runner only ever holds a pointer to it. */
+struct sd_conn {
+	struct fake_host *h;
+	int logged_in;
+	struct sd_conn_info info;
+};
+
+static struct fake_host *
+host_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++)
+		if (hosts[i].host && strcmp(hosts[i].host, name) == 0)
+			return &hosts[i];
+	return NULL;
+}
+
+static struct sd_conn *
+fake_open(const struct sd_conn_opts *o, int64_t deadline, struct sd_conn_info *info, struct sd_err *err)
+{
+	struct fake_host *h = host_named(o->host);
+	struct sd_conn *c;
+	int fail;
+
+	pthread_mutex_lock(&fake_lock);
+	h->opens++;
+	h->last_deadline = deadline;
+	fail = h->opens <= h->open_failures;
+	pthread_mutex_unlock(&fake_lock);
+	if (fail) {
+		sd_fail(err, h->open_kind, SD_PHASE_CONNECT, "%s: no (attempt %d)", o->label, h->opens);
+		return NULL;
+	}
+	c = sd_xcalloc(1, sizeof(*c));
+	c->h = h;
+	snprintf(c->info.peer, sizeof(c->info.peer), "%s", o->label);
+	snprintf(c->info.hostkey_type, sizeof(c->info.hostkey_type), "ssh-ed25519");
+	snprintf(c->info.hostkey_fp, sizeof(c->info.hostkey_fp), "SHA256:fake");
+	*info = c->info;
+	return c;
+}
+
+static int
+fake_login(struct sd_conn *c, const struct sd_login *l, int64_t deadline, struct sd_err *err)
+{
+	(void)l;
+	c->h->logins++;
+	c->h->last_deadline = deadline;
+	if (c->h->login_kind != SD_KIND_NONE)
+		return sd_fail(err, c->h->login_kind, SD_PHASE_AUTH, "refused; the passphrase was %s",
+		    c->h->secret_in_message ? c->h->secret_in_message : "-");
+	c->logged_in = 1;
+	return 0;
+}
+
+static int
+fake_logged_in(const struct sd_conn *c)
+{
+	return c != NULL && c->logged_in;
+}
+
+static const struct sd_conn_info *
+fake_info(const struct sd_conn *c)
+{
+	return &c->info;
+}
+
+static int
+fake_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t deadline, struct sd_err *err)
+{
+	static const char *const names[] = { "TP001_X.csv", "TP002_X.csv", "CL001_X.csv" };
+
+	(void)dir;
+	(void)err;
+	c->h->lists++;
+	c->h->last_deadline = deadline;
+	for (size_t i = 0; i < 3; i++) {
+		struct sd_dirent e = { .name = names[i], .size = 5, .has_size = 1, .is_regular = 1 };
+		if (fn(ctx, &e) != 0)
+			break;
+	}
+	return 0;
+}
+
+static int
+fake_download(struct sd_conn *c, const char *remote, const char *local_dir, const char *local_name,
+    sd_progress_fn progress, void *pctx, int64_t deadline, struct sd_download *out, struct sd_err *err)
+{
+	(void)remote;
+	(void)local_dir;
+	(void)local_name;
+	c->h->downloads++;
+	if (c->h->download_kind != SD_KIND_NONE)
+		return sd_fail(err, c->h->download_kind, SD_PHASE_TRANSFER, "cut");
+	memset(out, 0, sizeof(*out));
+	out->bytes = out->remote_size = 5;
+	snprintf(out->sha256, sizeof(out->sha256), "%064d", 0);
+	if (progress)
+		progress(pctx, 5, 5);
+	(void)deadline;
+	return 0;
+}
+
+static int
+fake_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
+{
+	(void)deadline;
+	(void)err;
+	if (c == NULL)
+		return 0;
+	c->h->closes++;
+	free(c);
+	return 0;
+}
+
+static int
+fake_resolve(const char *host, int64_t deadline, struct sd_strv *out, struct sd_err *err)
+{
+	(void)deadline;
+	(void)err;
+	sd_strv_push(out, host);
+	return 0;
+}
+
+static const struct sd_transport fake = {
+	.open = fake_open, .login = fake_login, .logged_in = fake_logged_in, .info = fake_info, .list = fake_list,
+	.download = fake_download, .close = fake_close, .resolve = fake_resolve,
+};
+
+static const char *tmp;
+
+static void
+setup(void)
+{
+	memset(hosts, 0, sizeof(hosts));
+	hosts[0].host = "h1";
+	hosts[1].host = "h2";
+	hosts[2].host = "h3";
+	hosts[3].host = "h4";
+	tmp = tmpdir_new();
+}
+
+static void
+teardown(void)
+{
+	tmpdir_remove(tmp);
+}
+
+/* Parse steps under a profile naming the four fake hosts; run; return the run's results. */
+static void
+run_steps(const char *steps, struct sd_run_opts *o, struct sd_run *run)
+{
+	char *text = sd_xasprintf("endpoints dc \"h1,h2\"\nendpoints all \"h1,h2,h3,h4\"\nuser cp\nidentity /k\n"
+	    "host-key-pin * SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\ntarget-host h1,h2\n"
+	    "download-dir %s/dl\nbaseline-dir %s/state\n%s", tmp, tmp, steps);
+	struct sd_diag diag = { 0 };
+	struct sd_drill *d = sd_drill_parse_buffer("t.drill", text, strlen(text), NULL, NULL, &diag);
+
+	for (size_t i = 0; i < diag.n; i++)
+		fprintf(stderr, "%s\n", diag.msgs[i]);
+	ck_assert_ptr_nonnull(d);
+	o->transport = &fake;
+	sd_run_drill(d, o, run);
+	sd_drill_free(d);
+	sd_diag_release(&diag);
+	free(text);
+}
+
+static const struct sd_case *
+result(const struct sd_run *run, size_t suite, size_t step)
+{
+	ck_assert_uint_lt(suite, run->nsuites);
+	ck_assert_uint_lt(step, run->suites[suite]->ncases);
+	return &run->suites[suite]->cases[step];
+}
+
+START_TEST(failed_connect_skips_the_network_steps_but_not_the_others)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { 0 };
+
+	hosts[0].open_failures = 100;
+	hosts[0].open_kind = SD_KIND_CONNECT_REFUSED;
+	run_steps("target dc\nstep \"Reach\" connect\nstep \"Login\" login\nstep \"Where\" expect-target dc\n"
+	    "step \"Out\" logout\n", &o, &run);
+	ck_assert_int_eq(result(&run, 0, 0)->kind, SD_KIND_CONNECT_REFUSED);
+	ck_assert_int_eq(result(&run, 0, 1)->status, SD_SKIP);
+	ck_assert_str_eq(result(&run, 0, 1)->message, "not run: step \"Reach\" failed (ConnectRefused)");
+	ck_assert_int_eq(result(&run, 0, 2)->status, SD_PASS);    /* expect-target needs no session */
+	ck_assert_int_eq(result(&run, 0, 3)->status, SD_SKIP);
+	ck_assert_int_eq(hosts[0].opens, 1);
+	/* The other endpoint is not affected. */
+	for (size_t k = 0; k < 4; k++)
+		ck_assert_int_eq(result(&run, 1, k)->status, SD_PASS);
+	ck_assert_int_eq(sd_run_exit_status(&run), 1);
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(retries_reconnect_and_say_so)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { 0 };
+
+	hosts[0].open_failures = 2;
+	hosts[0].open_kind = SD_KIND_CONNECT_TIMEOUT;
+	run_steps("target dc\nstep \"Reach\" connect retry 3 backoff 1ms\n", &o, &run);
+	ck_assert_int_eq(result(&run, 0, 0)->status, SD_PASS);
+	ck_assert(strstr(result(&run, 0, 0)->message, "(after 2 retries)") != NULL);
+	ck_assert_int_eq(hosts[0].opens, 3);
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(errors_are_not_retried)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { 0 };
+
+	hosts[0].login_kind = SD_KIND_KEY_UNREADABLE;
+	run_steps("target dc\nstep \"Login\" login retry 3 backoff 1ms\nstep \"Count\" count /r >= 1\n", &o, &run);
+	ck_assert_int_eq(result(&run, 0, 0)->status, SD_ERROR);
+	ck_assert_int_eq(hosts[0].logins, 1);
+	ck_assert_int_eq(result(&run, 0, 1)->status, SD_SKIP);
+	ck_assert_int_eq(sd_run_exit_status(&run), 3);
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(steps_log_in_once_and_reuse_the_session)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { 0 };
+
+	run_steps("target dc\nstep \"Count\" count /r == 3\nstep \"Again\" count /r >= 3\nstep \"TP001\" download /r/TP001*\n"
+	    "step \"Out\" logout\nstep \"After\" logout\n", &o, &run);
+	for (size_t k = 0; k < 4; k++)
+		ck_assert_int_eq(result(&run, 0, k)->status, SD_PASS);
+	ck_assert_int_eq(result(&run, 0, 4)->status, SD_SKIP);
+	ck_assert_str_eq(result(&run, 0, 4)->message, "not run: there is no open connection");
+	ck_assert_int_eq(hosts[0].opens, 1);
+	ck_assert_int_eq(hosts[0].logins, 1);
+	ck_assert_int_eq(hosts[0].lists, 3);
+	ck_assert_int_eq(hosts[0].closes, 1);
+	ck_assert_uint_eq(run.nfiles, 2);    /* TP001 from each endpoint */
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(a_cut_drops_the_connection_and_the_endpoint)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { 0 };
+
+	hosts[0].download_kind = SD_KIND_TRANSFER_INTERRUPTED;
+	run_steps("target dc\nstep \"Get\" download /r/TP001* retry 1 backoff 1ms\nstep \"Out\" logout\n", &o, &run);
+	ck_assert_int_eq(result(&run, 0, 0)->kind, SD_KIND_TRANSFER_INTERRUPTED);
+	/* Each attempt had a fresh connection; the broken one was never reused. */
+	ck_assert_int_eq(hosts[0].opens, 2);
+	ck_assert_int_eq(hosts[0].closes, 2);
+	ck_assert_int_eq(result(&run, 0, 1)->status, SD_SKIP);
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(deadline_is_the_steps_timeout)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { 0 };
+	int64_t before = sd_now_ms();
+
+	run_steps("target dc\nstep \"Reach\" connect timeout 7min\n", &o, &run);
+	ck_assert(hosts[0].last_deadline >= before + 7 * 60000);
+	ck_assert(hosts[0].last_deadline <= sd_now_ms() + 7 * 60000);
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(parallel_endpoints_keep_the_sets_order)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { .parallel = 1, .jobs = 2 };
+	static const char *const order[] = { "h1:22", "h2:22", "h3:22", "h4:22" };
+
+	run_steps("target all\nstep \"Login\" login\nstep \"Count\" count /r == 3\nstep \"Out\" logout\n", &o, &run);
+	ck_assert_uint_eq(run.nsuites, 4);
+	for (size_t i = 0; i < 4; i++) {
+		ck_assert_str_eq(run.suites[i]->endpoint, order[i]);
+		ck_assert_int_eq(sd_count(&run, run.suites[i], SD_PASS), 3);
+		ck_assert_int_eq(hosts[i].opens, 1);
+	}
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(secrets_are_masked_before_they_are_recorded)
+{
+	struct sd_run run = { 0 };
+	struct sd_redactor r = { 0 };
+	struct sd_run_opts o = { .redact = &r };
+
+	sd_redact_add(&r, "hunter22");
+	hosts[0].login_kind = SD_KIND_AUTH_REJECTED;
+	hosts[0].secret_in_message = "hunter22";
+	run_steps("target dc\nstep \"Login\" login\n", &o, &run);
+	ck_assert_str_eq(result(&run, 0, 0)->message, "refused; the passphrase was ***");
+	sd_run_release(&run);
+	sd_redact_release(&r);
+}
+END_TEST
+
+Suite *
+runner_suite(void)
+{
+	Suite *s = suite_create("runner");
+	TCase *tc = tcase_create("runner");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, failed_connect_skips_the_network_steps_but_not_the_others);
+	tcase_add_test(tc, retries_reconnect_and_say_so);
+	tcase_add_test(tc, errors_are_not_retried);
+	tcase_add_test(tc, steps_log_in_once_and_reuse_the_session);
+	tcase_add_test(tc, a_cut_drops_the_connection_and_the_endpoint);
+	tcase_add_test(tc, deadline_is_the_steps_timeout);
+	tcase_add_test(tc, parallel_endpoints_keep_the_sets_order);
+	tcase_add_test(tc, secrets_are_masked_before_they_are_recorded);
+	suite_add_tcase(s, tc);
+	return s;
+}
