@@ -1,0 +1,44 @@
+# 30-backup.sh — integration tests: the daily backup. Sourced by run.sh (its helpers and mirror).
+B=scenarios/hkex-rrs/daily-backup.drill
+run_drill --business-date 2023-04-14 "$B"
+expect "daily backup passes" eq "$rc" 0
+expect "... every report of the day backed up with SHA256SUMS that sha256sum accepts" \
+  bash -c 'cd "$1/backup/2023-04-14" && [ "$(wc -l < SHA256SUMS)" = 14 ] && sha256sum --quiet -c SHA256SUMS' _ "$work"
+expect "... the first endpoint fetched 14, the second found them backed up" \
+  grep -q "14 fetched, 0 already.*0 fetched, 14 already" <<<"$(tr '\n' ' ' < "$junit")"
+run_drill --business-date 2023-04-14 "$B"
+expect "backup twice: the second run fetches nothing" \
+  eq "$(grep -c '0 fetched, 14 already backed up unchanged' "$junit")" 2
+expect "... and the key reference was recorded, then confirmed" grep -q "unchanged since the reference" "$junit"
+run_drill --business-date 2023-04-14 --parallel -D RRS_BACKUP_DIR="$work/pbackup" "$B"
+expect "daily backup with --parallel: both endpoints into one folder, SHA256SUMS whole and true" \
+  bash -c '[ "$1" = 0 ] && cd "$2/pbackup/2023-04-14" && [ "$(wc -l < SHA256SUMS)" = 14 ] && sha256sum --quiet -c SHA256SUMS && [ -z "$(ls -A | grep sftpdrill-)" ]' _ "$rc" "$work"
+run_drill --business-date 2023-04-14 --parallel -D RRS_BACKUP_DIR="$work/pbackup" "$B"
+expect "... and a second parallel run fetches nothing" eq "$(grep -c '0 fetched, 14 already backed up unchanged' "$junit")" 2
+echo "tampered" > "$work/backup/2023-04-14/$(basename "$state"/primary/root/reports/CL001_*)"
+run_drill --business-date 2023-04-14 "$B"
+expect "a backed-up file changed locally is never overwritten: LocalFileConflict" eq "$(xval '(//error/@type)[1]')" LocalFileConflict
+expect "... and stays as it was" eq "$(cat "$work/backup/2023-04-14/"CL001_*)" tampered
+ssh-keygen -q -t ed25519 -N '' -f "$work/renewed" -C renewed
+cat "$work/renewed.pub" >> "$state/authorized_keys"
+run_drill --business-date 2023-04-14 -D RRS_KEY="$work/renewed" "$B"
+expect "a renewed SSH key is caught by key-unchanged: KeyChanged" eq "$(xval '(//failure/@type)[1]')" KeyChanged
+
+"$BUILD/silent-listener" 127.152.14.121 10098 60 > "$work/silent.out" & fixture_pids+=($!)
+ready "$work/silent.out"
+d=$(mkdrill banner.drill 'timeout banner 1s
+endpoints silent "127.152.14.121:10098,127.152.14.122"
+target silent
+step "Reachable" connect
+step "Login" login')
+run_drill "$d"
+expect "a listener that never speaks: BannerTimeout" eq "$(xval '(//failure/@type)[1]')" BannerTimeout
+expect "... the next endpoint still passes" eq "$(xcount '//testsuite[2]//testcase[not(failure|error|skipped)]')" 2
+
+mkdir -p "$work/conflict/127.152.14.121_10022"
+f=$(basename "$state"/secondary/root/reports/TP001_*)
+echo "my own precious file" > "$work/conflict/127.152.14.121_10022/$f"
+run_drill -D RRS_DOWNLOAD_DIR="$work/conflict" "$S1"
+expect "a different local file is never overwritten: LocalFileConflict, exit 3" eq "$rc/$(xval '(//error/@type)[1]')" 3/LocalFileConflict
+expect "... the user's file is intact" eq "$(cat "$work/conflict/127.152.14.121_10022/$f")" "my own precious file"
+expect "... no temporary file left" eq "$(find "$work/conflict" -name '.*sftpdrill-*' | wc -l)" 0

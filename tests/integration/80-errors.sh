@@ -1,0 +1,41 @@
+# 80-errors.sh — integration tests: usage and drill errors. Sourced by run.sh (its helpers and mirror).
+printf 'include "%s/scenarios/hkex-rrs/local-mirror.profile"\ntarget secondary\nstep "a" donwload x\n' "$root" > "$work/bad.drill"
+out=$("$bin" run --report-dir "$work/reports" "$work/bad.drill" 2>&1); rc=$?
+expect "a broken drill: exit 2 with FILE:LINE:COL and a suggestion" \
+  grep -q "bad.drill:3:10: error: unknown step verb \`donwload\`; did you mean \`download\`?" <<<"$out"
+expect "... exit status 2" eq "$rc" 2
+# Broken drills: each gets exit 2 and a FILE:LINE:COL: message, never a crash.
+mkdir -p "$work/broken"
+head -c 3000 /dev/urandom > "$work/broken/garbage.drill"
+printf 'target x\nstep "a\0" login\n' > "$work/broken/nul.drill"
+printf 'drill "unterminated\n' > "$work/broken/quote.drill"
+printf 'step "a" upload x\n' > "$work/broken/verb.drill"
+printf 'user ${SD_SURELY_UNDEFINED_VAR}\n' > "$work/broken/undefined.drill"
+printf 'include "cycle.drill"\n' > "$work/broken/cycle.drill"
+printf 'include "not-there.profile"\n' > "$work/broken/missing-include.drill"
+head -c 2000000 /dev/zero | tr '\0' 'x' > "$work/broken/huge-line.drill"
+for f in "$work"/broken/*.drill; do
+  out=$("$bin" check "$f" 2>&1); rc=$?
+  expect "broken drill $(basename "$f"): exit 2 with FILE:LINE:COL" \
+    bash -c '[ "$1" = 2 ] && grep -qE "^$2:[0-9]+:[0-9]+: error: " <<<"$3"' _ "$rc" "$f" "$out"
+done
+
+cp "$state/user_ed25519" "$work/loose_key"; chmod 644 "$work/loose_key"
+out=$("$bin" check -D RRS_PROFILE=local-mirror.profile -D RRS_KEY="$work/loose_key" "$S1" 2>&1); rc=$?
+expect "check warns about a key readable by others, at the profile line" \
+  grep -qE "rrs-common.profile:[0-9]+:[0-9]+: warning: private key .* readable by group or others" <<<"$out"
+expect "... exit 0 without --strict" eq "$rc" 0
+out=$("$bin" check --strict -D RRS_PROFILE=local-mirror.profile -D RRS_KEY="$work/loose_key" "$S1" 2>&1); rc=$?
+expect "... exit 2 with --strict" eq "$rc" 2
+out=$("$bin" check -D RRS_PROFILE=local-mirror.profile -D RRS_KNOWN_HOSTS="$work/empty_known_hosts" "$S1" 2>&1)
+expect "check warns when known_hosts has no key for an endpoint" grep -q "no host key for 127.152.14.121:10022" <<<"$out"
+
+d=$(mkdrill secret.drill 'target secondary
+step "uses a secret" download "/reports/${RRS_KEY_PASSPHRASE}/x"')
+out=$("$bin" plan -D RRS_KEY_PASSPHRASE=Sup3r-S3cret "$d" 2>&1); rc=$?
+expect "plan masks secrets" bash -c '[ "$1" = 0 ] && ! grep -q Sup3r-S3cret <<<"$2" && grep -q "/reports/\*\*\*/x" <<<"$2"' _ "$rc" "$out"
+
+out=$("$bin" 2>&1); rc=$?
+expect "no arguments: usage, exit 2" eq "$rc" 2
+out=$("$bin" run --no-such-option x 2>&1); rc=$?
+expect "unknown option: exit 2" eq "$rc" 2
