@@ -158,6 +158,18 @@ check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char
 	return 0;
 }
 
+/* What the SSH library will refuse to do with this drill's keys, said before any connection. */
+static void
+warn_library(struct run_state *r, const struct sd_drill *d)
+{
+	struct sd_diag diag = { 0 };
+
+	sd_drill_check_library(d, &diag);
+	for (size_t i = 0; i < diag.n; i++)
+		view_warn(r->view, "%s", diag.msgs[i]);
+	sd_diag_release(&diag);
+}
+
 /* Everything decided before the first packet: drills, window, secrets, passphrases. */
 static int
 prepare(struct run_state *r)
@@ -174,6 +186,7 @@ prepare(struct run_state *r)
 		}
 		if (!r->snapshot && check_window(r->c, d, r->view, r->window[i], sizeof(r->window[i])) < 0)
 			return EXIT_USAGE;
+		warn_library(r, d);
 		sd_vars_secrets(&d->vars, &r->secrets);
 		/* The passphrase: the profile's environment variable, else ask, before any connection. */
 		if (env != NULL)

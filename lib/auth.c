@@ -177,7 +177,9 @@ login_keyfile(struct sd_conn *c, const struct sd_login *l, int64_t step_deadline
 		    strerror(errno));
 	if (sd_userkey_fingerprint(l->identity, c->info.userkey_type, sizeof(c->info.userkey_type), c->info.userkey_fp,
 	    sizeof(c->info.userkey_fp)) < 0) {
-		snprintf(c->info.userkey_type, sizeof(c->info.userkey_type), "unknown");
+		/* No public half to read: a PEM header still tells the type. */
+		if (sd_userkey_type(l->identity, c->info.userkey_type, sizeof(c->info.userkey_type)) < 0)
+			snprintf(c->info.userkey_type, sizeof(c->info.userkey_type), "unknown");
 		snprintf(c->info.userkey_fp, sizeof(c->info.userkey_fp), "unknown (no %s.pub)", l->identity);
 	}
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_AUTH, "user \"%s\", key %s %s", l->user, c->info.userkey_type,

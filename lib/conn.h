@@ -6,12 +6,14 @@
 #include <libssh2.h>
 #include <libssh2_sftp.h>
 
+#include "kexinit.h"
 #include "sftpdrill/session.h"
 
 struct sd_conn {
 	int fd;
 	LIBSSH2_SESSION *ssh;
 	LIBSSH2_SFTP *sftp;
+	struct sd_kexinit kexinit;  /* what the server offered, read as it arrived */
 	struct sd_conn_info info;
 	struct sd_timeouts to;
 	char label[300];

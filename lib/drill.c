@@ -364,6 +364,17 @@ do_timeout(struct parser *p, const struct dline *l)
 }
 
 static void
+do_allow_sha1(struct parser *p, const struct dline *l)
+{
+	const char *v = l->t[1].text;
+
+	if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
+		p->d->allow_sha1 = strcmp(v, "yes") == 0;
+	else
+		sd_parse_report(p, 0, l->t[1].col, "`allow-sha1` takes yes or no, not `%s`", v);
+}
+
+static void
 do_step(struct parser *p, const struct dline *l)
 {
 	struct tok *t = l->t;
@@ -395,6 +406,7 @@ static const struct directive directives[] = {
 	{ "window", 4, 4, 0, "window YYYY-MM-DD HH:MM HH:MM TIMEZONE", do_window, NO_FIELD, NO_FIELD },
 	{ "target", 1, 1, 0, "target SET", set_field, FIELD(target), FIELD(target_loc) },
 	{ "timeout", 2, 2, 0, "timeout PHASE DURATION", do_timeout, NO_FIELD, NO_FIELD },
+	{ "allow-sha1", 1, 1, 0, "allow-sha1 yes|no", do_allow_sha1, NO_FIELD, NO_FIELD },
 	/* A step checks its own arguments: their shape depends on the verb. */
 	{ "step", 0, MAX_TOKENS, 1, NULL, do_step, NO_FIELD, NO_FIELD },
 };

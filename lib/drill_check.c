@@ -10,6 +10,8 @@
 
 #include "sftpdrill/drill.h"
 #include "sftpdrill/knownhosts.h"
+#include "sftpdrill/session.h"
+#include "sftpdrill/userkey.h"
 
 static void __attribute__((format(printf, 3, 4)))
 warn_at(struct sd_diag *diag, const struct sd_loc *loc, const char *fmt, ...)
@@ -71,6 +73,20 @@ check_known_hosts(const struct sd_drill *d, struct sd_diag *diag)
 }
 
 size_t
+sd_drill_check_library(const struct sd_drill *d, struct sd_diag *diag)
+{
+	char type[64];
+
+	if (d->identity == NULL || sd_ssh_rsa_sha2() || strcmp(d->identity, "ssh-agent") == 0 ||
+	    sd_userkey_type(d->identity, type, sizeof(type)) < 0 || strcmp(type, "ssh-rsa") != 0)
+		return 0;
+	warn_at(diag, &d->identity_loc, "private key %s is RSA, and the libssh2 this sftpdrill runs with (%s) signs RSA "
+	    "only with SHA-1 (ssh-rsa), which OpenSSH 8.8 and later refuse: the login will fail; build sftpdrill with "
+	    "libssh2 1.11 or later (`make` does so on Debian 12)", d->identity, sd_library_versions());
+	return 1;
+}
+
+size_t
 sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, struct sd_diag *diag)
 {
 	size_t before = diag->nwarnings;
@@ -80,6 +96,7 @@ sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, struc
 		    d->user);
 	if (d->identity)
 		check_identity(d, diag);
+	sd_drill_check_library(d, diag);
 	if (d->known_hosts)
 		check_known_hosts(d, diag);
 	return diag->nwarnings - before;

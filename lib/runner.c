@@ -92,6 +92,9 @@ sd_step_record_conn(struct sd_step_ctx *s, const struct sd_conn_info *i)
 		{ "cipher.client-to-server", INFO(cipher_cs) }, { "cipher.server-to-client", INFO(cipher_sc) },
 		{ "mac.client-to-server", INFO(mac_cs) }, { "mac.server-to-client", INFO(mac_sc) },
 		{ "userkey.type", INFO(userkey_type) }, { "userkey.sha256", INFO(userkey_fp) },
+		{ "kex.strict", INFO(kex_strict) }, { "server.kex-algorithms", INFO(server_kex) },
+		{ "server.hostkey-algorithms", INFO(server_hostkeys) }, { "server.ciphers", INFO(server_ciphers) },
+		{ "server.macs", INFO(server_macs) },
 	};
 #undef INFO
 	char buf[64];
@@ -115,7 +118,8 @@ ensure_connected(struct sd_step_ctx *s, struct sd_err *err)
 	struct sd_conn_info info = { 0 };
 	struct sd_conn_opts co = { .host = s->ep->host, .port = s->ep->port, .label = s->ep->label,
 		.known_hosts = s->d->known_hosts, .pins = &pins, .timeouts = &s->d->timeouts,
-		.trust_on_first_use = s->o->trust_on_first_use, .note = on_note, .note_ctx = s };
+		.trust_on_first_use = s->o->trust_on_first_use, .allow_sha1 = s->d->allow_sha1, .note = on_note,
+		.note_ctx = s };
 
 	if (s->conn != NULL)
 		return 0;

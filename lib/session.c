@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -16,14 +17,32 @@
 #include "sftpdrill/knownhosts.h"
 #include "sftpdrill/net.h"
 
-/* Host-key algorithms libssh2 1.10 can verify; others in known_hosts cannot be offered. */
-static const char *const supported_hostkeys[] = {
-	"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-	"ssh-rsa", "ssh-dss", NULL
-};
+#ifndef SFTPDRILL_LIBSSH2_ORIGIN
+#define SFTPDRILL_LIBSSH2_ORIGIN "origin not recorded"
+#endif
 
+/*
+ * The algorithm policy: curve25519 key exchange first, then OpenSSH's
+ * client order; encrypt-then-MAC before plain MACs; what this libssh2 lacks
+ * is left out (libssh2_session_supported_algs). AES-CTR (with an ETM MAC)
+ * comes before chacha20-poly1305 because libssh2's chacha20 is its own C
+ * code, measured 15-30% slower on a 512 MiB download (docs/performance-notes.md).
+ * AES-GCM is not offered: libssh2 1.11.1 leaks the key of the "none" MAC
+ * that goes with it at every key exchange (kex.c, seen with ProFTPD under
+ * LeakSanitizer), and it is no faster here; every server that has it has
+ * AES-CTR too. Strict key exchange (kex-strict-c) libssh2 adds by itself.
+ */
+#define KEX_ORDER "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384," \
+	"ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512," \
+	"diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
+#define CIPHER_ORDER "aes128-ctr,aes256-ctr,chacha20-poly1305@openssh.com,aes192-ctr"
+#define MAC_ORDER "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512," \
+	"hmac-sha1-etm@openssh.com,hmac-sha1"
 /* With no key known, OpenSSH's own order: ed25519 first, as `ssh` and `ssh-keyscan` show operators. */
-#define OPENSSH_HOSTKEY_ORDER "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa"
+#define HOSTKEY_ORDER "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa"
+/* The key exchange extension by which a server says it does strict key exchange (CVE-2023-48795). */
+#define KEX_STRICT_CLIENT "kex-strict-c-v00@openssh.com"
+#define KEX_STRICT_SERVER "kex-strict-s-v00@openssh.com"
 
 int
 sd_ssh_global_init(void)
@@ -40,9 +59,10 @@ sd_ssh_global_exit(void)
 const char *
 sd_library_versions(void)
 {
-	static char buf[160];
+	static char buf[400];
 
-	snprintf(buf, sizeof(buf), "libssh2 %s, %s", libssh2_version(0), OpenSSL_version(OPENSSL_VERSION));
+	snprintf(buf, sizeof(buf), "libssh2 %s (%s), %s", libssh2_version(0), SFTPDRILL_LIBSSH2_ORIGIN,
+	    OpenSSL_version(OPENSSL_VERSION));
 	return buf;
 }
 
@@ -149,42 +169,110 @@ hostkey_type_name(int t)
 	}
 }
 
-static int
-is_supported_hostkey(const char *type)
+int
+sd_ssh_rsa_sha2(void)
 {
-	for (size_t i = 0; supported_hostkeys[i]; i++)
-		if (strcmp(type, supported_hostkeys[i]) == 0)
-			return 1;
-	return 0;
+	/* libssh2 signs and verifies RSA with SHA-256/512 from 1.11 on. */
+	return libssh2_version(0x010b00) != NULL;
+}
+
+/* Does this libssh2 implement algorithm alg for method? */
+static int
+supports(LIBSSH2_SESSION *s, int method, const char *alg)
+{
+	const char **algs = NULL;
+	int n = libssh2_session_supported_algs(s, method, &algs), found = 0;
+
+	for (int i = 0; i < n && !found; i++)
+		found = strcmp(algs[i], alg) == 0;
+	if (n > 0)
+		libssh2_free(s, algs);
+	return found;
+}
+
+/* The items of the comma list wanted that this libssh2 implements for method, in order, into out. */
+static void
+keep_supported(LIBSSH2_SESSION *s, int method, const char *wanted, struct sd_buf *out)
+{
+	char *list = sd_xstrdup(wanted), *save = NULL;
+
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (supports(s, method, t) && strstr(sd_buf_str(out), t) == NULL)
+			sd_buf_join(out, ",", t);
+	free(list);
 }
 
 /*
- * Offer only the host-key types known_hosts has for this endpoint, known
- * order first. With none known (pins only, or trust on first use) offer
- * OpenSSH's own order, so the key seen is the one operators see; libssh2
- * would otherwise pick ECDSA.
+ * The host-key algorithms to offer for the key types known_hosts has (its
+ * order), or OpenSSH's order when none is known (pins only, trust on first
+ * use): libssh2 would otherwise pick ECDSA and show a key operators never
+ * saw. An RSA key is asked for signed with SHA-2 (rsa-sha2-512, then -256);
+ * SHA-1 `ssh-rsa` only where the drill allows it.
  */
-static int
-set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, struct sd_err *err)
+static void
+hostkey_algorithms(const struct sd_known *known, int allow_sha1, struct sd_buf *out)
 {
-	char *prefs = sd_known_prefs(known), *save = NULL;
-	struct sd_buf usable = SD_BUF_INIT(0);
+	char *types = sd_known_prefs(known), *save = NULL;
+
+	if (types == NULL)
+		types = sd_xstrdup(HOSTKEY_ORDER);
+	for (char *t = strtok_r(types, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (strcmp(t, "ssh-rsa") != 0)
+			sd_buf_join(out, ",", t);
+		else
+			sd_buf_join(out, ",", allow_sha1 ? "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : "rsa-sha2-512,rsa-sha2-256");
+	}
+	free(types);
+}
+
+static int
+set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, int allow_sha1, struct sd_err *err)
+{
+	struct sd_buf wanted = SD_BUF_INIT(0), usable = SD_BUF_INIT(0);
 	int rc = 0;
 
-	if (prefs == NULL)
-		prefs = sd_xstrdup(OPENSSH_HOSTKEY_ORDER);
-	for (char *t = strtok_r(prefs, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (is_supported_hostkey(t))
-			sd_buf_join(&usable, ",", t);
+	hostkey_algorithms(known, allow_sha1, &wanted);
+	keep_supported(c->ssh, LIBSSH2_METHOD_HOSTKEY, sd_buf_str(&wanted), &usable);
 	if (usable.len == 0)
 		rc = sd_fail(err, SD_KIND_HOSTKEY_UNSUPPORTED, SD_PHASE_HOSTKEY,
-		    "%s: known_hosts holds only key types this libssh2 cannot verify", c->label);
+		    "%s: the host key known for it can be verified only with %s, which %s: %s", c->label,
+		    sd_buf_str(&wanted), sd_ssh_rsa_sha2() ? "the drill does not allow" : "this libssh2 does not offer",
+		    sd_ssh_rsa_sha2() ? "add `allow-sha1 yes` to accept RSA signed with SHA-1" :
+		    "build sftpdrill with libssh2 1.11 or later (`make` does so on Debian 12)");
 	else if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY, usable.p) != 0)
 		rc = sd_fail(err, SD_KIND_HOSTKEY_UNSUPPORTED, SD_PHASE_HOSTKEY,
 		    "%s: libssh2 refused host-key preference %s", c->label, usable.p);
-	free(prefs);
+	sd_buf_release(&wanted);
 	sd_buf_release(&usable);
 	return rc;
+}
+
+/* Key exchange, ciphers and MACs by the policy, as far as this libssh2 has them. */
+static void
+set_algorithm_prefs(struct sd_conn *c)
+{
+	static const struct { int method; const char *order; } policy[] = {
+		{ LIBSSH2_METHOD_KEX, KEX_ORDER }, { LIBSSH2_METHOD_CRYPT_CS, CIPHER_ORDER },
+		{ LIBSSH2_METHOD_CRYPT_SC, CIPHER_ORDER }, { LIBSSH2_METHOD_MAC_CS, MAC_ORDER },
+		{ LIBSSH2_METHOD_MAC_SC, MAC_ORDER },
+	};
+
+	for (size_t i = 0; i < sizeof(policy) / sizeof(policy[0]); i++) {
+		struct sd_buf usable = SD_BUF_INIT(0);
+
+		keep_supported(c->ssh, policy[i].method, policy[i].order, &usable);
+		/* Nothing left would mean libssh2 offers nothing: keep its defaults then. */
+		if (usable.len > 0)
+			libssh2_session_method_pref(c->ssh, policy[i].method, usable.p);
+		sd_buf_release(&usable);
+	}
+}
+
+/* A list the server offered, as text for a message. */
+static const char *
+offered(const struct sd_conn *c, enum sd_kexinit_list list)
+{
+	return c->kexinit.parsed && c->kexinit.lists[list] ? c->kexinit.lists[list] : "(not seen)";
 }
 
 static int
@@ -205,9 +293,12 @@ handshake(struct sd_conn *c, const struct sd_known *known, int64_t step_deadline
 		return rc == 0 ? 0 : -1;
 	if (rc == LIBSSH2_ERROR_KEX_FAILURE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
 		prefs = sd_known_prefs(known);
-		sd_fail(err, SD_KIND_KEX_FAILED, SD_PHASE_KEX, "%s: key exchange failed (%s)%s%s%s", c->label,
-		    sd_ssh_message(c->ssh), prefs ? "; only the host-key types in known_hosts were offered: " : "",
-		    prefs ? prefs : "", prefs ? " — the server may have changed its host-key type" : "");
+		sd_fail(err, SD_KIND_KEX_FAILED, SD_PHASE_KEX,
+		    "%s: key exchange failed (%s)%s%s%s; the server offers key exchange %s, host keys %s, ciphers %s, MACs %s",
+		    c->label, sd_ssh_message(c->ssh), prefs ? "; only the host-key types in known_hosts were offered: " : "",
+		    prefs ? prefs : "", prefs ? " (has the server changed its host-key type?)" : "",
+		    offered(c, SD_KEXINIT_KEX), offered(c, SD_KEXINIT_HOSTKEY), offered(c, SD_KEXINIT_CIPHER_SC),
+		    offered(c, SD_KEXINIT_MAC_SC));
 		free(prefs);
 	} else if (sd_ssh_is_disconnect(rc))
 		sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_KEX,
@@ -269,6 +360,29 @@ copy_method(LIBSSH2_SESSION *s, int which, char *dst, size_t len)
 	snprintf(dst, len, "%s", m ? m : "");
 }
 
+/* An AEAD cipher authenticates itself: whatever MAC libssh2 names beside it is not in use. */
+static void
+truthful_mac(const char *cipher, char *mac, size_t len)
+{
+	if (strstr(cipher, "-gcm@openssh.com") || strstr(cipher, "chacha20-poly1305"))
+		snprintf(mac, len, "implicit (AEAD cipher)");
+}
+
+/* What the server offered, and whether strict key exchange is in force (both sides said so). */
+static void
+record_offer(struct sd_conn *c)
+{
+	const struct sd_kexinit *k = &c->kexinit;
+	int strict = k->parsed && sd_kexinit_offers(k, SD_KEXINIT_KEX, KEX_STRICT_SERVER) &&
+	    supports(c->ssh, LIBSSH2_METHOD_KEX, KEX_STRICT_CLIENT);
+
+	snprintf(c->info.kex_strict, sizeof(c->info.kex_strict), "%s", strict ? "yes" : "no");
+	snprintf(c->info.server_kex, sizeof(c->info.server_kex), "%s", offered(c, SD_KEXINIT_KEX));
+	snprintf(c->info.server_hostkeys, sizeof(c->info.server_hostkeys), "%s", offered(c, SD_KEXINIT_HOSTKEY));
+	snprintf(c->info.server_ciphers, sizeof(c->info.server_ciphers), "%s", offered(c, SD_KEXINIT_CIPHER_SC));
+	snprintf(c->info.server_macs, sizeof(c->info.server_macs), "%s", offered(c, SD_KEXINIT_MAC_SC));
+}
+
 /* What the handshake settled: banner and algorithms, for the evidence. */
 static void
 record_negotiated(struct sd_conn *c)
@@ -286,8 +400,12 @@ record_negotiated(struct sd_conn *c)
 	copy_method(c->ssh, LIBSSH2_METHOD_CRYPT_SC, c->info.cipher_sc, sizeof(c->info.cipher_sc));
 	copy_method(c->ssh, LIBSSH2_METHOD_MAC_CS, c->info.mac_cs, sizeof(c->info.mac_cs));
 	copy_method(c->ssh, LIBSSH2_METHOD_MAC_SC, c->info.mac_sc, sizeof(c->info.mac_sc));
-	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_KEX, "banner \"%s\"; kex %s, host key %s, cipher %s/%s, mac %s/%s (%.3fs)",
-	    c->info.banner, c->info.kex, c->info.hostkey_alg, c->info.cipher_cs, c->info.cipher_sc, c->info.mac_cs,
+	truthful_mac(c->info.cipher_cs, c->info.mac_cs, sizeof(c->info.mac_cs));
+	truthful_mac(c->info.cipher_sc, c->info.mac_sc, sizeof(c->info.mac_sc));
+	record_offer(c);
+	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_KEX,
+	    "banner \"%s\"; kex %s, kex-strict: %s, host key %s, cipher %s/%s, mac %s/%s (%.3fs)", c->info.banner,
+	    c->info.kex, c->info.kex_strict, c->info.hostkey_alg, c->info.cipher_cs, c->info.cipher_sc, c->info.mac_cs,
 	    c->info.mac_sc, c->info.handshake_s);
 }
 
@@ -320,17 +438,37 @@ verify_hostkey(struct sd_conn *c, const struct sd_conn_opts *o, const struct sd_
 	return 0;
 }
 
-/* A libssh2 session on c->fd, non-blocking, with the host-key types we will accept. */
-static int
-start_session(struct sd_conn *c, const struct sd_known *known, struct sd_err *err)
+/* libssh2's socket reads, with the server's first KEXINIT noted on the way (cheap once read). */
+static ssize_t
+tap_recv(libssh2_socket_t fd, void *buf, size_t len, int flags, void **abstract)
 {
-	c->ssh = libssh2_session_init();
+	struct sd_conn *c = *abstract;
+	ssize_t n = recv(fd, buf, len, flags);
+
+	if (n < 0)
+		return -errno;
+	if (n > 0 && !c->kexinit.done)
+		sd_kexinit_feed(&c->kexinit, buf, (size_t)n);
+	return n;
+}
+
+/* A libssh2 session on c->fd, non-blocking, with the algorithms we will accept. */
+static int
+start_session(struct sd_conn *c, const struct sd_known *known, int allow_sha1, struct sd_err *err)
+{
+	c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c);
 	if (c->ssh == NULL)
 		return sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_KEX, "libssh2_session_init failed");
+#if LIBSSH2_VERSION_NUM >= 0x010b00
+	libssh2_session_callback_set2(c->ssh, LIBSSH2_CALLBACK_RECV, (libssh2_cb_generic *)tap_recv);
+#else
+	libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_RECV, (void *)tap_recv);
+#endif
 	libssh2_session_set_blocking(c->ssh, 0);
 	/* Keepalives only go out when we call libssh2_keepalive_send (non-blocking mode). */
 	libssh2_keepalive_config(c->ssh, 0, 15);
-	return set_hostkey_prefs(c, known, err);
+	set_algorithm_prefs(c);
+	return set_hostkey_prefs(c, known, allow_sha1, err);
 }
 
 static void
@@ -341,6 +479,7 @@ discard(struct sd_conn *c)
 		libssh2_session_free(c->ssh);
 	if (c->fd >= 0)
 		close(c->fd);
+	sd_kexinit_release(&c->kexinit);
 	free(c);
 }
 
@@ -359,7 +498,7 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 		rc = reach(c, o, step_deadline, err);
 	t1 = sd_now_ms();
 	if (rc == 0)
-		rc = start_session(c, &known, err);
+		rc = start_session(c, &known, o->allow_sha1, err);
 	if (rc == 0)
 		rc = handshake(c, &known, step_deadline, err);
 	if (rc == 0) {
@@ -425,6 +564,7 @@ sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
 	}
 	if (c->fd >= 0)
 		close(c->fd);
+	sd_kexinit_release(&c->kexinit);
 	free(c);
 	return rc;
 }

@@ -161,3 +161,31 @@ sd_userkey_encrypted(const char *keyfile)
 	sd_buf_release(&b64);
 	return enc;
 }
+
+int
+sd_userkey_type(const char *keyfile, char *type, size_t typelen)
+{
+	static const struct { const char *header, *type; } pem[] = {
+		{ "-----BEGIN RSA PRIVATE KEY-----", "ssh-rsa" },
+		{ "-----BEGIN EC PRIVATE KEY-----", "ecdsa" },
+		{ "-----BEGIN DSA PRIVATE KEY-----", "ssh-dss" },
+	};
+	char fp[80], line[128];
+	FILE *f;
+
+	if (sd_userkey_fingerprint(keyfile, type, typelen, fp, sizeof(fp)) == 0)
+		return 0;
+	f = fopen(keyfile, "re");
+	if (f == NULL || fgets(line, sizeof(line), f) == NULL) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (size_t i = 0; i < sizeof(pem) / sizeof(pem[0]); i++)
+		if (strncmp(line, pem[i].header, strlen(pem[i].header)) == 0) {
+			snprintf(type, typelen, "%s", pem[i].type);
+			return 0;
+		}
+	return -1;
+}

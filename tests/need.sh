@@ -5,7 +5,8 @@
 # otherwise the script stops and prints the exact command to run.
 set -euo pipefail
 
-want=(gcc make pkg-config libssh2-1-dev libssl-dev libxml2-dev)
+# dpkg-dev unpacks Debian's libssh2 source package where the system's libssh2 is older than 1.11.
+want=(gcc make pkg-config libssh2-1-dev libssl-dev libxml2-dev dpkg-dev)
 case "${1:-build}" in
   build) ;;
   test)  want+=(check openssh-server openssh-client libxml2-utils iproute2 util-linux openssl chromium poppler-utils

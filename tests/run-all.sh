@@ -36,12 +36,17 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:fast_unwind_
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export CK_FORK=${CK_FORK:-yes}
-stage "unit" build/unit-tests
-stage "unit (asan+ubsan)" build/asan/unit-tests
+# Which build: `make check` says (build/ and harness/sftpdrill, or build/system/ with LIBSSH2=system).
+B=${SFTPDRILL_BUILD:-build}
+prog=${SFTPDRILL_PROG:-harness/sftpdrill}
+export SFTPDRILL_BUILD=$B
+echo "=== testing $("$prog" version)"
+stage "unit" "$B/unit-tests"
+stage "unit (asan+ubsan)" "$B/asan/unit-tests"
 stage "fuzz corpus and regressions replayed (asan+ubsan)" \
-  build/asan/fuzz-replay $(find tests/fuzz/corpus tests/fuzz/regressions -type f ! -name '.*' | sort)
-stage "integration" tests/integration/run.sh
-stage "integration (asan+ubsan)" env SFTPDRILL=build/asan/sftpdrill tests/integration/run.sh
+  "$B/asan/fuzz-replay" $(find tests/fuzz/corpus tests/fuzz/regressions -type f ! -name '.*' | sort)
+stage "integration" env SFTPDRILL="$prog" tests/integration/run.sh
+stage "integration (asan+ubsan)" env SFTPDRILL="$B/asan/sftpdrill" tests/integration/run.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -79,6 +79,7 @@ struct sd_drill {
 	char *target_host;      /* for expect-target: names the participant's systems use, as written */
 	struct sd_endpoint_set target_hosts; /* the same, parsed (ports ignored by expect-target) */
 	int port;               /* default port for endpoints without one */
+	int allow_sha1;         /* `allow-sha1 yes`: RSA host keys may be verified with SHA-1 (ssh-rsa) */
 	struct sd_timeouts timeouts;
 	struct sd_endpoint_set *sets;
 	size_t nsets, capsets;
@@ -133,6 +134,15 @@ const char *sd_cmp_name(enum sd_cmp c);
  * Returns the number of warnings added.
  */
 size_t sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, struct sd_diag *diag);
+
+/*
+ * What the SSH library running will do with the drill's keys: an RSA user
+ * key with a libssh2 older than 1.11 (it signs RSA only with SHA-1, which
+ * OpenSSH 8.8 and later refuse). Each problem becomes a warning in diag;
+ * sd_drill_check_files includes it, `run` asks before connecting.
+ * Returns the number of warnings added.
+ */
+size_t sd_drill_check_library(const struct sd_drill *d, struct sd_diag *diag);
 
 /*
  * Replace the steps with what `sftpdrill snapshot` runs: connect, login,

@@ -18,7 +18,9 @@ struct sd_conn_info {
 	char hostkey_type[40];
 	char hostkey_fp[64];        /* SHA256:... */
 	char kex[64], hostkey_alg[64];
-	char cipher_cs[64], cipher_sc[64], mac_cs[64], mac_sc[64];
+	char cipher_cs[64], cipher_sc[64], mac_cs[64], mac_sc[64]; /* an AEAD cipher's MAC says "implicit" */
+	char kex_strict[8];         /* "yes": strict key exchange (the Terrapin mitigation) is in force; "no" */
+	char server_kex[512], server_hostkeys[512], server_ciphers[512], server_macs[512]; /* what it offered */
 	char userkey_type[40];
 	char userkey_fp[64];
 	double connect_s, banner_s, handshake_s;
@@ -37,6 +39,7 @@ struct sd_conn_opts {
 	const struct sd_strv *pins; /* SHA256 fingerprints that are also accepted, or NULL */
 	const struct sd_timeouts *timeouts;
 	int trust_on_first_use;     /* an unknown key is appended to known_hosts instead of failing */
+	int allow_sha1;             /* also accept RSA host keys signed with SHA-1 (`ssh-rsa`) */
 	sd_note_fn note;            /* may be NULL; kept for the connection's life */
 	void *note_ctx;
 };
@@ -78,8 +81,14 @@ const struct sd_conn_info *sd_conn_get_info(const struct sd_conn *c);
  */
 int sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err);
 
-/* libssh2 and OpenSSL versions, e.g. "libssh2 1.10.0, OpenSSL 3.0.19 ..."; static storage. */
+/*
+ * The libssh2 actually running (and where the build took it from) and OpenSSL, e.g.
+ * "libssh2 1.11.1 (Debian source package libssh2 1.11.1-1+deb13u2, ...), OpenSSL 3.0.19 ..."; static storage.
+ */
 const char *sd_library_versions(void);
+
+/* Does the libssh2 running sign and verify RSA with SHA-2 (rsa-sha2-256/512)? 1.11 and later do. */
+int sd_ssh_rsa_sha2(void);
 
 /* Process-wide set-up of libssh2; call once before any thread starts. Returns 0 or -1. */
 int sd_ssh_global_init(void);

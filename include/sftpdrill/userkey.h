@@ -11,6 +11,13 @@
  */
 int sd_userkey_fingerprint(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen);
 
+/*
+ * The SSH key type of a private key file ("ssh-rsa", "ssh-ed25519", ...): from
+ * its public half, else from a PEM header ("BEGIN RSA PRIVATE KEY"). Returns
+ * 0, or -1 when the file does not say.
+ */
+int sd_userkey_type(const char *keyfile, char *type, size_t typelen);
+
 /* Is the private key file encrypted (OpenSSH format with a cipher, or encrypted PEM)? */
 int sd_userkey_encrypted(const char *keyfile);
 

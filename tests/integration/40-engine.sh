@@ -88,12 +88,6 @@ for kt in "ecdsa 256" "ecdsa 384" "ecdsa 521" "ed25519 0" "ecdsa-pem 384"; do
     "$(ssh-keygen -lf "$work/key-$1-$2.pub" | cut -d' ' -f2)" "$junit"
 done
 
-ssh-keygen -q -t rsa -b 3072 -N '' -f "$work/key-rsa" -C rsa
-cat "$work/key-rsa.pub" >> "$state/authorized_keys"
-guarded_run -D RRS_KEY="$work/key-rsa" "$d"
-expect "an RSA key refused by OpenSSH 9: AuthRejected that explains SHA-1 and what to do" \
-  bash -c '[ "$(xmllint --xpath "string((//failure/@type)[1])" "$1")" = AuthRejected ] && grep -q "signs RSA keys only with SHA-1" "$1" && grep -q "libssh2 1.11 or later" "$1"' _ "$junit"
-
 ssh-agent -a "$work/agent.sock" > "$work/agent.env"; agent_pid=$(sed -n 's/^SSH_AGENT_PID=\([0-9]*\).*/\1/p' "$work/agent.env")
 fixture_pids+=("$agent_pid")
 SSH_AUTH_SOCK="$work/agent.sock" ssh-add -q "$state/user_ed25519" 2>/dev/null

@@ -7,7 +7,9 @@
 #
 # Environment: SFTPDRILL_MIRROR_PORT (10022), SFTPDRILL_MIRROR_DATE (YYYYMMDD in report names),
 # SFTPDRILL_MIRROR_ADDENDUM (text sshd appends to its banner, for hostile-banner tests),
-# SFTPDRILL_MIRROR_SFTP_FLAGS (extra internal-sftp flags, e.g. "-P open" to refuse every download).
+# SFTPDRILL_MIRROR_SFTP_FLAGS (extra internal-sftp flags, e.g. "-P open" to refuse every download),
+# SFTPDRILL_MIRROR_HOSTKEYS (host key types, first one in known_hosts; default "ed25519 ecdsa"; "rsa"
+# gives an RSA-only server that, as OpenSSH does by default, refuses SHA-1 signatures).
 #
 # Two OpenSSH sshd processes, SFTP only (internal-sftp -R: read-only), public key only, port 10022:
 #   primary   127.151.14.121, 127.151.14.122   (the primary data centre's two nodes)
@@ -64,8 +66,15 @@ start() {
   mkdir -p "$state" /run/sshd
   chmod 755 "$state"
   rm -f "$state"/host_* "$state"/user_* "$state"/known_hosts "$state"/authorized_keys
-  ssh-keygen -q -t ed25519 -N '' -C mirror-host -f "$state/host_ed25519"
-  ssh-keygen -q -t ecdsa -b 256 -N '' -C mirror-host -f "$state/host_ecdsa"
+  local hostkeys=(${SFTPDRILL_MIRROR_HOSTKEYS:-ed25519 ecdsa}) hostkey_lines="" t
+  for t in "${hostkeys[@]}"; do
+    case "$t" in
+      rsa) ssh-keygen -q -t rsa -b 3072 -N '' -C mirror-host -f "$state/host_rsa" ;;
+      ecdsa) ssh-keygen -q -t ecdsa -b 256 -N '' -C mirror-host -f "$state/host_ecdsa" ;;
+      *) ssh-keygen -q -t "$t" -N '' -C mirror-host -f "$state/host_$t" ;;
+    esac
+    hostkey_lines+="HostKey $state/host_$t"$'\n'
+  done
   ssh-keygen -q -t ed25519 -N '' -C mirror-user -f "$state/user_ed25519"
   cp "$state/user_ed25519.pub" "$state/authorized_keys"
   : > "$state/known_hosts"
@@ -86,13 +95,11 @@ start() {
     local listen=""
     for a in ${addrs[$dc]}; do
       listen+="ListenAddress $a:$port"$'\n'
-      echo "[$a]:$port $(cut -d' ' -f1,2 "$state/host_ed25519.pub")" >> "$state/known_hosts"
+      echo "[$a]:$port $(cut -d' ' -f1,2 "$state/host_${hostkeys[0]}.pub")" >> "$state/known_hosts"
     done
     cat > "$state/$dc/sshd_config" <<CONF
 $listen
-HostKey $state/host_ed25519
-HostKey $state/host_ecdsa
-PidFile none
+${hostkey_lines}PidFile none
 AuthorizedKeysFile $state/authorized_keys
 StrictModes no
 UsePAM no
