@@ -54,8 +54,12 @@ auth_methods(struct sd_conn *c, const char *user, int64_t step_deadline, char *o
 	struct sd_err ignore;
 
 	out[0] = '\0';
-	if (sd_conn_repeat(c, op_userauth_list, &a, &w, &ignore) == 0 && a.methods)
-		snprintf(out, len, "%s", a.methods);
+	/* The server's words: shown only through the sanitiser. */
+	if (sd_conn_repeat(c, op_userauth_list, &a, &w, &ignore) == 0 && a.methods) {
+		char *shown = sd_printable(a.methods, strlen(a.methods));
+		snprintf(out, len, "%s", shown);
+		free(shown);
+	}
 }
 
 /* One agent identity; 0 logged in, 1 refused, -1 with err. */
@@ -170,11 +174,13 @@ login_keyfile(struct sd_conn *c, const struct sd_login *l, int64_t step_deadline
 {
 	struct auth_call a = { .user = l->user, .identity = l->identity, .passphrase = l->passphrase };
 	struct sd_wait w = sd_conn_phase_wait(c, SD_PHASE_AUTH, step_deadline);
-	int rc;
+	int rc, fd = sd_open_regular(l->identity, 0);
 
-	if (access(l->identity, R_OK) != 0)
+	/* libssh2 would block on a FIFO and read a device forever: a key is a regular file. */
+	if (fd < 0)
 		return sd_fail(err, SD_KIND_KEY_UNREADABLE, SD_PHASE_AUTH, "cannot read private key %s: %s", l->identity,
-		    strerror(errno));
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
+	close(fd);
 	if (sd_userkey_fingerprint(l->identity, c->info.userkey_type, sizeof(c->info.userkey_type), c->info.userkey_fp,
 	    sizeof(c->info.userkey_fp)) < 0) {
 		/* No public half to read: a PEM header still tells the type. */

@@ -61,7 +61,7 @@ sd_sums_set(struct sd_sums *sums, const char *name, const char *hex)
 void
 sd_sums_read(struct sd_sums *sums, const char *path)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = sd_fopen_regular(path, 0);
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;

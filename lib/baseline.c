@@ -117,7 +117,7 @@ fail:
 int
 sd_manifest_read(const char *path, struct sd_manifest *m, struct sd_err *err)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = sd_fopen_regular(path, 0);
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -267,7 +267,8 @@ sd_baseline_find(const char *dir, const char *endpoint)
 int
 sd_keyref_check(const char *path, const char *name, const char *fp, int *recorded, struct sd_err *err)
 {
-	FILE *f = fopen(path, "re");
+	/* Never through a link: key lines must not be appended to whatever a link points at. */
+	FILE *f = sd_fopen_regular(path, SD_NOFOLLOW);
 	char line[512], *dir, *slash;
 	int fd;
 
@@ -286,7 +287,8 @@ sd_keyref_check(const char *path, const char *name, const char *fp, int *recorde
 		}
 		fclose(f);
 	} else if (errno != ENOENT)
-		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", path, strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", path,
+		    errno == ELOOP || errno == EINVAL ? "a link or not a regular file; refused" : strerror(errno));
 	/* First sight: append under O_APPEND so concurrent endpoints never interleave a line. */
 	dir = sd_xstrdup(path);
 	slash = strrchr(dir, '/');
@@ -295,9 +297,10 @@ sd_keyref_check(const char *path, const char *name, const char *fp, int *recorde
 		sd_mkdirs(dir);
 	}
 	free(dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = sd_open_regular(path, SD_APPEND | SD_NOFOLLOW);
 	if (fd < 0)
-		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path,
+		    errno == ELOOP || errno == EINVAL ? "a link or not a regular file; refused" : strerror(errno));
 	dprintf(fd, "%s %s\n", name, fp);
 	fsync(fd);
 	close(fd);

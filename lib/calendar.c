@@ -109,7 +109,7 @@ sd_calendar_close(struct sd_calendar *c, long day)
 int
 sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = sd_fopen_regular(path, 0);
 	char *line = NULL;
 	size_t cap = 0;
 	int lineno = 0, rc = 0;

@@ -16,6 +16,7 @@ struct sd_conn {
 	struct sd_kexinit kexinit;  /* what the server offered, read as it arrived */
 	struct sd_conn_info info;
 	struct sd_timeouts to;
+	struct sd_limits limits;
 	char label[300];
 	sd_note_fn note;
 	void *note_ctx;

@@ -73,6 +73,29 @@ sd_parse_duration(const char *s)
 	return -1;
 }
 
+int
+sd_parse_size(const char *s, uint64_t *out)
+{
+	static const struct { const char *unit; int shift; } units[] = {
+		{ "", 0 }, { "B", 0 }, { "KiB", 10 }, { "MiB", 20 }, { "GiB", 30 }, { "TiB", 40 },
+	};
+	char *end;
+	unsigned long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0 && v <= (UINT64_MAX >> units[i].shift)) {
+			*out = (uint64_t)v << units[i].shift;
+			return 0;
+		}
+	return -1;
+}
+
 static void
 set_string(char **dst, const char *val)
 {
@@ -209,6 +232,12 @@ do_set(struct parser *p, const struct dline *l)
 	v = sd_vars_find(&p->d->vars, t[1].text, strlen(t[1].text));
 	if (v == NULL && p->d->vars.n >= MAX_VARIABLES) {
 		sd_parse_report(p, 0, t[1].col, "too many variables (limit %d)", MAX_VARIABLES);
+		return;
+	}
+	p->value_bytes += strlen(t[2].text);
+	if (p->value_bytes > MAX_ALL_VALUES) {
+		sd_parse_report(p, 0, t[2].col, "variables hold more than %u bytes in all; a drill's variables are a page of text",
+		    MAX_ALL_VALUES);
 		return;
 	}
 	/* -D and built-in values win over files. */
@@ -363,6 +392,27 @@ do_timeout(struct parser *p, const struct dline *l)
 	sd_parse_unknown(p, t[1].col, "timeout phase", t[1].text, timeout_phases);
 }
 
+/* limit size|entries|names VALUE: caps on what a server may send. */
+static void
+do_limit(struct parser *p, const struct dline *l)
+{
+	static const char *const what[] = { "size", "entries", "names", NULL };
+	struct sd_limits *lim = &p->d->limits;
+	uint64_t *slots[] = { &lim->max_size, &lim->max_entries, &lim->max_names };
+	uint64_t v;
+
+	for (size_t i = 0; what[i] != NULL; i++)
+		if (strcmp(l->t[1].text, what[i]) == 0) {
+			if (sd_parse_size(l->t[2].text, &v) < 0 || v == 0)
+				sd_parse_report(p, 0, l->t[2].col, "bad limit `%s` (a number, with KiB, MiB or GiB for sizes)",
+				    l->t[2].text);
+			else
+				*slots[i] = v;
+			return;
+		}
+	sd_parse_unknown(p, l->t[1].col, "limit", l->t[1].text, what);
+}
+
 static void
 do_allow_sha1(struct parser *p, const struct dline *l)
 {
@@ -407,6 +457,7 @@ static const struct directive directives[] = {
 	{ "target", 1, 1, 0, "target SET", set_field, FIELD(target), FIELD(target_loc) },
 	{ "timeout", 2, 2, 0, "timeout PHASE DURATION", do_timeout, NO_FIELD, NO_FIELD },
 	{ "allow-sha1", 1, 1, 0, "allow-sha1 yes|no", do_allow_sha1, NO_FIELD, NO_FIELD },
+	{ "limit", 2, 2, 0, "limit size|entries|names VALUE", do_limit, NO_FIELD, NO_FIELD },
 	/* A step checks its own arguments: their shape depends on the verb. */
 	{ "step", 0, MAX_TOKENS, 1, NULL, do_step, NO_FIELD, NO_FIELD },
 };
@@ -446,17 +497,18 @@ parse_line(struct parser *p, struct tok *t, int n)
 static int
 bad_byte(const char *line, size_t len, const char **what)
 {
-	/* sd_printable maps each bad byte to one '?', so offsets line up. */
-	char *clean = sd_printable(line, len);
-	size_t k = 0;
+	const unsigned char *p = (const unsigned char *)line;
+	size_t k = 0, n;
+	uint32_t cp = 0;
 
-	while (k < len && (clean[k] == line[k] || line[k] == '\t'))
-		k++;
-	free(clean);
+	for (; k < len; k += n) {
+		n = sd_utf8_decode(p + k, len - k, &cp);
+		if (n == 0 || (sd_char_is_control(cp) && cp != '\t'))
+			break;
+	}
 	if (k == len)
 		return 0;
-	*what = memchr(line, '\0', len) == line + k ? "NUL byte in text" :
-	    (unsigned char)line[k] < 0x80 ? "control character in text" : "invalid UTF-8";
+	*what = n == 0 ? "invalid UTF-8" : cp == 0 ? "NUL byte in text" : "control character in text";
 	return (int)k + 1;
 }
 
@@ -744,6 +796,8 @@ parse_common(const char *path, const char *buf, size_t len, const struct sd_vars
 	d->path = sd_xstrdup(path);
 	d->timeouts = (struct sd_timeouts){ .connect = 10000, .banner = 10000, .kex = 20000, .auth = 20000,
 		.sftp_init = 10000, .sftp_op = 30000, .step = 300000 };
+	d->limits = (struct sd_limits){ .max_size = SD_LIMIT_SIZE, .max_entries = SD_LIMIT_ENTRIES,
+		.max_names = SD_LIMIT_NAMES };
 	if (cmdline)
 		sd_vars_copy(&d->vars, cmdline);
 	if (buf != NULL) {

@@ -164,7 +164,7 @@ cmp_str(const void *a, const void *b)
 static EVP_PKEY *
 load_key(const char *path, int private, struct sd_err *err)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = sd_fopen_regular(path, 0);
 	EVP_PKEY *k;
 
 	if (f == NULL) {
@@ -199,7 +199,7 @@ sig_md(EVP_PKEY *k)
 static int
 read_all(const char *path, size_t max, struct sd_buf *out)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = sd_fopen_regular(path, 0);
 	char chunk[65536];
 	size_t n;
 	int rc = 0;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -79,7 +80,7 @@ sd_known_load(const char *path, const char *host, int port, struct sd_known *out
 	int lineno = 0;
 
 	memset(out, 0, sizeof(*out));
-	f = fopen(path, "re");
+	f = sd_fopen_regular(path, 0);
 	if (f == NULL)
 		return sd_fail(err, SD_KIND_KNOWN_HOSTS_UNREADABLE, SD_PHASE_CONFIG,
 		    "cannot read known_hosts file %s: %s", path, strerror(errno));
@@ -175,13 +176,16 @@ sd_known_append(const char *path, const char *host, int port, const char *type,
 {
 	char *b64 = sd_xmalloc(4 * ((len + 2) / 3) + 1), *line;
 	FILE *f;
-	int ok;
+	int ok, fd;
 
 	EVP_EncodeBlock((unsigned char *)b64, blob, (int)len);
 	line = port == 22 ? sd_xasprintf("%s %s %s\n", host, type, b64) :
 	    sd_xasprintf("[%s]:%d %s %s\n", host, port, type, b64);
-	/* Append, never rewrite: the user's other entries stay as they are. */
-	f = fopen(path, "ae");
+	/* Append, never rewrite: the user's other entries stay as they are; a regular file only. */
+	fd = sd_open_regular(path, SD_APPEND);
+	f = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (fd >= 0 && f == NULL)
+		close(fd);
 	ok = f != NULL && fputs(line, f) >= 0;
 	if (f != NULL)
 		ok = fclose(f) == 0 && ok;

@@ -13,6 +13,7 @@
 #define MAX_ERRORS        100          /* enough to fix a file; a binary file would print thousands */
 #define MAX_STEPS         10000
 #define MAX_VARIABLES     10000        /* lookups are linear: keep them bounded */
+#define MAX_ALL_VALUES    (4u << 20)   /* all `set` values together: a drill's variables are a page of text */
 
 /* A word of a line after quoting and expansion. */
 struct tok {
@@ -37,6 +38,7 @@ struct parser {
 	int line;
 	size_t errors_before;   /* diag->nerrors when this parse began */
 	int step_lines;         /* `step` lines seen, whether or not they parsed */
+	size_t value_bytes;     /* bytes of all `set` values so far */
 	int gave_up;
 };
 

@@ -27,10 +27,25 @@ emit_full(struct sd_step_ctx *s, const struct sd_event *ev)
 	}
 }
 
+/*
+ * Every text recorded or shown: secrets masked first (a secret may hold a
+ * control character), then the one sanitiser (sd_printable; detail keeps its
+ * line breaks). Whatever a server sent, no writer receives a control character.
+ */
+static char *
+recordable(const struct sd_step_ctx *s, const char *text, int multiline)
+{
+	char *masked = sd_redact(s->o->redact, text), *clean;
+
+	clean = multiline ? sd_xml_text(masked) : sd_printable(masked, strlen(masked));
+	free(masked);
+	return clean;
+}
+
 void
 sd_step_emit(struct sd_step_ctx *s, enum sd_event_kind kind, const char *message)
 {
-	char *masked = message ? sd_redact(s->o->redact, message) : NULL;
+	char *masked = message ? recordable(s, message, 0) : NULL;
 
 	emit_full(s, &(struct sd_event){ .kind = kind, .drill = s->d, .endpoint = s->ep, .suite = s->suite,
 		.step = s->step, .message = masked });
@@ -48,7 +63,7 @@ static void
 on_note(void *ctx, enum sd_note_kind kind, enum sd_phase phase, const char *msg)
 {
 	struct sd_step_ctx *s = ctx;
-	char *masked = sd_redact(s->o->redact, msg);
+	char *masked = recordable(s, msg, 0);
 
 	emit_full(s, &(struct sd_event){ .kind = kind == SD_NOTE_WARNING ? SD_EV_WARNING : SD_EV_PHASE,
 		.drill = s->d, .endpoint = s->ep, .suite = s->suite, .step = s->step, .message = masked,
@@ -68,7 +83,7 @@ sd_step_progress(void *ctx, uint64_t done, uint64_t total)
 void
 sd_step_prop(struct sd_step_ctx *s, const char *name, const char *value)
 {
-	char *masked = value ? sd_redact(s->o->redact, value) : NULL;
+	char *masked = value ? recordable(s, value, 0) : NULL;
 
 	sd_suite_prop(s->suite, name, masked);
 	free(masked);
@@ -117,7 +132,7 @@ ensure_connected(struct sd_step_ctx *s, struct sd_err *err)
 	struct sd_strv pins = { 0 };
 	struct sd_conn_info info = { 0 };
 	struct sd_conn_opts co = { .host = s->ep->host, .port = s->ep->port, .label = s->ep->label,
-		.known_hosts = s->d->known_hosts, .pins = &pins, .timeouts = &s->d->timeouts,
+		.known_hosts = s->d->known_hosts, .pins = &pins, .timeouts = &s->d->timeouts, .limits = &s->d->limits,
 		.trust_on_first_use = s->o->trust_on_first_use, .allow_sha1 = s->d->allow_sha1, .note = on_note,
 		.note_ctx = s };
 
@@ -184,8 +199,8 @@ record_pass(struct sd_step_ctx *s, struct sd_case *c, struct sd_outcome *out, in
 	c->kind = SD_KIND_NONE;
 	free(c->message);
 	free(c->detail);
-	c->message = sd_redact_own(s->o->redact, sd_buf_detach(&out->message));
-	c->detail = out->detail.len ? sd_redact_own(s->o->redact, sd_buf_detach(&out->detail)) : NULL;
+	c->message = recordable(s, sd_buf_str(&out->message), 0);
+	c->detail = out->detail.len ? recordable(s, sd_buf_str(&out->detail), 1) : NULL;
 }
 
 static void
@@ -198,8 +213,8 @@ record_fail(struct sd_step_ctx *s, struct sd_case *c, struct sd_outcome *out, co
 	c->sftp_code = err->sftp_code;
 	free(c->message);
 	free(c->detail);
-	c->message = sd_redact(s->o->redact, err->msg[0] ? err->msg : "failed");
-	c->detail = out->detail.len ? sd_redact_own(s->o->redact, sd_buf_detach(&out->detail)) : NULL;
+	c->message = recordable(s, err->msg[0] ? err->msg : "failed", 0);
+	c->detail = out->detail.len ? recordable(s, sd_buf_str(&out->detail), 1) : NULL;
 }
 
 /* Try the step until it passes, errs, or its retries are spent. */

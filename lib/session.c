@@ -151,6 +151,7 @@ sd_ssh_message(LIBSSH2_SESSION *s)
 {
 	char *msg = NULL;
 
+	/* It may quote the server (a disconnect reason): whoever shows it passes it through the sanitiser. */
 	libssh2_session_last_error(s, &msg, NULL, 0);
 	return msg ? msg : "unknown error";
 }
@@ -491,7 +492,8 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	int64_t t1;
 	int rc;
 
-	*c = (struct sd_conn){ .fd = -1, .to = *o->timeouts, .note = o->note, .note_ctx = o->note_ctx };
+	*c = (struct sd_conn){ .fd = -1, .to = *o->timeouts, .note = o->note, .note_ctx = o->note_ctx,
+		.limits = o->limits ? *o->limits : (struct sd_limits){ SD_LIMIT_SIZE, SD_LIMIT_ENTRIES, SD_LIMIT_NAMES } };
 	snprintf(c->label, sizeof(c->label), "%s", o->label);
 	rc = load_known(c, o, &known, err);
 	if (rc == 0)

@@ -18,8 +18,9 @@
  * at most 30000 bytes: the buffer size sets the pipeline depth.
  */
 #define READ_BUFFER (256 * 1024)
-/* libssh2 1.10 skips entries with name buffers under 4 KiB. */
+/* libssh2 1.10 skips entries with name buffers under 4 KiB; a longer name grows it up to NAME_BUFFER_MAX. */
 #define NAME_BUFFER 8192
+#define NAME_BUFFER_MAX (256 * 1024)
 
 static const char *
 fx_name(unsigned long code)
@@ -124,9 +125,9 @@ close_handle(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h)
 
 /* A directory entry as the listing callback sees it. */
 static void
-fill_dirent(struct sd_dirent *e, const char *name, const LIBSSH2_SFTP_ATTRIBUTES *a)
+fill_dirent(struct sd_dirent *e, const char *name, size_t len, const LIBSSH2_SFTP_ATTRIBUTES *a)
 {
-	*e = (struct sd_dirent){ .name = name, .size = a->filesize, .mtime = a->mtime, .perm = a->permissions,
+	*e = (struct sd_dirent){ .name = name, .name_len = len, .size = a->filesize, .mtime = a->mtime, .perm = a->permissions,
 		.has_size = (a->flags & LIBSSH2_SFTP_ATTR_SIZE) != 0,
 		.has_mtime = (a->flags & LIBSSH2_SFTP_ATTR_ACMODTIME) != 0,
 		.has_perm = (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) != 0 };
@@ -134,40 +135,92 @@ fill_dirent(struct sd_dirent *e, const char *name, const LIBSSH2_SFTP_ATTRIBUTES
 	e->is_regular = !e->has_perm || LIBSSH2_SFTP_S_ISREG(a->permissions);
 }
 
-int
-sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t step_deadline, struct sd_err *err)
+/* A listing in progress: the name buffer (grown for long names) and what the limits allow. */
+struct listing {
+	struct sd_conn *c;
+	LIBSSH2_SFTP_HANDLE *h;
+	const char *dir;
+	char *name;
+	size_t size;
+	uint64_t entries, name_bytes;
+};
+
+/* One entry: its length (0 at the end), or -1 with err. EAGAIN and short buffers are handled here. */
+static int
+next_entry(struct listing *l, LIBSSH2_SFTP_ATTRIBUTES *attrs, int64_t *deadline, int64_t step_deadline,
+    struct sd_err *err)
 {
-	LIBSSH2_SFTP_HANDLE *h = open_handle(c, dir, LIBSSH2_SFTP_OPENDIR, step_deadline, err);
-	LIBSSH2_SFTP_ATTRIBUTES attrs;
-	char *name = sd_xmalloc(NAME_BUFFER);
-	int64_t deadline = sd_now_ms() + c->to.sftp_op;
-	int rc = h ? 0 : -1, n;
-
-	while (rc == 0) {
-		struct sd_dirent e;
-
+	for (;;) {
 		/* No long entry: that "ls -l" text is never used, and copying it costs per entry. */
-		n = libssh2_sftp_readdir_ex(h, name, NAME_BUFFER, NULL, 0, &attrs);
+		int n = libssh2_sftp_readdir_ex(l->h, l->name, l->size, NULL, 0, attrs);
+
 		if (n == LIBSSH2_ERROR_EAGAIN) {
-			rc = sd_conn_wait(c, deadline, step_deadline, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, err);
+			if (sd_conn_wait(l->c, *deadline, step_deadline, SD_PHASE_SFTP, SD_KIND_SFTP_TIMEOUT, err) < 0)
+				return -1;
+			continue;
+		}
+		/* libssh2 keeps the entry for the next call: a bigger buffer gets it. */
+		if (n == LIBSSH2_ERROR_BUFFER_TOO_SMALL && l->size < NAME_BUFFER_MAX) {
+			l->size *= 2;
+			l->name = sd_xrealloc(l->name, l->size);
 			continue;
 		}
 		if (n < 0)
-			rc = sd_conn_sftp_error(c, n, "list", dir, err);
-		if (n <= 0)
-			break;
+			return sd_conn_sftp_error(l->c, n, "list", l->dir, err);
+		return n;
+	}
+}
+
+/* Count an entry against the limits; -1 with ListingTooLarge past them. */
+static int
+within_limits(struct listing *l, size_t len, struct sd_err *err)
+{
+	const struct sd_limits *lim = &l->c->limits;
+	char *shown;
+
+	l->entries++;
+	l->name_bytes += len;
+	if (l->entries <= lim->max_entries && l->name_bytes <= lim->max_names)
+		return 0;
+	shown = sd_printable(l->dir, strlen(l->dir));
+	sd_fail(err, SD_KIND_LISTING_TOO_LARGE, SD_PHASE_SFTP,
+	    "%s: the listing of %s passed %llu entries or %llu bytes of names (`limit entries`, `limit names`); stopped "
+	    "there", l->c->label, shown, (unsigned long long)lim->max_entries, (unsigned long long)lim->max_names);
+	free(shown);
+	return -1;
+}
+
+int
+sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t step_deadline, struct sd_err *err)
+{
+	struct listing l = { .c = c, .dir = dir, .name = sd_xmalloc(NAME_BUFFER), .size = NAME_BUFFER };
+	LIBSSH2_SFTP_ATTRIBUTES attrs;
+	int64_t deadline = sd_now_ms() + c->to.sftp_op;
+	int rc = -1, n;
+
+	l.h = open_handle(c, dir, LIBSSH2_SFTP_OPENDIR, step_deadline, err);
+	for (n = l.h ? next_entry(&l, &attrs, &deadline, step_deadline, err) : -1; n > 0;
+	    n = next_entry(&l, &attrs, &deadline, step_deadline, err)) {
+		struct sd_dirent e;
+
 		/* Each entry is progress: the operation deadline restarts. */
 		deadline = sd_now_ms() + c->to.sftp_op;
-		name[n < NAME_BUFFER ? n : NAME_BUFFER - 1] = '\0';
-		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-			continue;
-		fill_dirent(&e, name, &attrs);
-		if (fn(ctx, &e) != 0)
+		l.name[(size_t)n < l.size ? (size_t)n : l.size - 1] = '\0';
+		if (within_limits(&l, (size_t)n, err) < 0)
 			break;
+		if (strcmp(l.name, ".") == 0 || strcmp(l.name, "..") == 0)
+			continue;
+		fill_dirent(&e, l.name, (size_t)n, &attrs);
+		if (fn(ctx, &e) != 0) {
+			n = 0;
+			break;
+		}
 	}
-	if (h)
-		close_handle(c, h);
-	free(name);
+	if (n == 0)
+		rc = 0;
+	if (l.h)
+		close_handle(c, l.h);
+	free(l.name);
 	return rc;
 }
 
@@ -217,6 +270,7 @@ static int
 publish(const char *tmp, const char *final, const char *sha, struct sd_download *out, struct sd_err *err)
 {
 	char existing[65];
+	struct stat st;
 
 	if (link(tmp, final) == 0) {
 		unlink(tmp);
@@ -224,6 +278,12 @@ publish(const char *tmp, const char *final, const char *sha, struct sd_download 
 	}
 	if (errno != EEXIST)
 		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create %s: %s", final, strerror(errno));
+	/* A link, FIFO or device in the way is never read, followed or replaced. */
+	if (lstat(final, &st) == 0 && !S_ISREG(st.st_mode)) {
+		unlink(tmp);
+		return sd_fail(err, SD_KIND_LOCAL_FILE_CONFLICT, SD_PHASE_LOCAL,
+		    "%s is already there and is not a regular file (a link, FIFO or device); it was left as it is", final);
+	}
 	if (sd_sha256_file(final, existing) < 0)
 		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "%s exists and cannot be read: %s", final,
 		    strerror(errno));
@@ -250,6 +310,27 @@ struct transfer {
 	struct sd_download *out;
 };
 
+/* Would n more bytes pass what the server announced, or (nothing announced) the size limit? */
+static int
+over_limit(struct transfer *x, uint64_t n, struct sd_err *err)
+{
+	const struct sd_download *out = x->out;
+
+	if (out->size_known && out->bytes + n > out->remote_size) {
+		sd_fail(err, SD_KIND_SIZE_MISMATCH, SD_PHASE_TRANSFER,
+		    "%s: the server announced %llu bytes of %s but sent more; stopped at once, nothing was kept", x->c->label,
+		    (unsigned long long)out->remote_size, x->name);
+		return 1;
+	}
+	if (!out->size_known && out->bytes + n > x->c->limits.max_size) {
+		sd_fail(err, SD_KIND_FILE_TOO_LARGE, SD_PHASE_TRANSFER,
+		    "%s: the server announced no size for %s and sent more than %llu bytes (`limit size`); stopped, nothing "
+		    "was kept", x->c->label, x->name, (unsigned long long)x->c->limits.max_size);
+		return 1;
+	}
+	return 0;
+}
+
 /* Read the whole file into the temporary file, hashing on the way. */
 static int
 stream(struct transfer *x, int64_t step_deadline, struct sd_err *err)
@@ -275,6 +356,8 @@ stream(struct transfer *x, int64_t step_deadline, struct sd_err *err)
 			err->ssh_code = (int)n;
 		} else if (n < 0)
 			rc = sd_conn_sftp_error(c, (int)n, "download", x->remote, err);
+		else if (over_limit(x, (uint64_t)n, err))
+			rc = -1;
 		else if (write_all(x->fd, buf, (size_t)n) < 0)
 			rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", x->tmp, strerror(errno));
 		else {
@@ -292,14 +375,14 @@ stream(struct transfer *x, int64_t step_deadline, struct sd_err *err)
 
 /* Size checked, hash finished, data on disk, then the final name (never over another file). */
 static int
-complete(struct transfer *x, int size_known, const char *local_dir, const char *final, struct sd_err *err)
+complete(struct transfer *x, const char *local_dir, const char *final, struct sd_err *err)
 {
 	struct sd_download *out = x->out;
 	unsigned char digest[32];
 	unsigned int dlen = 0;
 	int dfd;
 
-	if (size_known && out->bytes != out->remote_size)
+	if (out->size_known && out->bytes != out->remote_size)
 		return sd_fail(err, out->bytes < out->remote_size ? SD_KIND_TRANSFER_INTERRUPTED : SD_KIND_SIZE_MISMATCH,
 		    SD_PHASE_TRANSFER, "%s: received %llu bytes of %s but the server reported %llu; nothing was kept",
 		    x->c->label, (unsigned long long)out->bytes, x->name, (unsigned long long)out->remote_size);
@@ -345,7 +428,7 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir, c
 	struct transfer x = { .c = c, .remote = remote, .name = local_name, .fd = -1, .progress = progress,
 		.pctx = pctx, .out = out };
 	char *final = sd_xasprintf("%s/%s", local_dir, local_name);
-	int size_known = 0, rc = -1;
+	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (check_local_name(c, local_name, err) < 0)
@@ -355,7 +438,7 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir, c
 		goto out;
 	}
 	x.h = open_handle(c, remote, LIBSSH2_SFTP_OPENFILE, step_deadline, err);
-	if (x.h == NULL || remote_size(c, x.h, remote, step_deadline, &out->remote_size, &size_known, err) < 0)
+	if (x.h == NULL || remote_size(c, x.h, remote, step_deadline, &out->remote_size, &out->size_known, err) < 0)
 		goto out;
 	x.fd = sd_create_temp(local_dir, local_name, &x.tmp);
 	if (x.fd < 0) {
@@ -367,7 +450,7 @@ sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir, c
 	if (x.md == NULL || !EVP_DigestInit_ex(x.md, EVP_sha256(), NULL))
 		sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_LOCAL, "cannot start SHA-256");
 	else if (stream(&x, step_deadline, err) == 0)
-		rc = complete(&x, size_known, local_dir, final, err);
+		rc = complete(&x, local_dir, final, err);
 out:
 	if (x.fd >= 0)
 		close(x.fd);

@@ -13,7 +13,7 @@
 char *
 sd_ssh_config_hostname(const char *path, const char *alias, struct sd_err *err)
 {
-	FILE *f = fopen(path, "re");
+	FILE *f = sd_fopen_regular(path, 0);
 	char line[4096], *found = NULL;
 	int active = 1;   /* lines before the first Host apply to every host */
 

@@ -45,7 +45,7 @@ from_pub(const char *keyfile, char *type, size_t typelen, char *fp, size_t fplen
 	char *path = sd_xasprintf("%s.pub", keyfile), line[16384], *sp, *b64, *end;
 	unsigned char *blob;
 	size_t len;
-	FILE *f = fopen(path, "re");
+	FILE *f = sd_fopen_regular(path, 0);
 	int rc = -1;
 
 	free(path);
@@ -71,7 +71,7 @@ from_openssh_private(const char *keyfile, char *type, size_t typelen, char *fp, 
 {
 	static const char begin[] = "-----BEGIN OPENSSH PRIVATE KEY-----";
 	static const char magic[] = "openssh-key-v1";
-	FILE *f = fopen(keyfile, "re");
+	FILE *f = sd_fopen_regular(keyfile, 0);
 	char line[1024];
 	struct sd_buf b64 = SD_BUF_INIT(1u << 20);
 	unsigned char *raw = NULL;
@@ -129,7 +129,7 @@ sd_userkey_fingerprint(const char *keyfile, char *type, size_t typelen, char *fp
 int
 sd_userkey_encrypted(const char *keyfile)
 {
-	FILE *f = fopen(keyfile, "re");
+	FILE *f = sd_fopen_regular(keyfile, 0);
 	char line[256];
 	int enc = 0, openssh = 0;
 	struct sd_buf b64 = SD_BUF_INIT(1u << 20);
@@ -175,7 +175,7 @@ sd_userkey_type(const char *keyfile, char *type, size_t typelen)
 
 	if (sd_userkey_fingerprint(keyfile, type, typelen, fp, sizeof(fp)) == 0)
 		return 0;
-	f = fopen(keyfile, "re");
+	f = sd_fopen_regular(keyfile, 0);
 	if (f == NULL || fgets(line, sizeof(line), f) == NULL) {
 		if (f)
 			fclose(f);

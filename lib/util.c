@@ -235,9 +235,43 @@ out:
 }
 
 int
+sd_open_regular(const char *path, int flags)
+{
+	int oflags = O_CLOEXEC | O_NONBLOCK | (flags & SD_NOFOLLOW ? O_NOFOLLOW : 0) |
+	    (flags & SD_APPEND ? O_WRONLY | O_APPEND | O_CREAT : O_RDONLY);
+	int fd = open(path, oflags, 0600), saved;
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
+FILE *
+sd_fopen_regular(const char *path, int flags)
+{
+	int fd = sd_open_regular(path, flags & SD_NOFOLLOW), saved;
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+
+	if (fd >= 0 && f == NULL) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return f;
+}
+
+int
 sd_sha256_file(const char *path, char hex[65])
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc, saved;
+	int fd = sd_open_regular(path, 0), rc, saved;
 
 	if (fd < 0)
 		return -1;
@@ -258,37 +292,27 @@ sd_endpoint_dirname(const char *label, char *out, size_t len)
 	out[i] = '\0';
 }
 
-int
-sd_safe_local_name(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > 255 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20 || *p == 0x7f || *p == '/' || *p == '\\')
-			return 0;
-	return 1;
-}
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0 if invalid. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
+size_t
+sd_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
 {
 	size_t need;
-	uint32_t cp;
+	uint32_t c;
 
-	if (p[0] < 0x80)
+	if (n == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
 		return 1;
+	}
 	if ((p[0] & 0xe0) == 0xc0) {
 		need = 2;
-		cp = p[0] & 0x1f;
+		c = p[0] & 0x1f;
 	} else if ((p[0] & 0xf0) == 0xe0) {
 		need = 3;
-		cp = p[0] & 0x0f;
+		c = p[0] & 0x0f;
 	} else if ((p[0] & 0xf8) == 0xf0) {
 		need = 4;
-		cp = p[0] & 0x07;
+		c = p[0] & 0x07;
 	} else
 		return 0;
 	if (n < need)
@@ -296,37 +320,72 @@ utf8_len(const unsigned char *p, size_t n)
 	for (size_t i = 1; i < need; i++) {
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
+		c = (c << 6) | (p[i] & 0x3f);
 	}
-	if ((need == 2 && cp < 0x80) || (need == 3 && cp < 0x800) ||
-	    (need == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+	if ((need == 2 && c < 0x80) || (need == 3 && c < 0x800) || (need == 4 && c < 0x10000) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff) || c == 0xfffe || c == 0xffff)
 		return 0;
+	*cp = c;
 	return need;
 }
 
-/* Copy s replacing invalid UTF-8 and control bytes with '?'; keep_ws keeps tab, LF and CR. */
+int
+sd_char_is_control(uint32_t cp)
+{
+	/* C0, DEL, C1; bidi embeddings, overrides, isolates and marks; line and paragraph separators. */
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* The hidden temporary name sd_create_temp gives a file on its way in: ".NAME.sftpdrill-XXXXXXXX". */
+int
+sd_is_temp_name(const char *name)
+{
+	size_t n = strlen(name);
+	const char *tag = ".sftpdrill-";
+
+	if (n < 20 || name[0] != '.' || strncmp(name + n - 19, tag, 11) != 0)
+		return 0;
+	return strspn(name + n - 8, "0123456789abcdef") == 8;
+}
+
+int
+sd_safe_local_name(const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t len = strlen(name), k;
+	uint32_t cp;
+
+	if (len == 0 || len > SD_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || sd_is_temp_name(name))
+		return 0;
+	for (size_t i = 0; i < len; i += k) {
+		k = sd_utf8_decode(p + i, len - i, &cp);
+		if (k == 0 || sd_char_is_control(cp) || cp == '/' || cp == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+/* Copy s escaping what must never be shown raw; keep_ws keeps tab, LF and CR. */
 static char *
 clean_text(const char *s, size_t len, int keep_ws)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	char *out = sd_xmalloc(len + 1), *o = out;
+	struct sd_buf out = SD_BUF_INIT(0);
 	size_t i = 0, k;
+	uint32_t cp = 0;
 
 	while (i < len) {
-		k = utf8_len(p + i, len - i);
-		if (k == 0 || (k == 1 && (p[i] < 0x20 || p[i] == 0x7f) &&
-		    !(keep_ws && (p[i] == '\t' || p[i] == '\n' || p[i] == '\r')))) {
-			*o++ = '?';
-			i++;
-			continue;
-		}
-		memcpy(o, p + i, k);
-		o += k;
-		i += k;
+		k = sd_utf8_decode(p + i, len - i, &cp);
+		if (k == 0)
+			sd_buf_addf(&out, "\\x%02x", p[i]);
+		else if (sd_char_is_control(cp) && !(keep_ws && (cp == '\t' || cp == '\n' || cp == '\r')))
+			sd_buf_addf(&out, cp < 0x80 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
+		else
+			sd_buf_add(&out, p + i, k);
+		i += k ? k : 1;
 	}
-	*o = '\0';
-	return out;
+	return sd_buf_detach(&out);
 }
 
 char *
@@ -367,13 +426,16 @@ sd_mkdirs(const char *path)
 int
 sd_create_temp(const char *dir, const char *name, char **tmp)
 {
+	/* ".NAME.sftpdrill-XXXXXXXX" must stay within NAME_MAX whatever the name's length. */
+	int keep = (int)strlen(name) > SD_NAME_MAX - 20 ? SD_NAME_MAX - 20 : (int)strlen(name);
+
 	for (int i = 0; i < 100; i++) {
 		unsigned int r;
 		int fd;
 
 		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 			r = (unsigned int)getpid() * 2654435761u ^ (unsigned int)i;
-		*tmp = sd_xasprintf("%s/.%s.sftpdrill-%08x", dir, name, r);
+		*tmp = sd_xasprintf("%s/.%.*s.sftpdrill-%08x", dir, keep, name, r);
 		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0)
 			return fd;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sftpdrill/timeouts.h"
+#include "sftpdrill/bounds.h"
 #include "sftpdrill/util.h"
 #include "sftpdrill/vars.h"
 #include "sftpdrill/verb.h"
@@ -81,6 +81,7 @@ struct sd_drill {
 	int port;               /* default port for endpoints without one */
 	int allow_sha1;         /* `allow-sha1 yes`: RSA host keys may be verified with SHA-1 (ssh-rsa) */
 	struct sd_timeouts timeouts;
+	struct sd_limits limits;
 	struct sd_endpoint_set *sets;
 	size_t nsets, capsets;
 	struct sd_step *steps;
@@ -159,5 +160,8 @@ void sd_diag_release(struct sd_diag *diag);
 
 /* Parse a duration with unit (ms, s, min); returns milliseconds or -1. */
 int64_t sd_parse_duration(const char *s);
+
+/* Parse a count or size: digits and an optional unit (B, KiB, MiB, GiB, TiB); 0, or -1 if malformed. */
+int sd_parse_size(const char *s, uint64_t *out);
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 #include "sftpdrill/err.h"
-#include "sftpdrill/timeouts.h"
+#include "sftpdrill/bounds.h"
 #include "sftpdrill/util.h"
 
 /* An open connection; opaque. */
@@ -38,6 +38,7 @@ struct sd_conn_opts {
 	const char *known_hosts;    /* OpenSSH known_hosts file, or NULL when pins alone decide */
 	const struct sd_strv *pins; /* SHA256 fingerprints that are also accepted, or NULL */
 	const struct sd_timeouts *timeouts;
+	const struct sd_limits *limits;
 	int trust_on_first_use;     /* an unknown key is appended to known_hosts instead of failing */
 	int allow_sha1;             /* also accept RSA host keys signed with SHA-1 (`ssh-rsa`) */
 	sd_note_fn note;            /* may be NULL; kept for the connection's life */

@@ -9,6 +9,7 @@
 
 struct sd_dirent {
 	const char *name;           /* raw bytes from the server; never a local path as is */
+	size_t name_len;            /* bytes the server sent: more than strlen(name) when it holds a NUL */
 	uint64_t size;
 	uint64_t mtime;
 	unsigned long perm;
@@ -22,8 +23,10 @@ typedef int (*sd_list_fn)(void *ctx, const struct sd_dirent *e);
 
 /*
  * Stream the listing of dir to fn, entry by entry, in server order: memory
- * stays bounded whatever the folder size. Types: FileMissing,
- * PermissionDenied, SftpError, SftpTimeout, StepTimeout, ConnectionClosed.
+ * stays bounded whatever the folder size (a name may be up to 256 KiB; the
+ * connection's limits cap the entries and name bytes of one listing).
+ * Kinds: FileMissing, PermissionDenied, SftpError, ListingTooLarge,
+ * SftpTimeout, StepTimeout, ConnectionClosed.
  */
 int sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx,
     int64_t step_deadline, struct sd_err *err);
@@ -35,6 +38,7 @@ struct sd_download {
 	char sha256[65];
 	uint64_t bytes;
 	uint64_t remote_size;
+	int size_known;             /* the server announced remote_size */
 	int already_present;        /* an identical local file existed; nothing was written */
 };
 
@@ -44,9 +48,12 @@ struct sd_download {
  * remote size, fsync'd, then published under the final name only if no file
  * is there. An identical existing file counts as success (already_present);
  * a different one is kept and reported (LocalFileConflict). Nothing partial
- * is ever left under the final name. Types: FileMissing, PermissionDenied,
- * SizeMismatch, TransferInterrupted, SftpTimeout, StepTimeout,
- * LocalIOError, LocalFileConflict.
+ * is ever left under the final name. The transfer stops the moment more
+ * bytes arrive than announced (SizeMismatch), or, with no size announced,
+ * more than the connection's max_size (FileTooLarge). Kinds: FileMissing,
+ * PermissionDenied, NotAFile, UnsafeName, SizeMismatch, FileTooLarge,
+ * TransferInterrupted, SftpTimeout, StepTimeout, LocalIOError,
+ * LocalFileConflict.
  */
 int sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
     const char *local_name, sd_progress_fn progress, void *pctx, int64_t step_deadline,

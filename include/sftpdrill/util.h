@@ -47,7 +47,23 @@ void sd_hex(const unsigned char *in, size_t n, char *out);
 /* Decode standard base64 (padding optional); returns a new buffer (caller frees) or NULL if invalid. */
 unsigned char *sd_base64_decode(const char *in, size_t inlen, size_t *outlen);
 
-/* SHA-256 of a local file as hex (65 bytes); 0 on success, -1 with errno set. */
+/* sd_open_regular's flags. */
+#define SD_NOFOLLOW 1           /* a symbolic link is refused (ELOOP), not followed */
+#define SD_APPEND 2             /* open for appending, created (0600) if missing */
+
+/*
+ * Open path only if it is a regular file: for reading, or (SD_APPEND) for
+ * appending. O_NONBLOCK while opening, so a FIFO cannot hang the open;
+ * fstat then refuses FIFOs, devices and folders (errno EINVAL). The
+ * descriptor is blocking on return. Local files the tool reads or appends
+ * to are opened only this way. Returns the descriptor, or -1 with errno.
+ */
+int sd_open_regular(const char *path, int flags);
+
+/* The same as a stdio stream for reading ("re"); NULL with errno. */
+FILE *sd_fopen_regular(const char *path, int flags);
+
+/* SHA-256 of a local regular file as hex (65 bytes); 0 on success, -1 with errno set. */
 int sd_sha256_file(const char *path, char hex[65]);
 
 /*
@@ -60,17 +76,40 @@ int sd_sha256_stream(int in, int out, char hex[65]);
 /* A folder name for an endpoint "host:port" that is safe on any file system: "host_port". */
 void sd_endpoint_dirname(const char *label, char *out, size_t len);
 
+/* The longest name a local file may have (NAME_MAX on Linux). */
+#define SD_NAME_MAX 255
+
+/* Decode the UTF-8 character at p (at most n bytes) into *cp; its length, or 0 if invalid. */
+size_t sd_utf8_decode(const unsigned char *p, size_t n, uint32_t *cp);
+
+/*
+ * Is cp a character that must never reach a terminal or a report raw: C0
+ * and DEL, C1 (U+0080-U+009F), bidirectional controls (U+061C, U+200E/F,
+ * U+202A-U+202E, U+2066-U+2069) and the line/paragraph separators?
+ */
+int sd_char_is_control(uint32_t cp);
+
+/* Is name one of the hidden temporary names of files on their way in (".NAME.sftpdrill-XXXXXXXX")? */
+int sd_is_temp_name(const char *name);
+
 /*
  * Is a remote file name safe to use as a single local path component?
- * Rejects empty names, ".", "..", names with '/', '\\', control bytes or
- * longer than 255 bytes. Remote names never become local paths unchecked.
+ * Rejects empty names, ".", "..", names with '/' or '\\', invalid UTF-8,
+ * control characters (sd_char_is_control), names longer than SD_NAME_MAX
+ * bytes, and the tool's own temporary names. Remote names never become
+ * local paths unchecked.
  */
 int sd_safe_local_name(const char *name);
 
-/* Replace bytes that are unsafe to show (controls, invalid UTF-8) with '?'; returns a new string. */
+/*
+ * The one sanitiser for text that came from outside (a server, a file):
+ * invalid UTF-8 bytes and control characters are shown as visible escapes
+ * (\\x1b, \\u202e), never passed through; everything else is kept.
+ * Returns a new string; caller frees.
+ */
 char *sd_printable(const char *s, size_t len);
 
-/* Text that XML 1.0 can carry: like sd_printable but keeping tab, LF and CR. Caller frees. */
+/* The same for text XML and HTML carry: tab, LF and CR are kept. Caller frees. */
 char *sd_xml_text(const char *s);
 
 /*

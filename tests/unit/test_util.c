@@ -48,17 +48,34 @@ START_TEST(safe_local_names)
 	ck_assert(!sd_safe_local_name("a\\b"));
 	ck_assert(!sd_safe_local_name("a\nb"));
 	ck_assert(!sd_safe_local_name("a\x1b[31mb"));
+	ck_assert(!sd_safe_local_name("a\xc2\x9b" "b"));              /* C1 CSI, UTF-8 encoded */
+	ck_assert(!sd_safe_local_name("invoice\xe2\x80\xae" "fdp.exe")); /* U+202E right-to-left override */
+	ck_assert(!sd_safe_local_name("bad\xff.csv"));              /* invalid UTF-8 */
+	ck_assert(!sd_safe_local_name(".TP001.csv.sftpdrill-0a1b2c3d"));
+	ck_assert(sd_safe_local_name(".TP001.csv.sftpdrill-notatemp"));
+	{
+		char name[SD_NAME_MAX + 2];
+		memset(name, 'L', sizeof(name) - 1);
+		name[SD_NAME_MAX + 1] = '\0';
+		ck_assert(!sd_safe_local_name(name));
+		name[SD_NAME_MAX] = '\0';
+		ck_assert(sd_safe_local_name(name));
+	}
 }
 END_TEST
 
 START_TEST(printable_and_xml_text)
 {
 	char *p = sd_printable("ok\x01\xff\xc3\xa9\n", 7), *x = sd_xml_text("a\tb\nc\x02\xed\xa0\x80");
+	char *c1 = sd_printable("\xc2\x9b""31m \xe2\x80\xae \x1b]0;t\x07 \x7f", 18);
 
-	ck_assert_str_eq(p, "ok??\xc3\xa9?");
-	ck_assert_str_eq(x, "a\tb\nc????");
+	/* Nothing unsafe passes; everything is shown as a visible escape, never dropped silently. */
+	ck_assert_str_eq(p, "ok\\x01\\xff\xc3\xa9\\x0a");
+	ck_assert_str_eq(x, "a\tb\nc\\x02\\xed\\xa0\\x80");
+	ck_assert_str_eq(c1, "\\u009b31m \\u202e \\x1b]0;t\\x07 \\x7f");
 	free(p);
 	free(x);
+	free(c1);
 }
 END_TEST
 
