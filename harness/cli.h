@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "sftpdrill/drill.h"
+#include "sftpdrill/redact.h"
 #include "sftpdrill/util.h"
 #include "sftpdrill/vars.h"
 
@@ -29,7 +30,11 @@ struct cli {
 	const char *operator_name;
 	int quiet, verbose, strict, tofu, parallel, jobs, enforce_window;
 	time_t now;                 /* --now, else the clock */
-	const char *sign_key, *pub_key;
+	const char *now_given;      /* --now as written, or NULL */
+	time_t clock;               /* the machine's clock at the start */
+	const char *sign_key;       /* --sign-key (run) or --key (sign) */
+	struct sd_strv pubs;        /* --pub, repeatable */
+	unsigned umask_bits;        /* --umask: what new files and folders withhold (default 077) */
 	long business_day;
 	long *closures;
 	size_t nclosures, capclosures;
@@ -49,8 +54,11 @@ struct command {
 /* Parse every drill file; every error is printed. Returns the number of drills with errors. */
 int cli_parse_drills(const struct cli *c, int n, char **files, struct sd_drill **out);
 
-/* Print diagnostics to stderr. */
-void cli_print_diag(const struct sd_diag *diag);
+/* Print diagnostics to stderr, secrets masked (the -D values and passphrase a message may quote). */
+void cli_print_diag(const struct cli *c, const struct sd_diag *diag);
+
+/* The secrets the command line and environment hold: secret-looking -D values, the key passphrase. */
+void cli_secrets(const struct cli *c, struct sd_redactor *r);
 
 /* The commands (cmd_run.c, cmd_other.c). */
 int cmd_run(struct cli *c, int argc, char **argv);
@@ -60,6 +68,7 @@ int cmd_plan(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_business_day(struct cli *c, int argc, char **argv);
 int cmd_version(struct cli *c, int argc, char **argv);
+int cmd_sign(struct cli *c, int argc, char **argv);
 int cmd_help(struct cli *c, int argc, char **argv);
 
 /* Print the help of command name (or the overview for NULL) to f; EXIT_USAGE for an unknown name. */

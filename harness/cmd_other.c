@@ -9,13 +9,30 @@
 #include "sftpdrill/evidence.h"
 #include "sftpdrill/redact.h"
 #include "sftpdrill/session.h"
+#include "sftpdrill/sign.h"
 #include "cli.h"
 
 void
-cli_print_diag(const struct sd_diag *diag)
+cli_secrets(const struct cli *c, struct sd_redactor *r)
 {
-	for (size_t i = 0; i < diag->n; i++)
-		fprintf(stderr, "%s\n", diag->msgs[i]);
+	const char *pp = c->site.passphrase_env ? getenv(c->site.passphrase_env) : NULL;
+
+	sd_vars_secrets(&c->defs, r);
+	sd_redact_add(r, pp);
+}
+
+void
+cli_print_diag(const struct cli *c, const struct sd_diag *diag)
+{
+	struct sd_redactor r = { 0 };
+
+	cli_secrets(c, &r);
+	for (size_t i = 0; i < diag->n; i++) {
+		char *masked = sd_redact(&r, diag->msgs[i]);
+		fprintf(stderr, "%s\n", masked);
+		free(masked);
+	}
+	sd_redact_release(&r);
 }
 
 int
@@ -27,7 +44,7 @@ cli_parse_drills(const struct cli *c, int n, char **files, struct sd_drill **out
 		struct sd_diag diag = { 0 };
 
 		out[i] = sd_drill_parse(files[i], &c->defs, &c->site, &diag);
-		cli_print_diag(&diag);
+		cli_print_diag(c, &diag);
 		if (out[i] == NULL)
 			bad++;
 		sd_diag_release(&diag);
@@ -49,7 +66,7 @@ cmd_check(struct cli *c, int n, char **files)
 		if (drills[i] == NULL)
 			continue;
 		w = sd_drill_check_files(drills[i], &c->site, &diag);
-		cli_print_diag(&diag);
+		cli_print_diag(c, &diag);
 		sd_diag_release(&diag);
 		warnings += w;
 		printf("%s: %s (%zu steps, %zu endpoints in `%s`%s)\n", files[i], w ? "parsed" : "ok", drills[i]->nsteps,
@@ -145,28 +162,64 @@ cmd_plan(struct cli *c, int n, char **files)
 int
 cmd_verify(struct cli *c, int n, char **args)
 {
-	struct sd_strv problems = { 0 };
+	struct sd_bundle_check check = { 0 };
 	struct sd_err err;
 	int rc;
 
 	if (n != 1) {
-		fprintf(stderr, "usage: sftpdrill verify [--pub PUBLIC-KEY.pem] RUN-FOLDER\n");
+		fprintf(stderr, "usage: sftpdrill verify [--pub PUBLIC-KEY.pem]... RUN-FOLDER\n");
 		return EXIT_USAGE;
 	}
-	rc = sd_bundle_verify(args[0], c->pub_key, &problems, &err);
+	rc = sd_bundle_verify(args[0], &c->pubs, &check, &err);
 	if (rc < 0) {
 		fprintf(stderr, "sftpdrill verify: %s\n", err.msg);
-		return sd_err_is(&err, SD_KIND_LOCAL_IO_ERROR) ? EXIT_INTERNAL : EXIT_USAGE;
+		return EXIT_USAGE;
 	}
-	for (size_t i = 0; i < problems.n; i++)
-		printf("%s\n", problems.v[i]);
-	if (rc == 0)
-		printf("%s: intact (every file matches MANIFEST%s)\n", args[0],
-		    c->pub_key ? "; the signature verifies" : "; signature not checked: give --pub");
+	for (size_t i = 0; i < check.problems.n; i++)
+		printf("%s\n", check.problems.v[i]);
+	if (rc == 0) {
+		char *verdict = sd_printable(check.verdict, strlen(check.verdict));
+		char *mode = sd_printable(check.mode, strlen(check.mode));
+		printf("%s: intact (every file matches MANIFEST; %zu signature%s%s)\n", args[0], check.signatures,
+		    check.signatures == 1 ? "" : "s", c->pubs.n ? ", each verified" : check.signatures ?
+		    ", not checked: give --pub" : "");
+		if (verdict[0])
+			printf("recorded verdict: %s%s%s%s\n", verdict, mode[0] && strcmp(mode, "session") ? " (" : "",
+			    strcmp(mode, "session") ? mode : "", mode[0] && strcmp(mode, "session") ? ")" : "");
+		free(verdict);
+		free(mode);
+	}
 	else
-		printf("%s: NOT intact (%zu problem%s)\n", args[0], problems.n, problems.n == 1 ? "" : "s");
-	sd_strv_release(&problems);
+		printf("%s: NOT intact%s (%zu problem%s)\n", args[0], check.sealed ? "" : ", never sealed",
+		    check.problems.n, check.problems.n == 1 ? "" : "s");
+	sd_strv_release(&check.problems);
 	return rc == 0 ? EXIT_PASS : EXIT_CHECK_FAILED;
+}
+
+int
+cmd_sign(struct cli *c, int n, char **args)
+{
+	struct sd_signer *signer;
+	struct sd_err err;
+	int rc;
+
+	if (n != 1 || c->sign_key == NULL) {
+		fprintf(stderr, "usage: sftpdrill sign --key KEY.pem RUN-FOLDER\n");
+		return EXIT_USAGE;
+	}
+	signer = sd_signer_load(c->sign_key, getenv("SFTPDRILL_SIGN_PASSPHRASE"), &err);
+	if (signer == NULL) {
+		fprintf(stderr, "sftpdrill sign: %s\n", err.msg);
+		return EXIT_USAGE;
+	}
+	rc = sd_bundle_sign(args[0], signer, &err);
+	sd_signer_free(signer);
+	if (rc < 0) {
+		fprintf(stderr, "sftpdrill sign: %s\n", err.msg);
+		return sd_err_is(&err, SD_KIND_EVIDENCE_CHANGED) ? EXIT_CHECK_FAILED : EXIT_INTERNAL;
+	}
+	printf("%s: signed with %s\n", args[0], c->sign_key);
+	return EXIT_PASS;
 }
 
 /* The Hong Kong holiday list shipped with the scenarios, wherever sftpdrill is run from. */

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "sftpdrill/redact.h"
 #include "sftpdrill/runner.h"
 #include "sftpdrill/session.h"
+#include "sftpdrill/sign.h"
 #include "sftpdrill/transcript.h"
 #include "sftpdrill/userkey.h"
 #include "cli.h"
@@ -36,9 +38,42 @@ struct run_state {
 	struct sd_run run;
 	struct view *view;
 	struct sd_transcript *transcript;
+	struct sd_signer *signer;   /* --sign-key, loaded and tried before any connection */
 	char *dir;                  /* the run folder */
 	char date[16];              /* the business date */
 };
+
+/*
+ * The one request to stop, set by the signal handler (which can reach only
+ * static storage). The first SIGINT, SIGTERM or SIGHUP stops the run: the
+ * running step ends Interrupted, the rest are skipped, the bundle is sealed
+ * as INCOMPLETE. A second one ends the process at once.
+ */
+static struct sd_cancel stop;
+
+static void
+on_signal(int sig)
+{
+	if (atomic_load(&stop.requested)) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	atomic_store(&stop.requested, sig);
+}
+
+static void
+catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* A closed pipe on stdout (`| head`) stops the output, never the session. */
+	signal(SIGPIPE, SIG_IGN);
+}
 
 static const char *
 login_name(void)
@@ -68,22 +103,25 @@ slugify(const char *name, char *slug, size_t len)
 	slug[k] = '\0';
 }
 
-/* Make a new run folder under parent, named by UTC time and drill; never reuses one. */
+/* Make a new run folder under parent, named by UTC time and its drills; never reuses one. */
 static char *
-make_run_dir(const char *parent, const char *drill_name, time_t t)
+make_run_dir(const char *parent, struct sd_drill *const *drills, int n, time_t t)
 {
-	char ts[32], slug[64];
+	char ts[32], slug[128], more[32] = "";
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	slugify(drill_name, slug, sizeof(slug));
+	if (n > 1)
+		snprintf(more, sizeof(more), "-and-%d-more", n - 1);
+	slugify(drills[0]->name, slug, sizeof(slug) - strlen(more));
+	strcat(slug, more);
 	if (sd_mkdirs(parent) < 0)
 		return NULL;
-	for (int n = 1; n < 1000; n++) {
-		char *dir = n == 1 ? sd_xasprintf("%s/%s-%s", parent, ts, slug[0] ? slug : "drill") :
-		    sd_xasprintf("%s/%s-%s-%d", parent, ts, slug[0] ? slug : "drill", n);
-		if (mkdir(dir, 0755) == 0)
+	for (int k = 1; k < 1000; k++) {
+		char *dir = k == 1 ? sd_xasprintf("%s/%s-%s", parent, ts, slug[0] ? slug : "drill") :
+		    sd_xasprintf("%s/%s-%s-%d", parent, ts, slug[0] ? slug : "drill", k);
+		if (mkdir(dir, 0777) == 0)
 			return dir;
 		free(dir);
 		if (errno != EEXIST)
@@ -122,16 +160,17 @@ ask_passphrase(const char *keyfile)
 }
 
 /*
- * The drill's window against the clock: inside is silent; outside is a
- * warning and a suite property, or with --enforce-window a refusal (-1).
+ * The drill's window against the clock: "inside", or before/after it with
+ * the times in the window's zone (a warning), or with --enforce-window a
+ * refusal (-1). No window: status stays empty.
  */
 static int
 check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char *status, size_t len)
 {
 	time_t start, end;
-	long offset;
+	long offset, mins;
 	struct sd_err err;
-	char now_s[32], a[32], b[32];
+	char now_s[32], a[32], b[32], when[300];
 
 	status[0] = '\0';
 	if (d->window == NULL)
@@ -147,15 +186,29 @@ check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char
 	sd_utc_iso(c->now + offset, now_s, sizeof(now_s));
 	sd_utc_iso(start + offset, a, sizeof(a));
 	sd_utc_iso(end + offset, b, sizeof(b));
-	snprintf(status, len, "outside: run at %s, window %s to %s (local time of the window)", now_s, a, b + 11);
+	mins = (long)((c->now < start ? start - c->now : c->now - end) + 59) / 60;
+	snprintf(status, len, "%s: run at %s, window %s to %s (%s)", c->now < start ? "before" : "after", now_s, a,
+	    b + 11, strrchr(d->window, ' ') + 1);
+	snprintf(when, sizeof(when), c->now < start ? "before the drill's window %s (it opens in %ld min)" :
+	    "after the drill's window %s (it closed %ld min ago)", d->window, mins);
 	if (c->enforce_window) {
-		fprintf(stderr, "sftpdrill: %s: now (%s) is outside the drill's window %s; not run (--enforce-window)\n",
-		    d->path, now_s, d->window);
+		fprintf(stderr, "sftpdrill: %s: now (%s) is %s; not run (--enforce-window)\n", d->path, now_s, when);
 		return -1;
 	}
-	view_warn(v, "%s: now (%s) is outside the drill's window %s; running anyway (a rehearsal?)", d->path, now_s,
-	    d->window);
+	view_warn(v, "%s: now (%s) is %s; running anyway as a rehearsal, and recorded as one", d->path, now_s, when);
 	return 0;
+}
+
+/* Why this run is not the session itself (shown in every verdict), or NULL when it is. */
+static char *
+run_mode(const struct run_state *r)
+{
+	for (int i = 0; i < r->n; i++)
+		if (strncmp(r->window[i], "before", 6) == 0 || strncmp(r->window[i], "after", 5) == 0)
+			return sd_xstrdup("REHEARSAL — outside the window");
+	if (r->c->now_given)
+		return sd_xasprintf("REHEARSAL — clock overridden (--now %s)", r->c->now_given);
+	return NULL;
 }
 
 /* What the SSH library will refuse to do with this drill's keys, said before any connection. */
@@ -174,8 +227,17 @@ warn_library(struct run_state *r, const struct sd_drill *d)
 static int
 prepare(struct run_state *r)
 {
+	struct sd_err err;
+
 	if (cli_parse_drills(r->c, r->n, r->files, r->drills) > 0)
 		return EXIT_USAGE;
+	if (r->c->sign_key != NULL) {
+		r->signer = sd_signer_load(r->c->sign_key, getenv("SFTPDRILL_SIGN_PASSPHRASE"), &err);
+		if (r->signer == NULL) {
+			fprintf(stderr, "sftpdrill: --sign-key: %s; nothing was run\n", err.msg);
+			return EXIT_USAGE;
+		}
+	}
 	for (int i = 0; i < r->n; i++) {
 		struct sd_drill *d = r->drills[i];
 		const char *env = d->passphrase_env ? getenv(d->passphrase_env) : NULL;
@@ -207,7 +269,7 @@ open_bundle(struct run_state *r, struct sd_err *err)
 	char *path;
 
 	r->run.started = time(NULL);
-	r->dir = make_run_dir(r->c->report_dir, r->drills[0]->name, r->run.started);
+	r->dir = make_run_dir(r->c->report_dir, r->drills, r->n, r->run.started);
 	if (r->dir == NULL) {
 		fprintf(stderr, "sftpdrill: cannot create a run folder under %s: %s\n", r->c->report_dir, strerror(errno));
 		return -1;
@@ -227,42 +289,70 @@ static void
 run_drills(struct run_state *r)
 {
 	const struct cli *c = r->c;
-	struct sd_run_opts ro = { .operator_name = r->operator_name, .redact = &r->secrets, .on_event = view_event,
+	struct sd_run_opts ro = { .operator_name = r->operator_name, .redact = &r->secrets, .cancel = &stop,
+		.evidence_dir = r->dir,
+		.on_event = view_event,
 		.ctx = r->view, .business_day = c->business_day, .closures = c->closures, .nclosures = c->nclosures,
 		.trust_on_first_use = c->tofu, .parallel = c->parallel, .jobs = c->jobs };
 	int64_t t0 = sd_now_ms();
+	char clock[32];
 
+	sd_utc_iso(c->clock, clock, sizeof(clock));
+	strcat(clock, "Z");
+	r->run.mode = run_mode(r);
+	if (r->run.mode)
+		sd_transcript_line(r->transcript, "%s", r->run.mode);
 	for (int i = 0; i < r->n; i++) {
 		size_t first = r->run.nsuites;
 		if (r->window[i][0])
 			sd_transcript_line(r->transcript, "window %s: %s", r->drills[i]->window, r->window[i]);
 		ro.passphrase = r->passphrases[i];
 		sd_run_drill(r->drills[i], &ro, &r->run);
-		for (size_t k = first; k < r->run.nsuites; k++)
-			sd_suite_prop(r->run.suites[k], "window.status", r->window[i]);
+		for (size_t k = first; k < r->run.nsuites; k++) {
+			sd_suite_prop(r->run.suites[k], "window.status", r->drills[i]->window ? r->window[i] : "none");
+			sd_suite_prop(r->run.suites[k], "run.mode", r->run.mode ? r->run.mode : "session");
+			sd_suite_prop(r->run.suites[k], "clock.machine", clock);
+			sd_suite_prop(r->run.suites[k], "clock.now", c->now_given);
+		}
 	}
 	r->run.time = (double)(sd_now_ms() - t0) / 1000.0;
+}
+
+/* The bundle's title: its drills' names. Caller frees. */
+static char *
+drills_title(const struct run_state *r)
+{
+	struct sd_buf t = SD_BUF_INIT(0);
+
+	for (int i = 0; i < r->n; i++)
+		sd_buf_join(&t, " + ", r->drills[i]->name);
+	return sd_buf_detach(&t);
 }
 
 /* The reports, the downloads and RUN-INFO into the folder, then the seal over all of it. */
 static int
 write_bundle(struct run_state *r, int status, struct sd_err *err)
 {
-	char host[256] = "", tool[64], *path;
-	struct sd_html_info hi = { .title = r->drills[0]->name, .operator_name = r->operator_name,
+	char host[256] = "", tool[64], *path, *title = drills_title(r);
+	const char **windows = sd_xcalloc((size_t)r->n, sizeof(*windows));
+	struct sd_html_info hi = { .title = title, .operator_name = r->operator_name,
 		.hostname = host, .business_date = r->date, .tool = tool, .utc_offset = r->c->zone_offset,
 		.zone_name = "Hong Kong" };
 	struct sd_runinfo ri = { .tool = tool, .libraries = sd_library_versions(), .operator_name = r->operator_name,
-		.hostname = host, .business_date = r->date, .drills = r->drills, .ndrills = (size_t)r->n,
-		.redact = &r->secrets, .run = &r->run, .exit_status = status };
+		.hostname = host, .business_date = r->date, .clock = r->c->clock, .now_override = r->c->now_given,
+		.drills = r->drills, .ndrills = (size_t)r->n, .windows = windows, .redact = &r->secrets, .run = &r->run,
+		.exit_status = status };
 	int rc;
 
+	for (int i = 0; i < r->n; i++)
+		windows[i] = r->window[i];
 	gethostname(host, sizeof(host) - 1);
 	snprintf(tool, sizeof(tool), "sftpdrill %s", SFTPDRILL_VERSION);
-	path = sd_xasprintf("%s/junit.xml", r->dir);
-	rc = sd_junit_write(&r->run, r->drills[0]->name, path, err);
+	/* Reports that claim a verdict are staged: only the seal puts them in place. */
+	path = sd_bundle_staged(r->dir, "junit.xml");
+	rc = sd_junit_write(&r->run, title, path, err);
 	free(path);
-	path = sd_xasprintf("%s/summary.html", r->dir);
+	path = sd_bundle_staged(r->dir, "summary.html");
 	if (rc == 0)
 		rc = sd_html_write(&r->run, &hi, path, err);
 	free(path);
@@ -270,19 +360,22 @@ write_bundle(struct run_state *r, int status, struct sd_err *err)
 		rc = sd_bundle_add_downloads(&r->run, r->dir, err);
 	if (rc == 0)
 		rc = sd_bundle_write_runinfo(r->dir, &ri, err);
+	free(title);
+	free(windows);
 	if (rc < 0)
 		return -1;
 	sd_transcript_line(r->transcript, "run finished: exit status %d; sealing %s", status, r->dir);
 	view_transcript(r->view, NULL);
 	rc = sd_transcript_close(r->transcript, err);
 	r->transcript = NULL;
-	return rc < 0 ? -1 : sd_bundle_seal(r->dir, r->c->sign_key, err);
+	return rc < 0 ? -1 : sd_bundle_seal(r->dir, r->signer, err);
 }
 
 static void
 release(struct run_state *r)
 {
 	view_free(r->view);
+	sd_signer_free(r->signer);
 	sd_transcript_close(r->transcript, NULL);
 	for (int i = 0; i < r->n; i++) {
 		sd_drill_free(r->drills[i]);
@@ -309,9 +402,15 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 	struct sd_err err = { 0 };
 	int status;
 
+	catch_signals();
 	r.view = view_new(c->quiet, c->verbose, c->parallel, &r.run, &r.secrets);
 	sd_date_format(c->business_day, 0, r.date, sizeof(r.date));
 	status = prepare(&r);
+	if (status == EXIT_PASS && sd_cancelled(&stop)) {
+		/* Stopped at the passphrase prompt: nothing ran, so there is nothing to seal. */
+		fprintf(stderr, "sftpdrill: interrupted before the first connection; nothing was run\n");
+		status = 128 + sd_cancelled(&stop);
+	}
 	if (status != EXIT_PASS)
 		goto out;
 	if (sd_ssh_global_init() < 0) {
@@ -322,9 +421,12 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 	if (open_bundle(&r, &err) == 0) {
 		run_drills(&r);
 		status = sd_run_exit_status(&r.run);
+		/* Stopped by a signal: the bundle is still written and sealed (INCOMPLETE); the exit says which. */
+		if (sd_cancelled(&stop))
+			status = 128 + sd_cancelled(&stop);
 		if (write_bundle(&r, status, &err) == 0) {
 			char *report = sd_xasprintf("%s/junit.xml", r.dir);
-			view_summary(r.view, &r.run, report, status);
+			view_summary(r.view, &r.run, report);
 			free(report);
 			goto done;
 		}

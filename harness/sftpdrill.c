@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "sftpdrill/calendar.h"
@@ -20,6 +21,7 @@ static const struct command commands[] = {
 	{ "business-day", cmd_business_day, 1 },
 	{ "verify", cmd_verify, 1 },
 	{ "version", cmd_version, 0 },
+	{ "sign", cmd_sign, 1 },
 	{ "help", cmd_help, 0 },
 };
 
@@ -157,8 +159,30 @@ opt_jobs(struct cli *c, const char *arg)
 }
 
 static int
+opt_pub(struct cli *c, const char *arg)
+{
+	sd_strv_push(&c->pubs, arg);
+	return 0;
+}
+
+static int
+opt_umask(struct cli *c, const char *arg)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 8);
+
+	if (*end || end == arg || v > 0777) {
+		fprintf(stderr, "sftpdrill: --umask wants an octal mask such as 027, got `%s`\n", arg);
+		return -1;
+	}
+	c->umask_bits = (unsigned)v;
+	return 0;
+}
+
+static int
 opt_now(struct cli *c, const char *arg)
 {
+	c->now_given = arg;
 	if (sd_iso8601_parse(arg, &c->now) == 0)
 		return 0;
 	fprintf(stderr, "sftpdrill: --now wants ISO 8601 with an offset, e.g. 2023-04-15T14:45:00+08:00; got `%s`\n", arg);
@@ -175,7 +199,8 @@ static const struct optdef optdefs[] = {
 	FLAG("trust-on-first-use", 'T', tofu), FLAG("parallel", 'p', parallel),
 	FLAG("enforce-window", 'W', enforce_window), { "help", 'h', OPT_HELP, 0, NULL },
 	STRING("report-dir", 'r', report_dir), STRING("operator", 'o', operator_name),
-	STRING("sign-key", 'S', sign_key), STRING("pub", 'P', pub_key),
+	STRING("sign-key", 'S', sign_key), STRING("key", 'K', sign_key), FN("pub", 'P', opt_pub),
+	FN("umask", 'U', opt_umask),
 	FN("define", 'D', opt_define), FN("business-date", 'b', opt_business_date),
 	FN("non-business-day", 'n', opt_closure), FN("holidays", 'H', opt_holidays), FN("jobs", 'j', opt_jobs),
 	FN("now", 'N', opt_now),
@@ -239,8 +264,9 @@ settle(struct cli *c)
 	const char *home = getenv("HOME");
 
 	sd_zone_offset(SITE_ZONE, &c->zone_offset);
+	c->clock = time(NULL);
 	if (c->now == 0)
-		c->now = time(NULL);
+		c->now = c->clock;
 	if (c->business_day == 0)
 		c->business_day = sd_date_at(c->now, c->zone_offset);
 	sd_date_format(c->business_day, 0, date, sizeof(date));
@@ -273,7 +299,7 @@ unknown_command(const char *name)
 int
 main(int argc, char **argv)
 {
-	struct cli c = { .argv0 = argv[0], .report_dir = "reports" };
+	struct cli c = { .argv0 = argv[0], .report_dir = "reports", .umask_bits = 077 };
 	const struct command *cmd;
 	int status = EXIT_USAGE, rc;
 
@@ -295,6 +321,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	settle(&c);
+	/* Clearing reports and evidence are nobody else's business: 0700 folders, 0600 files, unless --umask. */
+	umask((mode_t)c.umask_bits);
 	if (cmd->wants_args && optind >= argc)
 		fprintf(stderr, "sftpdrill %s: nothing to work on; %.*s\n", cmd->name,
 		    (int)strcspn(help_text(cmd->name), "\n"), help_text(cmd->name));
@@ -304,6 +332,7 @@ out:
 	free(c.closures);
 	free(c.ssh_config);
 	sd_strv_release(&c.holidays);
+	sd_strv_release(&c.pubs);
 	sd_vars_release(&c.defs);
 	return status;
 }

@@ -33,6 +33,7 @@ struct view {
 	/* live mode */
 	struct slot slots[MAX_SLOTS];
 	int drawn;                      /* status lines currently on screen */
+	int gone;                       /* stdout was closed (`| head`): the view stops, the run goes on */
 	int spin;
 	pthread_t ticker;
 	int ticking, stop;
@@ -115,12 +116,23 @@ fit(char *s, int width)
 	}
 }
 
+/* Has stdout gone away (EPIPE, a full disk)? Then nothing more is written to it. */
+static int
+gone(struct view *v)
+{
+	if (!v->gone && ferror(stdout))
+		v->gone = 1;
+	return v->gone;
+}
+
 static void
 draw_status(struct view *v)
 {
 	int width = columns() - 1;
 	int64_t now = sd_now_ms();
 
+	if (gone(v))
+		return;
 	clear_status(v);
 	for (int i = 0; i < MAX_SLOTS; i++) {
 		struct slot *s = &v->slots[i];
@@ -283,6 +295,10 @@ view_event(void *ctx, const struct sd_event *ev)
 
 	sd_transcript_event(v->transcript, ev);
 	pthread_mutex_lock(&v->lock);
+	if (gone(v)) {
+		pthread_mutex_unlock(&v->lock);
+		return;
+	}
 	sl = v->live ? slot_for(v, ev->suite) : NULL;
 	switch (ev->kind) {
 	case SD_EV_SUITE_BEGIN:
@@ -384,9 +400,13 @@ pad(const char *s, int width)
 }
 
 void
-view_summary(struct view *v, const struct sd_run *run, const char *report, int status)
+view_summary(struct view *v, const struct sd_run *run, const char *report)
 {
 	pthread_mutex_lock(&v->lock);
+	if (gone(v)) {
+		pthread_mutex_unlock(&v->lock);
+		return;
+	}
 	if (v->live)
 		clear_status(v);
 	if (!v->quiet) {
@@ -426,9 +446,12 @@ view_summary(struct view *v, const struct sd_run *run, const char *report, int s
 		}
 		fputc('\n', stdout);
 	}
-	printf("%zu passed, %zu failed, %zu errors, %zu skipped — %s\n", sd_count(run, NULL, SD_PASS),
+	/* A rehearsal says so in the verdict, and why on the next line (each fits 80 columns). */
+	printf("%zu passed, %zu failed, %zu errors, %zu skipped — %s%s\n", sd_count(run, NULL, SD_PASS),
 	    sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR), sd_count(run, NULL, SD_SKIP),
-	    status == 0 ? "all steps passed" : "NOT all steps passed");
+	    sd_run_verdict(run), run->mode ? " (REHEARSAL)" : "");
+	if (run->mode)
+		printf("%s\n", run->mode);
 	if (report)
 		printf("report: %s\n", report);
 	fflush(stdout);

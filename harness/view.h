@@ -28,8 +28,13 @@ void view_event(void *ctx, const struct sd_event *ev);
 /* A warning for the operator (stderr), masked. */
 void view_warn(struct view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The closing summary: a table of endpoints × steps per drill, the totals, the report path. */
-void view_summary(struct view *v, const struct sd_run *run, const char *report, int status);
+/*
+ * The closing summary: a table of endpoints × steps per drill, the totals
+ * with the verdict (and why it is a rehearsal, if it is), the report path.
+ * Once stdout is closed (EPIPE) the view writes nothing more; the run and
+ * its transcript go on.
+ */
+void view_summary(struct view *v, const struct sd_run *run, const char *report);
 
 /* Stop the live view's updates and free. NULL is fine. */
 void view_free(struct view *v);

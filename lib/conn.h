@@ -17,6 +17,8 @@ struct sd_conn {
 	struct sd_conn_info info;
 	struct sd_timeouts to;
 	struct sd_limits limits;
+	const struct sd_cancel *cancel;
+	int cleaning;               /* closing something: a stop request does not cut the wait short */
 	char label[300];
 	sd_note_fn note;
 	void *note_ctx;
@@ -31,6 +33,16 @@ struct sd_wait {
 
 /* The wait for one operation of phase (auth, sftp-init, sftp, transfer...) starting now, under the step's deadline. */
 struct sd_wait sd_conn_phase_wait(const struct sd_conn *c, enum sd_phase phase, int64_t step_deadline);
+
+/*
+ * Closing (a file handle, the SFTP channel, the session) is done even after
+ * a stop request, so nothing is left half-open or leaked; but then for at
+ * most SD_CLEANUP_AFTER_STOP_MS, so Ctrl-C never waits on a hung server.
+ * Repeat op like sd_conn_repeat, up to deadline, with c marked as cleaning.
+ */
+#define SD_CLEANUP_AFTER_STOP_MS 2000
+int sd_conn_cleanup(struct sd_conn *c, int (*op)(struct sd_conn *c, void *arg), void *arg, int64_t deadline,
+    enum sd_kind timeout, struct sd_err *err);
 
 /* sd_conn_repeat's answer when a deadline passed first (err says which). */
 #define SD_WAIT_FAILED INT_MIN

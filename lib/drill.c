@@ -103,11 +103,14 @@ set_string(char **dst, const char *val)
 	*dst = sd_xstrdup(val);
 }
 
+/* Record a file read and the SHA-256 of the bytes parsed from it (what RUN-INFO attests). */
 static const char *
-add_file(struct sd_drill *d, const char *path)
+add_file(struct sd_drill *d, const char *path, const char *buf, size_t len)
 {
 	SD_GROW(d->files, d->nfiles + 1, d->capfiles);
+	SD_GROW(d->file_sha256, d->nfiles + 1, d->capsha);
 	d->files[d->nfiles] = sd_xstrdup(path);
+	sd_sha256_hex(buf, len, d->file_sha256[d->nfiles]);
 	return d->files[d->nfiles++];
 }
 
@@ -605,7 +608,7 @@ parse_buffer_as(struct parser *p, const char *path, const char *real, const char
 	const char *saved_file = p->file;
 	int saved_line = p->line;
 
-	p->chain[p->depth] = (struct incl){ add_file(p->d, path), line, col, real ? sd_xstrdup(real) : NULL };
+	p->chain[p->depth] = (struct incl){ add_file(p->d, path, buf, len), line, col, real ? sd_xstrdup(real) : NULL };
 	p->depth++;
 	p->file = p->chain[p->depth - 1].file;
 	parse_text(p, buf, len);
@@ -643,7 +646,7 @@ parse_file(struct parser *p, const char *name, int line, int col)
 	if (read_file(path, &text, err, sizeof(err)) < 0) {
 		if (p->depth == 0) {
 			/* Top-level file: no line to point at, so point at its start. */
-			p->file = add_file(p->d, path);
+			p->file = add_file(p->d, path, "", 0);
 			p->line = 1;
 		}
 		sd_parse_report(p, 0, col, "%s", err);
@@ -905,6 +908,7 @@ sd_drill_free(struct sd_drill *d)
 	for (size_t i = 0; i < d->nfiles; i++)
 		free(d->files[i]);
 	free(d->files);
+	free(d->file_sha256);
 	sd_vars_release(&d->vars);
 	free(d);
 }

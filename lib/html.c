@@ -1,4 +1,4 @@
-/* html.c — the printable summary page. */
+/* html.c — the printable summary page: an A4 page one an auditor can file, details after it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include "sftpdrill/html.h"
 #include "sftpdrill/util.h"
 
-/* Write s escaped for HTML text and attribute values, after dropping what XML cannot carry. */
+/* Write s escaped for HTML text and attribute values, after the sanitiser. */
 static void
 esc(FILE *f, const char *s)
 {
@@ -29,36 +29,54 @@ esc(FILE *f, const char *s)
 }
 
 static const char style[] =
-	"body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em;color:#111;max-width:75em}"
-	"h1{font-size:1.4em}h2{font-size:1.1em;margin-top:2em;border-bottom:1px solid #999}"
-	"table{border-collapse:collapse;width:100%;margin:.5em 0}"
-	"th,td{border:1px solid #bbb;padding:.25em .5em;text-align:left;vertical-align:top;font-size:.9em}"
-	"th{background:#eee}td.mono,span.mono{font-family:ui-monospace,Menlo,Consolas,monospace;word-break:break-all}"
+	"@page{size:A4;margin:14mm 12mm}"
+	"body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em;color:#111;max-width:60em}"
+	"h1{font-size:1.3em;margin:0 0 .4em}h2{font-size:1.05em;margin-top:1.5em;border-bottom:1px solid #999}"
+	"table{border-collapse:collapse;width:100%;margin:.4em 0}"
+	"th,td{border:1px solid #bbb;padding:.2em .4em;text-align:left;vertical-align:top;font-size:.85em}"
+	"th{background:#eee}.mono{font-family:ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}"
 	".passed{color:#0a6b0a;font-weight:bold}.failed,.error{color:#b00;font-weight:bold}.skipped{color:#8a6d00}"
-	".verdict{font-size:1.2em;padding:.5em;border:2px solid}"
-	"table.steps td:nth-child(1){width:28%}table.steps td:nth-child(2){width:8em;white-space:nowrap}"
-	"table.steps td:nth-child(3){width:4em}"
-	"@media print{body{margin:0}h2{page-break-after:avoid}tr{page-break-inside:avoid}}";
+	".verdict{font-size:1.15em;padding:.4em .6em;border:2px solid;margin:.5em 0}"
+	".rehearsal{border-style:dashed}.mode{display:block;font-size:.8em;font-weight:bold;letter-spacing:.05em}"
+	"table.matrix td.cell,table.matrix th.ep{text-align:center;white-space:nowrap}"
+	"table.facts th{white-space:nowrap;width:1%}"
+	".details{page-break-before:always;break-before:page}"
+	"@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}tr{page-break-inside:avoid}}";
 
 static void
-prop_row(FILE *f, const struct sd_suite *s, const char *label, const char *name)
+row(FILE *f, const char *label, const char *value)
 {
-	const char *v = sd_suite_get_prop(s, name);
-
-	if (v == NULL)
+	if (value == NULL || value[0] == '\0')
 		return;
 	fputs("<tr><th>", f);
 	esc(f, label);
 	fputs("</th><td class=\"mono\">", f);
-	esc(f, v);
+	esc(f, value);
 	fputs("</td></tr>\n", f);
 }
 
+/* A fact every suite shares, or the distinct values joined. */
+static void
+suites_row(FILE *f, const struct sd_run *run, const char *label, const char *prop)
+{
+	struct sd_buf all = SD_BUF_INIT(0);
+
+	for (size_t i = 0; i < run->nsuites; i++) {
+		const char *v = sd_suite_get_prop(run->suites[i], prop);
+		if (v != NULL && strstr(sd_buf_str(&all), v) == NULL)
+			sd_buf_join(&all, "; ", v);
+	}
+	row(f, label, sd_buf_str(&all));
+	sd_buf_release(&all);
+}
+
+/* Title, verdict (with the run's mode), and the facts an auditor files. */
 static void
 write_header(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 {
 	size_t pass = sd_count(run, NULL, SD_PASS), all = sd_count_all(run, NULL);
-	char start[32], local[32];
+	const char *verdict = sd_run_verdict(run);
+	char start[32], local[64];
 
 	sd_utc_iso(run->started, start, sizeof(start));
 	sd_utc_iso(run->started + info->utc_offset, local, sizeof(local));
@@ -66,23 +84,65 @@ write_header(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 	esc(f, info->title);
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>", style);
 	esc(f, info->title);
-	fputs("</h1>\n<table>\n", f);
+	fprintf(f, "</h1>\n<p class=\"verdict %s%s\">", pass == all ? "passed" : "failed", run->mode ? " rehearsal" : "");
+	if (run->mode) {
+		fputs("<span class=\"mode\">", f);
+		esc(f, run->mode);
+		fputs("</span>", f);
+	}
+	fprintf(f, "%s: %zu of %zu steps passed; %zu failed, %zu errors, %zu skipped</p>\n<table class=\"facts\">\n", verdict,
+	    pass, all,
+	    sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR), sd_count(run, NULL, SD_SKIP));
 	fprintf(f, "<tr><th>Started</th><td>%s UTC (%s ", start, local);
 	esc(f, info->zone_name);
-	fputs(")</td></tr>\n", f);
-	fprintf(f, "<tr><th>Duration</th><td>%.3f s</td></tr>\n", run->time);
-	fputs("<tr><th>Business date</th><td>", f);
-	esc(f, info->business_date);
-	fputs("</td></tr>\n<tr><th>Operator</th><td>", f);
-	esc(f, info->operator_name);
-	fputs("</td></tr>\n<tr><th>Host</th><td>", f);
-	esc(f, info->hostname);
-	fputs("</td></tr>\n<tr><th>Tool</th><td>", f);
-	esc(f, info->tool);
-	fputs("</td></tr>\n</table>\n", f);
-	fprintf(f, "<p class=\"verdict %s\">%s: %zu of %zu steps passed; %zu failed, %zu errors, %zu skipped</p>\n",
-	    pass == all ? "passed" : "failed", pass == all ? "ALL STEPS PASSED" : "NOT ALL STEPS PASSED", pass, all,
-	    sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR), sd_count(run, NULL, SD_SKIP));
+	fprintf(f, ")</td></tr>\n<tr><th>Duration</th><td>%.3f s</td></tr>\n", run->time);
+	row(f, "Business date", info->business_date);
+	suites_row(f, run, "Window", "window");
+	suites_row(f, run, "Window status", "window.status");
+	row(f, "Operator", info->operator_name);
+	suites_row(f, run, "User ID", "user");
+	suites_row(f, run, "User key SHA256", "userkey.sha256");
+	row(f, "Host", info->hostname);
+	row(f, "Tool", info->tool);
+	fputs("</table>\n", f);
+}
+
+/* One table per drill: its steps down, its endpoints across, a mark and the failure type in each cell. */
+static void
+write_matrix(FILE *f, const struct sd_run *run)
+{
+	static const char *const mark[] = { "✓", "✗", "!", "–" };
+
+	for (size_t i = 0; i < run->nsuites;) {
+		size_t j = i;
+
+		while (j < run->nsuites && strcmp(run->suites[j]->drill, run->suites[i]->drill) == 0)
+			j++;
+		fputs("<table class=\"matrix\">\n<tr><th>", f);
+		esc(f, run->suites[i]->drill);
+		fputs("</th>", f);
+		for (size_t s = i; s < j; s++) {
+			fputs("<th class=\"mono ep\">", f);
+			esc(f, run->suites[s]->endpoint);
+			fputs("</th>", f);
+		}
+		fputs("</tr>\n", f);
+		for (size_t k = 0; k < run->suites[i]->ncases; k++) {
+			fputs("<tr><td>", f);
+			esc(f, run->suites[i]->cases[k].name);
+			fputs("</td>", f);
+			for (size_t s = i; s < j; s++) {
+				const struct sd_case *c = k < run->suites[s]->ncases ? &run->suites[s]->cases[k] : NULL;
+				fprintf(f, "<td class=\"cell %s\">%s ", c ? sd_status_name(c->status) : "", c ? mark[c->status] : "");
+				if (c && c->status != SD_PASS)
+					esc(f, sd_kind_name(c->kind));
+				fputs("</td>", f);
+			}
+			fputs("</tr>\n", f);
+		}
+		fputs("</table>\n", f);
+		i = j;
+	}
 }
 
 static void
@@ -90,21 +150,21 @@ write_suite(FILE *f, const struct sd_suite *s)
 {
 	static const char *const glyph[] = { "✓ passed", "✗ failed", "! error", "– skipped" };
 	static const char *const rows[][2] = {
-		{ "Window", "window" }, { "Endpoint", "endpoint" }, { "Peer address", "peer.address" },
-		{ "Configured address", "target.configured" }, { "Server banner", "server.banner" },
-		{ "Host key", "hostkey.type" }, { "Host key SHA256", "hostkey.sha256" }, { "Key exchange", "kex" },
-		{ "Cipher (to server / from server)", "cipher.client-to-server" }, { "", "cipher.server-to-client" },
-		{ "MAC (to server / from server)", "mac.client-to-server" }, { "", "mac.server-to-client" },
-		{ "User ID", "user" }, { "User key", "userkey.type" }, { "User key SHA256", "userkey.sha256" },
-		{ "Baseline date", "baseline.date" }, { "Baseline manifest", "baseline.manifest" },
+		{ "Endpoint", "endpoint" }, { "Peer address", "peer.address" }, { "Configured address", "target.configured" },
+		{ "Server banner", "server.banner" }, { "Host key", "hostkey.type" }, { "Host key SHA256", "hostkey.sha256" },
+		{ "Key exchange", "kex" }, { "Strict key exchange", "kex.strict" },
+		{ "Cipher to server", "cipher.client-to-server" }, { "Cipher from server", "cipher.server-to-client" },
+		{ "MAC to server", "mac.client-to-server" }, { "MAC from server", "mac.server-to-client" },
+		{ "User key", "userkey.type" }, { "Baseline date", "baseline.date" },
+		{ "Baseline manifest", "baseline.manifest" },
 	};
 
 	fputs("<h2>", f);
 	esc(f, s->name);
 	fputs("</h2>\n<table>\n", f);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-		prop_row(f, s, rows[i][0], rows[i][1]);
-	fputs("</table>\n<table class=\"steps\">\n<tr><th>Step</th><th>Status</th><th>Time (s)</th><th>Result</th></tr>\n", f);
+		row(f, rows[i][0], sd_suite_get_prop(s, rows[i][1]));
+	fputs("</table>\n<table>\n<tr><th>Step</th><th>Status</th><th>Time (s)</th><th>Result</th></tr>\n", f);
 	for (size_t k = 0; k < s->ncases; k++) {
 		const struct sd_case *c = &s->cases[k];
 		fputs("<tr><td>", f);
@@ -144,11 +204,14 @@ static void
 write_page(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 {
 	write_header(f, run, info);
+	write_matrix(f, run);
+	/* Connection details start on a page of their own: page one is the verdict and the matrix. */
+	fputs("<div class=\"details\">\n", f);
 	for (size_t i = 0; i < run->nsuites; i++)
 		write_suite(f, run->suites[i]);
 	write_files(f, run);
 	fputs("<p>The files of this bundle are listed with their SHA-256 in MANIFEST; check it with "
-	    "<span class=\"mono\">sftpdrill verify DIR</span>.</p>\n</body></html>\n", f);
+	    "<span class=\"mono\">sftpdrill verify DIR</span>.</p>\n</div>\n</body></html>\n", f);
 }
 
 int

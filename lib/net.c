@@ -15,8 +15,9 @@
 
 #include "sftpdrill/net.h"
 
-/* lookup_once's answer when the deadline passed: outside the range of getaddrinfo's EAI_ codes. */
+/* lookup_once's answers when the deadline passed or a stop was asked: outside getaddrinfo's EAI_ codes. */
 #define LOOKUP_TIMED_OUT (-100000)
+#define LOOKUP_CANCELLED (-100001)
 
 /* One asynchronous lookup; kept on the heap because glibc may still write to it after a timeout. */
 struct lookup {
@@ -31,7 +32,8 @@ struct lookup {
  * a step past its deadline. Numeric addresses need no lookup at all.
  */
 static int
-lookup_once(const char *host, int port, int flags, int64_t deadline, struct addrinfo **res)
+lookup_once(const char *host, int port, int flags, int64_t deadline, const struct sd_cancel *cancel,
+    struct addrinfo **res)
 {
 	struct lookup *l = sd_xcalloc(1, sizeof(*l));
 	struct gaicb *list[1] = { &l->cb };
@@ -51,10 +53,11 @@ lookup_once(const char *host, int port, int flags, int64_t deadline, struct addr
 		int64_t left = sd_remaining_ms(deadline);
 		struct timespec ts;
 
-		if (left == 0) {
+		if (left == 0 || sd_cancelled(cancel)) {
+			int why = left == 0 ? LOOKUP_TIMED_OUT : LOOKUP_CANCELLED;
 			if (gai_cancel(&l->cb) == EAI_NOTCANCELED)
-				return LOOKUP_TIMED_OUT;   /* still running: glibc owns l now, so it is not freed */
-			rc = LOOKUP_TIMED_OUT;
+				return why;   /* still running: glibc owns l now, so it is not freed */
+			rc = why;
 			break;
 		}
 		if (left > 1000)
@@ -72,7 +75,8 @@ done:
 }
 
 static int
-resolve(const char *host, int port, int64_t deadline, struct addrinfo **res, struct sd_err *err)
+resolve(const char *host, int port, int64_t deadline, const struct sd_cancel *cancel, struct addrinfo **res,
+    struct sd_err *err)
 {
 	unsigned char buf[sizeof(struct in6_addr)];
 	int rc;
@@ -84,11 +88,13 @@ resolve(const char *host, int port, int64_t deadline, struct addrinfo **res, str
 		snprintf(service, sizeof(service), "%d", port);
 		rc = getaddrinfo(host, service, &hints, res);
 	} else {
-		rc = lookup_once(host, port, AI_ADDRCONFIG, deadline, res);
+		rc = lookup_once(host, port, AI_ADDRCONFIG, deadline, cancel, res);
 		/* AI_ADDRCONFIG hides loopback-only families inside a bare namespace; ask again without it. */
 		if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME)
-			rc = lookup_once(host, port, 0, deadline, res);
+			rc = lookup_once(host, port, 0, deadline, cancel, res);
 	}
+	if (rc == LOOKUP_CANCELLED)
+		return sd_fail(err, SD_KIND_INTERRUPTED, SD_PHASE_RESOLVE, "stopped while looking up %s", host);
 	if (rc == LOOKUP_TIMED_OUT)
 		return sd_fail(err, SD_KIND_RESOLVE_TIMEOUT, SD_PHASE_RESOLVE,
 		    "no answer from the name resolver for %s before the deadline", host);
@@ -117,7 +123,7 @@ numeric(const struct sockaddr *sa, socklen_t len, char *out, size_t outlen, int 
 
 /* One attempt at one address; returns fd, or -1 with errno (ETIMEDOUT at the deadline). */
 static int
-try_connect(const struct addrinfo *ai, int64_t deadline)
+try_connect(const struct addrinfo *ai, int64_t deadline, const struct sd_cancel *cancel)
 {
 	struct pollfd pfd;
 	int fd, one = 1, soerr = 0, rc;
@@ -135,8 +141,8 @@ try_connect(const struct addrinfo *ai, int64_t deadline)
 	pfd.events = POLLOUT;
 	for (;;) {
 		int64_t left = sd_remaining_ms(deadline);
-		if (left == 0) {
-			errno = ETIMEDOUT;
+		if (left == 0 || sd_cancelled(cancel)) {
+			errno = left == 0 ? ETIMEDOUT : ECANCELED;
 			goto fail;
 		}
 		rc = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
@@ -160,28 +166,30 @@ fail:
 }
 
 int
-sd_net_connect(const char *host, int port, int64_t deadline, char *peer, size_t peerlen,
-    struct sd_err *err)
+sd_net_connect(const char *host, int port, int64_t deadline, const struct sd_cancel *cancel, char *peer,
+    size_t peerlen, struct sd_err *err)
 {
 	struct addrinfo *res = NULL;
 	int fd = -1, last = 0;
 
-	if (resolve(host, port, deadline, &res, err) < 0)
+	if (resolve(host, port, deadline, cancel, &res, err) < 0)
 		return -1;
 	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = try_connect(ai, deadline);
+		fd = try_connect(ai, deadline, cancel);
 		if (fd >= 0) {
 			numeric(ai->ai_addr, ai->ai_addrlen, peer, peerlen, 1);
 			break;
 		}
 		last = errno;
-		if (last == ETIMEDOUT)
+		if (last == ETIMEDOUT || last == ECANCELED)
 			break;
 	}
 	freeaddrinfo(res);
 	if (fd >= 0)
 		return fd;
 	switch (last) {
+	case ECANCELED:
+		return sd_fail(err, SD_KIND_INTERRUPTED, SD_PHASE_CONNECT, "stopped while connecting to %s port %d", host, port);
 	case ECONNREFUSED:
 		return sd_fail(err, SD_KIND_CONNECT_REFUSED, SD_PHASE_CONNECT,
 		    "connection to %s port %d refused: nothing is listening there", host, port);
@@ -201,7 +209,8 @@ sd_net_connect(const char *host, int port, int64_t deadline, char *peer, size_t 
 }
 
 int
-sd_net_wait_banner(int fd, int64_t banner_deadline, int64_t step_deadline, struct sd_err *err)
+sd_net_wait_banner(int fd, int64_t banner_deadline, int64_t step_deadline, const struct sd_cancel *cancel,
+    struct sd_err *err)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	int64_t deadline = sd_deadline_min(banner_deadline, step_deadline);
@@ -212,6 +221,8 @@ sd_net_wait_banner(int fd, int64_t banner_deadline, int64_t step_deadline, struc
 		int64_t left = sd_remaining_ms(deadline);
 		int rc;
 
+		if (sd_cancelled(cancel))
+			return sd_fail(err, SD_KIND_INTERRUPTED, SD_PHASE_BANNER, "stopped while waiting for the SSH banner");
 		if (left == 0 && step_deadline != 0 && sd_remaining_ms(step_deadline) == 0)
 			return sd_fail(err, SD_KIND_STEP_TIMEOUT, SD_PHASE_BANNER,
 			    "the step's deadline passed while waiting for the SSH banner");
@@ -234,11 +245,12 @@ sd_net_wait_banner(int fd, int64_t banner_deadline, int64_t step_deadline, struc
 }
 
 int
-sd_net_resolve(const char *host, int64_t deadline, struct sd_strv *out, struct sd_err *err)
+sd_net_resolve(const char *host, int64_t deadline, const struct sd_cancel *cancel, struct sd_strv *out,
+    struct sd_err *err)
 {
 	struct addrinfo *res = NULL;
 
-	if (resolve(host, 0, deadline, &res, err) < 0)
+	if (resolve(host, 0, deadline, cancel, &res, err) < 0)
 		return -1;
 	for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
 		char a[NI_MAXHOST];

@@ -24,10 +24,15 @@ sd_redact_add(struct sd_redactor *r, const char *value)
 	}
 }
 
+/*
+ * Where a short value may stand alone: between these (or the ends of the
+ * text). Not '-', ':', '.', '_' or '+', which join the parts of dates, times,
+ * addresses and names: a two-digit secret never masks a day or an octet.
+ */
 static int
-is_word(char c)
+is_separator(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (unsigned char)c >= 0x80;
+	return c == '\0' || strchr(" \t\r\n\"'`/=,;()[]{}<>*@|", c) != NULL;
 }
 
 /* Does value occur at text+i in a way that must be masked? */
@@ -38,7 +43,7 @@ hit_at(const char *text, size_t i, const char *value, size_t vlen)
 		return 0;
 	if (vlen >= SD_REDACT_MIN_SUBSTRING)
 		return 1;
-	return (i == 0 || !is_word(text[i - 1])) && !is_word(text[i + vlen]);
+	return (i == 0 || is_separator(text[i - 1])) && is_separator(text[i + vlen]);
 }
 
 /* Mask one value in text (owned); returns the new text (owned). */

@@ -5,14 +5,32 @@
 #include "sftpdrill/result.h"
 #include "sftpdrill/util.h"
 
+/* text with every '.' shown as a middle dot, so no reporter splits it. Caller frees. */
+static char *
+undotted(const char *text)
+{
+	struct sd_buf b = SD_BUF_INIT(0);
+
+	for (const char *p = text; *p; p++)
+		if (*p == '.')
+			sd_buf_adds(&b, "\u00b7");
+		else
+			sd_buf_add(&b, p, 1);
+	return sd_buf_detach(&b);
+}
+
 struct sd_suite *
-sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint)
+sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint, const char *set, size_t index)
 {
 	struct sd_suite *s = sd_xcalloc(1, sizeof(*s));
+	char *d = undotted(drill), *st = undotted(set);
 
 	s->drill = sd_xstrdup(drill);
 	s->endpoint = sd_xstrdup(endpoint);
 	s->name = sd_xasprintf("%s @ %s", drill, endpoint);
+	s->classname = sd_xasprintf("%s \u203a %s node %zu", d, st, index + 1);
+	free(d);
+	free(st);
 	s->started = time(NULL);
 	SD_GROW(run->suites, run->nsuites + 1, run->capsuites);
 	run->suites[run->nsuites++] = s;
@@ -95,6 +113,16 @@ sd_count_all(const struct sd_run *run, const struct sd_suite *suite)
 	return n;
 }
 
+const char *
+sd_run_verdict(const struct sd_run *run)
+{
+	for (size_t i = 0; i < run->nsuites; i++)
+		for (size_t k = 0; k < run->suites[i]->ncases; k++)
+			if (run->suites[i]->cases[k].kind == SD_KIND_INTERRUPTED)
+				return "INCOMPLETE";
+	return sd_count(run, NULL, SD_PASS) == sd_count_all(run, NULL) ? "ALL STEPS PASSED" : "NOT ALL STEPS PASSED";
+}
+
 int
 sd_run_exit_status(const struct sd_run *run)
 {
@@ -122,6 +150,7 @@ sd_run_release(struct sd_run *run)
 		free(s->props);
 		free(s->cases);
 		free(s->name);
+		free(s->classname);
 		free(s->drill);
 		free(s->endpoint);
 		free(s);
@@ -132,5 +161,6 @@ sd_run_release(struct sd_run *run)
 		free(run->files[i].endpoint);
 	}
 	free(run->files);
+	free(run->mode);
 	memset(run, 0, sizeof(*run));
 }

@@ -133,8 +133,8 @@ ensure_connected(struct sd_step_ctx *s, struct sd_err *err)
 	struct sd_conn_info info = { 0 };
 	struct sd_conn_opts co = { .host = s->ep->host, .port = s->ep->port, .label = s->ep->label,
 		.known_hosts = s->d->known_hosts, .pins = &pins, .timeouts = &s->d->timeouts, .limits = &s->d->limits,
-		.trust_on_first_use = s->o->trust_on_first_use, .allow_sha1 = s->d->allow_sha1, .note = on_note,
-		.note_ctx = s };
+		.trust_on_first_use = s->o->trust_on_first_use, .allow_sha1 = s->d->allow_sha1, .cancel = s->o->cancel,
+		.note = on_note, .note_ctx = s };
 
 	if (s->conn != NULL)
 		return 0;
@@ -181,6 +181,8 @@ attempt(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_outcome *
 static const char *
 why_skipped(const struct sd_step_ctx *s, const struct sd_verb_desc *v)
 {
+	if (sd_cancelled(s->o->cancel))
+		return "the run was interrupted";
 	if ((v->flags & SD_VERB_NETWORK) && s->unusable)
 		return s->unusable_why;
 	if ((v->flags & SD_VERB_NEEDS_OPEN) && s->conn == NULL)
@@ -217,6 +219,19 @@ record_fail(struct sd_step_ctx *s, struct sd_case *c, struct sd_outcome *out, co
 	c->detail = out->detail.len ? recordable(s, sd_buf_str(&out->detail), 1) : NULL;
 }
 
+/* Wait before a retry, in slices, so a stop request is not held up; -1 when one came. */
+static int
+wait_backoff(const struct sd_step_ctx *s, int64_t ms)
+{
+	int64_t until = sd_now_ms() + ms;
+
+	while (!sd_cancelled(s->o->cancel) && sd_remaining_ms(until) > 0) {
+		int64_t slice = sd_remaining_ms(until) < 200 ? sd_remaining_ms(until) : 200;
+		usleep((useconds_t)(slice * 1000));
+	}
+	return sd_cancelled(s->o->cancel) ? -1 : 0;
+}
+
 /* Try the step until it passes, errs, or its retries are spent. */
 static void
 run_attempts(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_case *c)
@@ -244,7 +259,8 @@ run_attempts(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_case
 		/* The next attempt starts from a fresh connection where this one broke or never finished. */
 		if ((v->flags & SD_VERB_OPENS) || (sd_kind(c->kind)->flags & SD_KIND_DROPS_CONNECTION))
 			drop_connection(s);
-		usleep((useconds_t)(backoff * 1000));
+		if (wait_backoff(s, backoff) < 0)
+			return;
 		if (backoff < MAX_BACKOFF_MS)
 			backoff *= 2;
 	}
@@ -376,7 +392,7 @@ begin_suite(struct sd_step_ctx *s, const char *bdate, const char *host)
 {
 	const struct sd_drill *d = s->d;
 
-	s->suite = sd_run_add_suite(s->run, d->name, s->ep->label);
+	s->suite = sd_run_add_suite(s->run, d->name, s->ep->label, d->target, (size_t)(s->ep - sd_drill_set(d, d->target)->v));
 	sd_step_prop(s, "drill", d->name);
 	sd_step_prop(s, "drill.file", d->path);
 	sd_step_prop(s, "endpoint", s->ep->label);

@@ -74,6 +74,9 @@ sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
 	struct pollfd pfd = { .fd = c->fd };
 	int dir, next = 0, rc;
 
+	if (sd_cancelled(c->cancel) && !c->cleaning)
+		return sd_fail(err, SD_KIND_INTERRUPTED, phase, "%s: stopped (signal %d) during %s", c->label,
+		    sd_cancelled(c->cancel), sd_phase_name(phase));
 	if (left == 0) {
 		if (step_deadline != 0 && (phase_deadline == 0 || step_deadline <= phase_deadline))
 			return sd_fail(err, SD_KIND_STEP_TIMEOUT, phase, "%s: the step's deadline passed during %s",
@@ -108,6 +111,21 @@ sd_conn_phase_wait(const struct sd_conn *c, enum sd_phase phase, int64_t step_de
 	    SD_KIND_TRANSFER_TIMEOUT : SD_KIND_SFTP_TIMEOUT;
 
 	return (struct sd_wait){ sd_now_ms() + ms, step_deadline, phase, kind };
+}
+
+int
+sd_conn_cleanup(struct sd_conn *c, int (*op)(struct sd_conn *c, void *arg), void *arg, int64_t deadline,
+    enum sd_kind timeout, struct sd_err *err)
+{
+	struct sd_wait w = { deadline, 0, SD_PHASE_SFTP, timeout };
+	int rc, was = c->cleaning;
+
+	if (sd_cancelled(c->cancel))
+		w.phase_deadline = sd_deadline_min(deadline, sd_now_ms() + SD_CLEANUP_AFTER_STOP_MS);
+	c->cleaning = 1;
+	rc = sd_conn_repeat(c, op, arg, &w, err);
+	c->cleaning = was;
+	return rc;
 }
 
 int
@@ -338,15 +356,15 @@ reach(struct sd_conn *c, const struct sd_conn_opts *o, int64_t step_deadline, st
 
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_CONNECT, "connecting to %s (deadline %llds)", c->label,
 	    (long long)c->to.connect / 1000);
-	c->fd = sd_net_connect(o->host, o->port, sd_deadline_min(t0 + c->to.connect, step_deadline), c->info.peer,
-	    sizeof(c->info.peer), err);
+	c->fd = sd_net_connect(o->host, o->port, sd_deadline_min(t0 + c->to.connect, step_deadline), c->cancel,
+	    c->info.peer, sizeof(c->info.peer), err);
 	if (c->fd < 0)
 		return -1;
 	t1 = sd_now_ms();
 	c->info.connect_s = (double)(t1 - t0) / 1000.0;
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_CONNECT, "TCP connected to %s in %.3fs", c->info.peer,
 	    c->info.connect_s);
-	if (sd_net_wait_banner(c->fd, t1 + c->to.banner, step_deadline, err) < 0)
+	if (sd_net_wait_banner(c->fd, t1 + c->to.banner, step_deadline, c->cancel, err) < 0)
 		return -1;
 	c->info.banner_s = (double)(sd_now_ms() - t1) / 1000.0;
 	sd_conn_note(c, SD_NOTE_PHASE, SD_PHASE_BANNER, "the server spoke after %.3fs", c->info.banner_s);
@@ -492,7 +510,7 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	int64_t t1;
 	int rc;
 
-	*c = (struct sd_conn){ .fd = -1, .to = *o->timeouts, .note = o->note, .note_ctx = o->note_ctx,
+	*c = (struct sd_conn){ .fd = -1, .to = *o->timeouts, .note = o->note, .note_ctx = o->note_ctx, .cancel = o->cancel,
 		.limits = o->limits ? *o->limits : (struct sd_limits){ SD_LIMIT_SIZE, SD_LIMIT_ENTRIES, SD_LIMIT_NAMES } };
 	snprintf(c->label, sizeof(c->label), "%s", o->label);
 	rc = load_known(c, o, &known, err);
@@ -546,16 +564,15 @@ op_disconnect(struct sd_conn *c, void *arg)
 int
 sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
 {
-	struct sd_wait w = { deadline, 0, SD_PHASE_SFTP, SD_KIND_LOGOUT_TIMEOUT };
 	struct sd_err ignore;
 	int rc = 0;
 
 	if (c == NULL)
 		return 0;
-	if (c->sftp && sd_conn_repeat(c, op_sftp_shutdown, NULL, &w, &ignore) != 0)
+	if (c->sftp && sd_conn_cleanup(c, op_sftp_shutdown, NULL, deadline, SD_KIND_LOGOUT_TIMEOUT, &ignore) != 0)
 		rc = -1;
 	if (c->ssh) {
-		int r = sd_conn_repeat(c, op_disconnect, NULL, &w, &ignore);
+		int r = sd_conn_cleanup(c, op_disconnect, NULL, deadline, SD_KIND_LOGOUT_TIMEOUT, &ignore);
 		if (r == SD_WAIT_FAILED)
 			rc = sd_fail(err, SD_KIND_LOGOUT_TIMEOUT, SD_PHASE_SFTP, "%s: the goodbye did not finish before its deadline",
 			    c->label);

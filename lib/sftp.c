@@ -5,8 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <linux/fs.h>
 
 #include <openssl/evp.h>
 
@@ -117,10 +120,9 @@ static void
 close_handle(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h)
 {
 	struct request r = { .h = h };
-	struct sd_wait w = sd_conn_phase_wait(c, SD_PHASE_SFTP, 0);
 	struct sd_err ignore;
 
-	sd_conn_repeat(c, op_close, &r, &w, &ignore);
+	sd_conn_cleanup(c, op_close, &r, sd_now_ms() + c->to.sftp_op, SD_KIND_SFTP_TIMEOUT, &ignore);
 }
 
 /* A directory entry as the listing callback sees it. */
@@ -297,16 +299,18 @@ publish(const char *tmp, const char *final, const char *sha, struct sd_download 
 	    "away to download again", final, existing, sha);
 }
 
-/* One download in progress: the remote handle, the temporary file, the running hash. */
+/* One download in progress: the remote handle, the temporary files, the running hash. */
 struct transfer {
 	struct sd_conn *c;
+	const struct sd_fetch *f;
 	LIBSSH2_SFTP_HANDLE *h;
-	const char *remote, *name;
+	const char *name;
 	int fd;
 	char *tmp;
+	int copy_fd;                /* the evidence copy's temporary file, or -1 */
+	char *copy_tmp;
+	int reflink;                /* the copy is a reflink made at the end, not written as data streams */
 	EVP_MD_CTX *md;
-	sd_progress_fn progress;
-	void *pctx;
 	struct sd_download *out;
 };
 
@@ -355,32 +359,70 @@ stream(struct transfer *x, int64_t step_deadline, struct sd_err *err)
 			    (unsigned long long)x->out->bytes, (unsigned long long)x->out->remote_size, x->name);
 			err->ssh_code = (int)n;
 		} else if (n < 0)
-			rc = sd_conn_sftp_error(c, (int)n, "download", x->remote, err);
+			rc = sd_conn_sftp_error(c, (int)n, "download", x->f->remote, err);
 		else if (over_limit(x, (uint64_t)n, err))
 			rc = -1;
 		else if (write_all(x->fd, buf, (size_t)n) < 0)
 			rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", x->tmp, strerror(errno));
+		else if (x->copy_fd >= 0 && !x->reflink && write_all(x->copy_fd, buf, (size_t)n) < 0)
+			rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", x->copy_tmp,
+			    strerror(errno));
 		else {
 			/* Data is progress: the per-operation deadline restarts, the step's does not. */
 			deadline = sd_now_ms() + c->to.sftp_op;
 			EVP_DigestUpdate(x->md, buf, (size_t)n);
 			x->out->bytes += (uint64_t)n;
-			if (x->progress)
-				x->progress(x->pctx, x->out->bytes, x->out->remote_size);
+			if (x->f->progress)
+				x->f->progress(x->f->pctx, x->out->bytes, x->out->remote_size);
 		}
 	}
 	free(buf);
 	return rc;
 }
 
+/* Make a new name durable. */
+static void
+sync_dir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+}
+
+/* The evidence copy: its data (a reflink, or already written) on disk, then its final name. */
+static int
+complete_copy(struct transfer *x, struct sd_err *err)
+{
+	struct sd_download scratch = { 0 };
+	char *final;
+	int rc;
+
+	if ((x->reflink && ioctl(x->copy_fd, FICLONE, x->fd) < 0) || fsync(x->copy_fd) < 0)
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write the evidence copy %s: %s",
+		    x->copy_tmp, strerror(errno));
+	final = sd_xasprintf("%s/%s", x->f->copy_dir, x->name);
+	rc = publish(x->copy_tmp, final, x->out->sha256, &scratch, err);
+	free(final);
+	if (rc == 0) {
+		close(x->copy_fd);
+		x->copy_fd = -1;
+		free(x->copy_tmp);
+		x->copy_tmp = NULL;
+		sync_dir(x->f->copy_dir);
+	}
+	return rc;
+}
+
 /* Size checked, hash finished, data on disk, then the final name (never over another file). */
 static int
-complete(struct transfer *x, const char *local_dir, const char *final, struct sd_err *err)
+complete(struct transfer *x, const char *final, struct sd_err *err)
 {
 	struct sd_download *out = x->out;
 	unsigned char digest[32];
 	unsigned int dlen = 0;
-	int dfd;
 
 	if (out->size_known && out->bytes != out->remote_size)
 		return sd_fail(err, out->bytes < out->remote_size ? SD_KIND_TRANSFER_INTERRUPTED : SD_KIND_SIZE_MISMATCH,
@@ -390,19 +432,40 @@ complete(struct transfer *x, const char *local_dir, const char *final, struct sd
 	sd_hex(digest, dlen, out->sha256);
 	if (fsync(x->fd) < 0)
 		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot flush %s: %s", x->tmp, strerror(errno));
-	close(x->fd);
-	x->fd = -1;
+	/* Published while still open (and locked): a concurrent run never takes it for a crash's leftover. */
 	if (publish(x->tmp, final, out->sha256, out, err) < 0)
 		return -1;
+	sync_dir(x->f->local_dir);
+	if (x->copy_fd >= 0 && complete_copy(x, err) < 0)
+		return -1;
+	close(x->fd);
+	x->fd = -1;
 	free(x->tmp);
 	x->tmp = NULL;
-	/* Make the new name durable too. */
-	dfd = open(local_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
 	return 0;
+}
+
+/* The temporary file(s) of a download; the copy's folder is made here. */
+static int
+create_temps(struct transfer *x, struct sd_err *err)
+{
+	const char *dir = x->f->local_dir;
+
+	x->fd = sd_create_temp(dir, x->name, &x->tmp);
+	if (x->fd >= 0 && x->f->copy_dir != NULL) {
+		dir = x->f->copy_dir;
+		if (sd_mkdirs(dir) == 0)
+			x->copy_fd = sd_create_temp(dir, x->name, &x->copy_tmp);
+		if (x->copy_fd < 0)
+			goto fail;
+		/* Can this file system share blocks between the two? Asked once, on the empty files. */
+		x->reflink = ioctl(x->copy_fd, FICLONE, x->fd) == 0;
+	}
+	if (x->fd >= 0)
+		return 0;
+fail:
+	return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create a temporary file in %s: %s", dir,
+	    strerror(errno));
 }
 
 /* The remote name as a local file name, or an UnsafeName failure. */
@@ -422,40 +485,41 @@ check_local_name(struct sd_conn *c, const char *name, struct sd_err *err)
 }
 
 int
-sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir, const char *local_name,
-    sd_progress_fn progress, void *pctx, int64_t step_deadline, struct sd_download *out, struct sd_err *err)
+sd_sftp_download(struct sd_conn *c, const struct sd_fetch *f, int64_t step_deadline, struct sd_download *out,
+    struct sd_err *err)
 {
-	struct transfer x = { .c = c, .remote = remote, .name = local_name, .fd = -1, .progress = progress,
-		.pctx = pctx, .out = out };
-	char *final = sd_xasprintf("%s/%s", local_dir, local_name);
+	struct transfer x = { .c = c, .f = f, .name = f->local_name, .fd = -1, .copy_fd = -1, .out = out };
+	char *final = sd_xasprintf("%s/%s", f->local_dir, f->local_name);
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (check_local_name(c, local_name, err) < 0)
+	if (check_local_name(c, f->local_name, err) < 0)
 		goto out;
-	if (sd_mkdirs(local_dir) < 0) {
-		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create folder %s: %s", local_dir, strerror(errno));
-		goto out;
-	}
-	x.h = open_handle(c, remote, LIBSSH2_SFTP_OPENFILE, step_deadline, err);
-	if (x.h == NULL || remote_size(c, x.h, remote, step_deadline, &out->remote_size, &out->size_known, err) < 0)
-		goto out;
-	x.fd = sd_create_temp(local_dir, local_name, &x.tmp);
-	if (x.fd < 0) {
-		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create a temporary file in %s: %s", local_dir,
+	if (sd_mkdirs(f->local_dir) < 0) {
+		sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create folder %s: %s", f->local_dir,
 		    strerror(errno));
 		goto out;
 	}
+	x.h = open_handle(c, f->remote, LIBSSH2_SFTP_OPENFILE, step_deadline, err);
+	if (x.h == NULL || remote_size(c, x.h, f->remote, step_deadline, &out->remote_size, &out->size_known, err) < 0 ||
+	    create_temps(&x, err) < 0)
+		goto out;
 	x.md = EVP_MD_CTX_new();
 	if (x.md == NULL || !EVP_DigestInit_ex(x.md, EVP_sha256(), NULL))
 		sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_LOCAL, "cannot start SHA-256");
 	else if (stream(&x, step_deadline, err) == 0)
-		rc = complete(&x, local_dir, final, err);
+		rc = complete(&x, final, err);
 out:
+	/* Whatever did not complete goes: no partial file stays behind. */
 	if (x.fd >= 0)
 		close(x.fd);
 	if (x.tmp != NULL)
 		unlink(x.tmp);
+	if (x.copy_fd >= 0)
+		close(x.copy_fd);
+	if (x.copy_tmp != NULL)
+		unlink(x.copy_tmp);
+	free(x.copy_tmp);
 	if (x.h != NULL)
 		close_handle(c, x.h);
 	EVP_MD_CTX_free(x.md);

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -234,6 +236,16 @@ out:
 	return rc;
 }
 
+void
+sd_sha256_hex(const void *data, size_t len, char hex[65])
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	sd_hex(md, mdlen, hex);
+}
+
 int
 sd_open_regular(const char *path, int flags)
 {
@@ -437,8 +449,11 @@ sd_create_temp(const char *dir, const char *name, char **tmp)
 			r = (unsigned int)getpid() * 2654435761u ^ (unsigned int)i;
 		*tmp = sd_xasprintf("%s/.%.*s.sftpdrill-%08x", dir, keep, name, r);
 		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0)
+		/* Locked while it is ours: a later run knows an unlocked one was left by a crash. */
+		if (fd >= 0) {
+			flock(fd, LOCK_EX | LOCK_NB);
 			return fd;
+		}
 		free(*tmp);
 		*tmp = NULL;
 		if (errno != EEXIST)
@@ -446,6 +461,31 @@ sd_create_temp(const char *dir, const char *name, char **tmp)
 	}
 	errno = EEXIST;
 	return -1;
+}
+
+void
+sd_remove_stale_temps(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	for (de = d ? readdir(d) : NULL; de != NULL; de = readdir(d)) {
+		char *path;
+		int fd;
+
+		if (!sd_is_temp_name(de->d_name))
+			continue;
+		path = sd_xasprintf("%s/%s", dir, de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		/* Its writer holds a lock while it lives: a lock we can take means it died. */
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+			unlink(path);
+		if (fd >= 0)
+			close(fd);
+		free(path);
+	}
+	if (d)
+		closedir(d);
 }
 
 FILE *
@@ -476,12 +516,15 @@ sd_atomic_commit(FILE *f, char *tmp, const char *path)
 {
 	int ok = f != NULL, saved;
 
-	if (f != NULL) {
+	/* Renamed while still open, so the temporary file is never unlocked under its own name. */
+	if (f != NULL)
 		ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-		ok = fclose(f) == 0 && ok;
-	}
 	ok = ok && tmp != NULL && rename(tmp, path) == 0;
 	saved = errno;
+	if (f != NULL && fclose(f) != 0 && ok) {
+		ok = 0;
+		saved = errno;
+	}
 	if (!ok && tmp != NULL)
 		unlink(tmp);
 	free(tmp);

@@ -99,6 +99,7 @@ struct fetch {
 	struct sd_step_ctx *s;
 	const char *dir;            /* remote folder */
 	char *local_dir;
+	char *copy_dir;             /* the run's evidence folder for this endpoint, or NULL */
 	struct sd_backup backup;    /* with `to DIR` */
 	int is_backup;
 	size_t fetched, kept, sized, refused;
@@ -125,7 +126,9 @@ fetch_one(struct fetch *f, const struct wanted *w, struct sd_err *err)
 		f->kept++;
 	} else {
 		remote = sd_xasprintf("%s%s%s", f->dir, strcmp(f->dir, "/") ? "/" : "", w->name);
-		rc = s->t->download(s->conn, remote, f->local_dir, w->name, sd_step_progress, s, s->deadline, &dl, err);
+		struct sd_fetch req = { .remote = remote, .local_dir = f->local_dir, .local_name = w->name,
+			.copy_dir = f->copy_dir, .progress = sd_step_progress, .pctx = s };
+		rc = s->t->download(s->conn, &req, s->deadline, &dl, err);
 		free(remote);
 		if (rc == 0 && dl.already_present) {
 			note = " (identical file already present)";
@@ -188,6 +191,18 @@ local_folder(const struct sd_step_ctx *s)
 	return sd_xasprintf("%s/%s", s->d->download_dir, folder);
 }
 
+/* Where the evidence copies go as the data streams: EVIDENCE/downloads/<host>_<port>/, or NULL. */
+static char *
+copy_folder(const struct sd_step_ctx *s)
+{
+	char folder[300];
+
+	if (s->o->evidence_dir == NULL)
+		return NULL;
+	sd_endpoint_dirname(s->ep->label, folder, sizeof(folder));
+	return sd_xasprintf("%s/downloads/%s", s->o->evidence_dir, folder);
+}
+
 /* Every wanted file in order; the refused are noted, the rest fetched. Stops at the first other failure. */
 static int
 fetch_all(struct fetch *f, const struct wanted_list *w, struct sd_err *err)
@@ -219,13 +234,15 @@ sd_verb_download(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *e
 {
 	const char *arg = s->step->arg, *slash = strrchr(arg, '/');
 	char *dir = slash == arg ? sd_xstrdup("/") : slash ? sd_xstrndup(arg, (size_t)(slash - arg)) : sd_xstrdup(".");
-	struct fetch f = { .s = s, .dir = dir, .local_dir = local_folder(s), .is_backup = s->step->dest != NULL,
+	struct fetch f = { .s = s, .dir = dir, .local_dir = local_folder(s), .copy_dir = copy_folder(s), .is_backup = s->step->dest != NULL,
 		.lines = SD_BUF_INIT(0), .refusals = SD_BUF_INIT(0) };
 	struct wanted_list w = { .backup = f.is_backup };
 	int rc = -1;
 
 	if (f.is_backup && sd_backup_open(&f.backup, f.local_dir, err) < 0)
 		goto out;
+	/* What a crashed or killed run left half-written here goes now. */
+	sd_remove_stale_temps(f.local_dir);
 	if (find_files(s, dir, slash ? slash + 1 : arg, &w, err) < 0)
 		goto out;
 	rc = fetch_all(&f, &w, err);
@@ -239,6 +256,7 @@ out:
 	sd_buf_release(&f.lines);
 	sd_buf_release(&f.refusals);
 	free(f.local_dir);
+	free(f.copy_dir);
 	free(dir);
 	return rc;
 }

@@ -29,7 +29,7 @@ resolve_configured(struct sd_step_ctx *s, struct sd_strv *found, struct sd_err *
 				return -1;
 			name = alias;
 		}
-		rc = s->t->resolve(name, s->deadline, found, err);
+		rc = s->t->resolve(name, s->deadline, s->o->cancel, found, err);
 		free(alias);
 		if (rc < 0)
 			return -1;
@@ -63,7 +63,7 @@ run_expect_target(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *
 	int rc = resolve_configured(s, &found, err);
 
 	for (size_t i = 0; rc == 0 && i < set->n; i++)
-		rc = s->t->resolve(set->v[i].host, s->deadline, &want, err);
+		rc = s->t->resolve(set->v[i].host, s->deadline, s->o->cancel, &want, err);
 	if (rc < 0)
 		goto out;
 	for (size_t i = 0; i < found.n; i++)

@@ -87,7 +87,8 @@ struct sd_drill {
 	struct sd_step *steps;
 	size_t nsteps, capsteps;
 	char **files;           /* every file read, drill first, for locations and evidence */
-	size_t nfiles, capfiles;
+	char (*file_sha256)[65]; /* the SHA-256 of the bytes parsed from each, for RUN-INFO */
+	size_t nfiles, capfiles, capsha;
 	struct sd_vars vars;    /* the variables as they stood at the end of parsing */
 };
 

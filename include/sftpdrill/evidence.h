@@ -1,4 +1,4 @@
-/* evidence.h — the sealed audit bundle: copies of downloads, checksums, MANIFEST, signature, verify. */
+/* evidence.h — the sealed audit bundle: downloads, RUN-INFO, MANIFEST, signatures, verify. */
 #ifndef SD_EVIDENCE_H
 #define SD_EVIDENCE_H
 
@@ -10,47 +10,75 @@
 #include "sftpdrill/result.h"
 #include "sftpdrill/util.h"
 
-/* What RUN-INFO records: who ran what, where, with which files. Strings may be NULL. */
+struct sd_signer;
+
+/* What RUN-INFO records: who ran what, where, with which files, when. Strings may be NULL. */
 struct sd_runinfo {
 	const char *tool, *libraries, *operator_name, *hostname, *business_date;
+	time_t clock;               /* the machine's clock when the run started */
+	const char *now_override;   /* --now as given, or NULL */
 	struct sd_drill *const *drills;
 	size_t ndrills;
+	const char *const *windows; /* per drill: the window status, or NULL */
 	const struct sd_redactor *redact;   /* -D values are masked with it */
 	const struct sd_run *run;
 	int exit_status;
 };
 
-/* Write DIR/RUN-INFO (atomically); 0 or -1 with err. */
+/*
+ * A report that claims a verdict (junit.xml, summary.html, RUN-INFO) is
+ * written to DIR/.unsealed/NAME, and only sealing puts it in place: a run
+ * stopped before its seal leaves no report saying it passed. Returns that
+ * path (the folder is made); caller frees.
+ */
+char *sd_bundle_staged(const char *dir, const char *name);
+
+/* Write DIR/RUN-INFO (staged, atomically); 0 or -1 with err. */
 int sd_bundle_write_runinfo(const char *dir, const struct sd_runinfo *ri, struct sd_err *err);
 
 /*
  * Put every file the run downloaded into DIR/downloads/<host>_<port>/NAME
- * without reading it again where the file system allows (a reflink, else a
- * hard link to the downloaded file; else a copy, checked on the way against
- * the SHA-256 recorded while it downloaded), and write
- * DIR/downloads/SHA256SUMS (sha256sum format, paths relative to downloads/).
- * Returns 0 or -1 with err (LocalIOError, or EvidenceChanged when a copied
- * file changed after its download).
+ * unless its download already did (written there while it streamed): a
+ * reflink where the file system offers it, else a copy checked on the way
+ * against the SHA-256 recorded when it was fetched (EvidenceChanged when it
+ * differs). The bundle never shares a file with the working copy. Writes
+ * DIR/downloads/SHA256SUMS. Returns 0 or -1 with err.
  */
 int sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err *err);
 
 /*
- * Seal DIR: write DIR/MANIFEST, the SHA-256 of every other file in the
- * bundle (sha256sum format, sorted by path); files under downloads/ take the
- * hash SHA256SUMS records, computed while they streamed in. With sign_key (a PEM private
- * key, Ed25519 or ECDSA), also write DIR/MANIFEST.sig, a detached signature
- * of MANIFEST that stock openssl verifies, and DIR/signer.pub.pem. Returns 0
- * or -1 with err.
+ * Seal DIR: write MANIFEST (the SHA-256 of every file, sha256sum's format,
+ * sorted; downloads take the hash recorded while they streamed) and, with
+ * signer, MANIFEST.sig and signer.pub.pem; then put the staged reports in
+ * place, junit.xml last. Signatures and signers' keys stay outside
+ * MANIFEST, so a countersignature changes nothing in it. 0 or -1 with err.
  */
-int sd_bundle_seal(const char *dir, const char *sign_key, struct sd_err *err);
+int sd_bundle_seal(const char *dir, const struct sd_signer *signer, struct sd_err *err);
 
 /*
- * Check a bundle: every MANIFEST entry present with its hash, no file that
- * MANIFEST does not name, and with pub (a PEM public key) the signature.
- * Each problem is added to problems as one line naming the file. Returns 0
- * when intact, 1 when problems were found, -1 with err when the bundle
- * cannot be read at all.
+ * Add a signature to a sealed bundle that is still intact: MANIFEST.sig
+ * when there is none, else MANIFEST.sig.2, .3 ... with signer.N.pub.pem
+ * (a supervisor countersigning). 0 or -1 with err.
  */
-int sd_bundle_verify(const char *dir, const char *pub, struct sd_strv *problems, struct sd_err *err);
+int sd_bundle_sign(const char *dir, const struct sd_signer *signer, struct sd_err *err);
+
+/* What verify found. */
+struct sd_bundle_check {
+	struct sd_strv problems;    /* one line each, naming the file */
+	int sealed;                 /* MANIFEST is there */
+	size_t signatures;          /* MANIFEST.sig* present */
+	char verdict[64];           /* RUN-INFO's verdict (ALL STEPS PASSED, NOT ALL STEPS PASSED, INCOMPLETE) or "" */
+	char mode[192];             /* RUN-INFO's mode: "session" or why it was a rehearsal; or "" */
+};
+
+/*
+ * Check a bundle: MANIFEST there; every file it names present, a regular
+ * file, with its hash, and inside the bundle (no ".." component, not
+ * absolute); no file it does not name; no link or device anywhere; no
+ * report left staged. With public keys (PEM), every signature present must
+ * verify with one of them and each of them must have signed. Returns 0
+ * when intact, 1 with problems, -1 with err when dir is not a folder.
+ */
+int sd_bundle_verify(const char *dir, const struct sd_strv *pubs, struct sd_bundle_check *out, struct sd_err *err);
 
 #endif

@@ -18,9 +18,10 @@ struct sd_redactor {
 /*
  * Never show value. Values of SD_REDACT_MIN_SUBSTRING characters or more
  * are masked wherever they occur; shorter ones only where they stand alone
- * (between non-alphanumeric characters), so that a two-digit passphrase
- * does not turn "2026" into "***26" and reveal itself. Empty values are
- * ignored.
+ * (between spaces, quotes, slashes, '=', ',', brackets and the like, never
+ * next to a letter, digit, '-', ':' or '.'), so that a two-digit passphrase
+ * turns neither "2026" into "***26" nor a date or an address into a hint
+ * that reveals it. Empty values are ignored.
  */
 #define SD_REDACT_MIN_SUBSTRING 4
 void sd_redact_add(struct sd_redactor *r, const char *value);

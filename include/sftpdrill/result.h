@@ -27,6 +27,7 @@ struct sd_prop {
 
 struct sd_suite {
 	char *name;             /* "DRILL @ host:port": unique across a run */
+	char *classname;        /* "DRILL › SET node N", no dot: what reporters group testcases by */
 	char *drill;
 	char *endpoint;
 	time_t started;
@@ -46,14 +47,20 @@ struct sd_downloaded {
 struct sd_run {
 	time_t started;
 	double time;
+	char *mode;             /* NULL: the session itself; else why it is a rehearsal, shown in every verdict */
 	struct sd_suite **suites;
 	size_t nsuites, capsuites;
 	struct sd_downloaded *files;
 	size_t nfiles, capfiles;
 };
 
-/* Add a suite (owned by run); returns it. */
-struct sd_suite *sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint);
+/*
+ * Add a suite (owned by run) for drill on endpoint, the index-th node of
+ * endpoint set `set`; returns it. Its classname names drill and node and holds
+ * no dot (JUnit reporters split classnames at dots: an address would split).
+ */
+struct sd_suite *sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint, const char *set,
+    size_t index);
 
 /* Set (or replace) a suite property; value NULL or "" leaves it out. */
 void sd_suite_prop(struct sd_suite *s, const char *name, const char *value);
@@ -72,6 +79,9 @@ size_t sd_count(const struct sd_run *run, const struct sd_suite *suite, enum sd_
 
 /* Total cases in a suite or run. */
 size_t sd_count_all(const struct sd_run *run, const struct sd_suite *suite);
+
+/* "ALL STEPS PASSED", "NOT ALL STEPS PASSED", or "INCOMPLETE" when the run was interrupted. */
+const char *sd_run_verdict(const struct sd_run *run);
 
 /* Exit status of a run: 0 all passed, 1 a check failed, 3 a step could not be evaluated. */
 int sd_run_exit_status(const struct sd_run *run);

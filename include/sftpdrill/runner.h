@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "sftpdrill/cancel.h"
 #include "sftpdrill/drill.h"
 #include "sftpdrill/err.h"
 #include "sftpdrill/event.h"
@@ -17,6 +18,9 @@ struct sd_run_opts {
 	const char *passphrase;     /* private key passphrase or NULL; never recorded */
 	const char *operator_name;  /* recorded as a property */
 	const struct sd_redactor *redact; /* masks every message and property before it is recorded; may be NULL */
+	const struct sd_cancel *cancel; /* once set: the running step ends Interrupted, the rest are skipped */
+	const char *evidence_dir;   /* the run folder: downloads are copied to its downloads/<host>_<port>/
+	                               as they stream (see sd_sftp_download); NULL: no copies */
 	sd_event_fn on_event;       /* may be NULL */
 	void *ctx;
 	long business_day;          /* the run's business date (day number, see calendar.h) */

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "sftpdrill/cancel.h"
 #include "sftpdrill/err.h"
 #include "sftpdrill/bounds.h"
 #include "sftpdrill/util.h"
@@ -41,6 +42,7 @@ struct sd_conn_opts {
 	const struct sd_limits *limits;
 	int trust_on_first_use;     /* an unknown key is appended to known_hosts instead of failing */
 	int allow_sha1;             /* also accept RSA host keys signed with SHA-1 (`ssh-rsa`) */
+	const struct sd_cancel *cancel; /* every wait ends with Interrupted once set; may be NULL; kept */
 	sd_note_fn note;            /* may be NULL; kept for the connection's life */
 	void *note_ctx;
 };

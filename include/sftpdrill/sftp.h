@@ -34,6 +34,16 @@ int sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx,
 /* Progress of a download: bytes so far and expected total. */
 typedef void (*sd_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 
+/* What to download and where to. */
+struct sd_fetch {
+	const char *remote;         /* the remote path */
+	const char *local_dir;      /* the working copy goes to local_dir/local_name */
+	const char *local_name;
+	const char *copy_dir;       /* NULL, or the evidence copy goes to copy_dir/local_name too */
+	sd_progress_fn progress;    /* may be NULL */
+	void *pctx;
+};
+
 struct sd_download {
 	char sha256[65];
 	uint64_t bytes;
@@ -43,20 +53,26 @@ struct sd_download {
 };
 
 /*
- * Download remote into local_dir/local_name: streamed to a temporary file in
- * local_dir with SHA-256 computed on the way, size checked against the
+ * Download f->remote into local_dir/local_name: streamed to a temporary file
+ * in local_dir with SHA-256 computed on the way, size checked against the
  * remote size, fsync'd, then published under the final name only if no file
  * is there. An identical existing file counts as success (already_present);
  * a different one is kept and reported (LocalFileConflict). Nothing partial
  * is ever left under the final name. The transfer stops the moment more
  * bytes arrive than announced (SizeMismatch), or, with no size announced,
- * more than the connection's max_size (FileTooLarge). Kinds: FileMissing,
- * PermissionDenied, NotAFile, UnsafeName, SizeMismatch, FileTooLarge,
- * TransferInterrupted, SftpTimeout, StepTimeout, LocalIOError,
- * LocalFileConflict.
+ * more than the connection's max_size (FileTooLarge).
+ *
+ * With copy_dir, a second, independent file copy_dir/local_name is made
+ * from the same bytes: a reflink of the finished temporary file where the
+ * file system can (tried once, on the empty files), else written as the
+ * data streams. Never a hard link, never a second read of the working copy;
+ * published the same way, after the working copy.
+ *
+ * Kinds: FileMissing, PermissionDenied, NotAFile, UnsafeName, SizeMismatch,
+ * FileTooLarge, TransferInterrupted, SftpTimeout, StepTimeout, LocalIOError,
+ * LocalFileConflict, Interrupted.
  */
-int sd_sftp_download(struct sd_conn *c, const char *remote, const char *local_dir,
-    const char *local_name, sd_progress_fn progress, void *pctx, int64_t step_deadline,
-    struct sd_download *out, struct sd_err *err);
+int sd_sftp_download(struct sd_conn *c, const struct sd_fetch *f, int64_t step_deadline, struct sd_download *out,
+    struct sd_err *err);
 
 #endif

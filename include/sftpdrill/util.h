@@ -63,6 +63,9 @@ int sd_open_regular(const char *path, int flags);
 /* The same as a stdio stream for reading ("re"); NULL with errno. */
 FILE *sd_fopen_regular(const char *path, int flags);
 
+/* SHA-256 of len bytes as lower-case hex (65 bytes). */
+void sd_sha256_hex(const void *data, size_t len, char hex[65]);
+
 /* SHA-256 of a local regular file as hex (65 bytes); 0 on success, -1 with errno set. */
 int sd_sha256_file(const char *path, char hex[65]);
 
@@ -114,10 +117,19 @@ char *sd_xml_text(const char *s);
 
 /*
  * Create a new hidden file ".NAME.sftpdrill-XXXXXXXX" in dir for writing
- * (O_EXCL, random suffix, mode 0666 less the umask). *tmp receives its path
+ * (O_EXCL, random suffix, mode 0666 less the umask; NAME cut so the whole
+ * stays within SD_NAME_MAX; locked with flock while open, see
+ * sd_remove_stale_temps). *tmp receives its path
  * (caller frees). Returns the descriptor, or -1 with errno.
  */
 int sd_create_temp(const char *dir, const char *name, char **tmp);
+
+/*
+ * Remove the hidden temporary files a crashed or killed run left in dir
+ * (".NAME.sftpdrill-XXXXXXXX"): each is locked by its writer while it
+ * lives, so only those no live process holds are removed.
+ */
+void sd_remove_stale_temps(const char *dir);
 
 /*
  * Writing a file so that its final name only ever shows complete content:

@@ -71,8 +71,124 @@ if command -v chromium >/dev/null && command -v pdftotext >/dev/null; then
     --disable-background-networking --disable-component-update --disable-sync \
     --user-data-dir="$work/chromium" --print-to-pdf="$work/summary.pdf" "file://$html" >/dev/null 2>&1
   pdftotext -layout "$work/summary.pdf" "$work/summary.txt" 2>/dev/null
+  pdftotext -layout -f 1 -l 1 "$work/summary.pdf" "$work/page1.txt" 2>/dev/null
   expect "summary.html printed to PDF by headless Chromium shows every step's status" \
     bash -c '[ "$(grep -ow passed "$1" | wc -l)" -ge 29 ] && grep -q "ALL STEPS PASSED: 28 of 28" "$1" && grep -q "File count" "$1"' _ "$work/summary.txt"
+  expect "... on A4, page 1 holding the verdict, the facts and the whole steps × endpoints matrix" \
+    bash -c 'pdfinfo "$1" | grep -q "^Page size: .* pts (A4)$" && pages=$(pdfinfo "$1" | sed -n "s/^Pages: *//p") &&
+      [ "$pages" -ge 2 ] && grep -q "ALL STEPS PASSED: 28 of 28" "$2" &&
+      for w in "Window status" Operator "Business date" "User ID" "User key SHA256" "127.152.14.121:10022" "127.151.14.122:10022" \
+        "Download TP002" "Logout"; do grep -q "$w" "$2" || { echo "#   page 1 lacks $w" >&2; exit 1; }; done &&
+      [ "$(grep -c "Logout" "$2")" -ge 2 ] && ! grep -q "Key exchange\|Cipher" "$2"' _ "$work/summary.pdf" "$work/page1.txt"
 else
   echo "# note: chromium or pdftotext missing: summary rendering test skipped" >&2
 fi
+
+# ---- Signing: before the first packet, and afterwards (countersignatures) ----
+"$BUILD/silent-listener" 127.152.14.121 10092 60 > "$work/sign-listen.out" & fixture_pids+=($!)
+ready "$work/sign-listen.out"
+d=$(mkdrill sign-target.drill 'endpoints quiet "127.152.14.121:10092"
+target quiet
+step "Login" login timeout 2s')
+openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:2048 -out "$work/rsa.pem" 2>/dev/null
+ssh-keygen -q -t ed25519 -N '' -f "$work/ssh-ed" -C not-a-pem
+openssl genpkey -algorithm ed25519 -aes-256-cbc -pass pass:sign-pp-4242 -out "$work/ed-enc.pem" 2>/dev/null
+openssl pkey -in "$work/ed-enc.pem" -passin pass:sign-pp-4242 -pubout -out "$work/ed-enc.pub"
+for k in "$work/missing.pem:cannot" "$work/rsa.pem:RSA" "$work/ssh-ed:" "$work/ed.pub:" "$work/ed-enc.pem:"; do
+  key=${k%%:*}; word=${k#*:}
+  out=$("$bin" run --report-dir "$work/sign-reports" --sign-key "$key" "$d" 2>&1); rc=$?
+  expect "a --sign-key that cannot sign (${key##*/}): exit 2 before any connection, no run folder" \
+    bash -c '[ "$1" = 2 ] && grep -q "^sftpdrill: --sign-key: .*nothing was run$" <<<"$2" && grep -qi -- "$3" <<<"$2" &&
+      ! grep -q accepted "$4" && [ ! -e "$5" ]' _ "$rc" "$out" "$word" "$work/sign-listen.out" "$work/sign-reports"
+done
+out=$(SFTPDRILL_SIGN_PASSPHRASE=sign-pp-4242 "$bin" run --report-dir "$work/sign-reports" --sign-key "$work/ed-enc.pem" "$d" 2>&1); rc=$?
+expect "... an encrypted signing key with SFTPDRILL_SIGN_PASSPHRASE signs (the run itself fails: nobody answers)" \
+  bash -c '[ "$1" = 1 ] && grep -q accepted "$2" && "$3" verify --pub "$4" "$(ls -d "$5"/*/ | tail -n 1)" >/dev/null &&
+    ! grep -rqF sign-pp-4242 "$5"' _ "$rc" "$work/sign-listen.out" "$bin" "$work/ed-enc.pub" "$work/sign-reports"
+
+run_drill --sign-key "$work/ed.pem" "$S1"; signed=$(dirname "$junit")
+out=$("$bin" sign --key "$work/ec.pem" "$signed" 2>&1); rc=$?
+expect "sign adds a countersignature to a sealed bundle: MANIFEST.sig.2 beside MANIFEST.sig" \
+  bash -c '[ "$1" = 0 ] && [ -s "$2/MANIFEST.sig" ] && [ -s "$2/MANIFEST.sig.2" ] && [ -s "$2/signer.2.pub.pem" ]' _ "$rc" "$signed"
+out=$("$bin" verify --pub "$work/ed.pub" --pub "$work/ec.pub" "$signed" 2>&1); rc=$?
+expect "... verify --pub with both keys checks both signatures" \
+  bash -c '[ "$1" = 0 ] && grep -q "2 signatures, each verified" <<<"$2"' _ "$rc" "$out"
+out=$("$bin" verify --pub "$work/ed.pub" "$signed" 2>&1); rc=$?
+expect "... with only one key, the other signature is named as not verifying" \
+  bash -c '[ "$1" = 1 ] && grep -q "^MANIFEST.sig.2: the signature does not verify" <<<"$2"' _ "$rc" "$out"
+openssl genpkey -algorithm ed25519 -out "$work/ed2.pem" 2>/dev/null && openssl pkey -in "$work/ed2.pem" -pubout -out "$work/ed2.pub"
+out=$("$bin" verify --pub "$work/ed.pub" --pub "$work/ec.pub" --pub "$work/ed2.pub" "$signed" 2>&1); rc=$?
+expect "... and a key that signed nothing is named" bash -c '[ "$1" = 1 ] && grep -q "ed2.pub: signed no MANIFEST signature" <<<"$2"' _ "$rc" "$out"
+run_drill "$S1"; unsigned=$(dirname "$junit")
+"$bin" sign --key "$work/ed.pem" "$unsigned" >/dev/null 2>&1
+out=$("$bin" verify --pub "$work/ed.pub" "$unsigned" 2>&1); rc=$?
+expect "sign seals an unsigned bundle after the fact" eq "$rc" 0
+printf 'X' | dd of="$unsigned/transcript.log" bs=1 seek=5 conv=notrunc 2>/dev/null
+out=$("$bin" sign --key "$work/ec.pem" "$unsigned" 2>&1); rc=$?
+expect "... but never one that changed since it was sealed (exit 1, no new signature)" \
+  bash -c '[ "$1" = 1 ] && grep -q "is not intact" <<<"$2" && [ ! -e "$3/MANIFEST.sig.2" ]' _ "$rc" "$out" "$unsigned"
+out=$("$bin" sign --key "$work/rsa.pem" "$signed" 2>&1); rc=$?
+expect "... nor with a key that cannot sign (exit 2)" eq "$rc" 2
+
+# ---- What verify accepts and rejects ----
+run_drill -D RRS_DOWNLOAD_DIR="$work/standalone-dl" "$S1"; sb=$(dirname "$junit")
+work_copy=$work/standalone-dl/127.152.14.121_10022/TP001_CP0001_20230414.csv
+ev_copy=$sb/downloads/127.152.14.121_10022/TP001_CP0001_20230414.csv
+expect "downloads enter the bundle as files of their own (one link each), identical to the working copy" \
+  bash -c '[ "$(stat -c %h "$1")" = 1 ] && [ "$(stat -c %i "$1")" != "$(stat -c %i "$2")" ] && cmp -s "$1" "$2"' _ "$ev_copy" "$work_copy"
+echo "edited after the run" >> "$work_copy"; rm -f "$work/standalone-dl/127.152.14.122_10022/TP002_CP0001_20230414.csv"
+expect "... editing or deleting the working copies leaves the bundle intact" "$bin" verify "$sb"
+expect "... the bundle's copy is the downloaded bytes (its SHA-256 is the one the transcript recorded)" \
+  grep -q "$(sha256sum "$ev_copy" | cut -c1-64)  .*TP001_CP0001_20230414.csv" "$sb/transcript.log"
+cp -a "$sb" "$work/dots"
+printf 'x' > "$work/dots/downloads/127.152.14.121_10022/a..b.csv"
+(cd "$work/dots" && sha256sum downloads/127.152.14.121_10022/a..b.csv >> MANIFEST)
+expect "verify accepts a file whose name merely contains .." "$bin" verify "$work/dots"
+cp -a "$sb" "$work/linked"
+rm "$work/linked/downloads/127.152.14.121_10022/TP001_CP0001_20230414.csv"
+ln -s "$work_copy" "$work/linked/downloads/127.152.14.121_10022/TP001_CP0001_20230414.csv"
+out=$("$bin" verify "$work/linked" 2>&1); rc=$?
+expect "verify flags a symlink inside a bundle, even to a file with the right content" \
+  bash -c '[ "$1" = 1 ] && grep -q "TP001_CP0001_20230414.csv: not a regular file" <<<"$2"' _ "$rc" "$out"
+cp -a "$sb" "$work/escape"
+echo "$(sha256sum "$work/dots/MANIFEST" | cut -c1-64)  ../dots/MANIFEST" >> "$work/escape/MANIFEST"
+mkfifo "$work/escape/downloads/fifo"
+out=$(timeout 20 "$bin" verify "$work/escape" 2>&1); rc=$?
+expect "verify rejects a real .. component and a FIFO (without blocking on it)" \
+  bash -c '[ "$1" = 1 ] && grep -q "^../dots/MANIFEST: MANIFEST names a path outside the bundle" <<<"$2" && grep -q "^downloads/fifo: not a regular file" <<<"$2"' _ "$rc" "$out"
+
+# ---- Who may read the evidence: run folders 0700, files 0600, whatever the caller's umask ----
+expect "under umask 022 a run folder is 0700 and its files 0600, downloads too" \
+  bash -c 'umask 022; [ "$(stat -c %a "$1")" = 700 ] && [ -z "$(find "$1" -type f ! -perm 600)" ] && [ -z "$(find "$1" -type d ! -perm 700)" ] &&
+    [ "$(stat -c %a "$2")" = 600 ]' _ "$sb" "$work/standalone-dl/127.152.14.122_10022/TP001_CP0001_20230414.csv"
+run_drill --umask 027 "$S1"
+expect "--umask 027 widens that on purpose: 0750 and 0640" \
+  bash -c '[ "$(stat -c %a "$1")" = 750 ] && [ -z "$(find "$1" -type f ! -perm 640)" ]' _ "$(dirname "$junit")"
+
+# ---- Secrets: masked in the result model, so every writer gets the same masked text ----
+d=$(mkdrill secrets.drill 'secret SITE_CODE
+target secondary
+step "Login" login
+step "Pattern holds a secret" download "/reports/${SITE_CODE}-${API_TOKEN}*"
+step "Logout" logout')
+out=$("$bin" run --report-dir "$work/secrets" -D RRS_PROFILE=local-mirror.profile -D RRS_DOWNLOAD_DIR="$work/downloads" \
+  --business-date 2023-04-15 -D SITE_CODE=zq7-site-code -D API_TOKEN=tok-55-hidden -D PIN_SECRET=26 "$d" 2>&1); rc=$?
+sdir=$(ls -d "$work"/secrets/*/ | tail -n 1)
+expect "a secret variable and a secret-looking -D value: masked in junit.xml, summary.html, RUN-INFO, transcript and terminal" \
+  bash -c '[ "$1" = 1 ] && ! grep -rqE "zq7-site-code|tok-55-hidden" "$2" && ! grep -qE "zq7-site-code|tok-55-hidden" <<<"$3" &&
+    for f in junit.xml summary.html transcript.log; do grep -q "matches \*\*\*-\*\*\*\*" "$2/$f" || exit 1; done &&
+    grep -q "matches \*\*\*-\*\*\*\*" <<<"$3"' _ "$rc" "$sdir" "$out"
+expect "... a value under 4 characters is masked only where it stands alone (2026 stays 2026)" \
+  bash -c 'grep -q "^started: 20" "$1/RUN-INFO" && ! grep -rq "\*\*\*26\|20\*\*\*" "$1"' _ "$sdir"
+d=$(mkdrill bad-secret.drill 'target secondary
+step "Count" count "/reports" == ${API_TOKEN}')
+out=$("$bin" check -D API_TOKEN=tok-55-hidden "$d" 2>&1); rc=$?
+expect "check's diagnostics mask a secret value they quote" \
+  bash -c '[ "$1" = 2 ] && grep -q "bad-secret.drill:3:34: " <<<"$2" && ! grep -q tok-55-hidden <<<"$2" && grep -qF "***" <<<"$2"' _ "$rc" "$out"
+
+# ---- One run of both sessions: one bundle whose name and title cover both ----
+run_drill "$S1" "$S2"
+both=$(dirname "$junit")
+expect "run S1 S2: one bundle named for both, titled \"Session 1 + Session 2\", one suite per endpoint" \
+  bash -c '[[ "$1" == *-and-1-more ]] && grep -q "<title>.*(Session 1) + .*(Session 2)</title>" "$1/summary.html" &&
+    [ "$(xmllint --xpath "count(//testsuite)" "$1/junit.xml")" = 4 ]' _ "$both"

@@ -29,7 +29,8 @@ RRS post-release connectivity - Secondary Data Centre (Session 1)
   Download TP002                                ✓                       – Skipped               
   Logout                                        ✓                       – Skipped               
 
-8 passed, 1 failed, 0 errors, 5 skipped — NOT all steps passed
+8 passed, 1 failed, 0 errors, 5 skipped — NOT ALL STEPS PASSED (REHEARSAL)
+REHEARSAL — clock overridden (--now 2023-04-15T14:45:00+08:00)
 report: R'
 expect "piped output: one stable line per event, the reason under the failure, a summary table" eq "$out" "$expected"
 
@@ -47,21 +48,27 @@ script -q -c "env NO_COLOR=1 TERM=xterm $bin run --report-dir $work/reports -D R
   "$work/typescript2" >/dev/null 2>&1 </dev/null
 expect "... NO_COLOR keeps the live view without colour" bash -c '! grep -q $'"'"'\x1b\[3[0-9]m'"'"' "$1" && grep -q "28\|14 passed" "$1"' _ "$work/typescript2"
 
-for c in run check plan snapshot business-day verify version help; do
+for c in run check plan snapshot business-day verify sign version help; do
   h1=$("$bin" help "$c" 2>&1); r1=$?; h2=$("$bin" "$c" --help 2>&1); r2=$?
   expect "help $c and $c --help" bash -c '[ "$1$2" = 00 ] && [[ "$3" == "usage: sftpdrill $4"* ]] && [ "$3" = "$5" ]' _ "$r1" "$r2" "$h1" "$c" "$h2"
 done
-out=$("$bin" --help); expect "--help lists every command" bash -c 'for c in run check plan snapshot business-day verify; do grep -q "^  $c" <<<"$1" || exit 1; done' _ "$out"
+out=$("$bin" --help); expect "--help lists every command" bash -c 'for c in run check plan snapshot business-day verify sign; do grep -q "^  $c" <<<"$1" || exit 1; done' _ "$out"
 
 run_drill --now 2023-04-15T14:45:00+08:00 "$S1"
 expect "inside the window: no warning, recorded as inside" \
   bash -c '! grep -q "outside the drill.s window" <<<"$1" && grep -q "name=\"window.status\" value=\"inside\"" "$2"' _ "$out" "$junit"
 run_drill --now 2023-04-15T16:45:00+08:00 "$S1"
-expect "outside the window: a warning, recorded, and it still runs" \
-  bash -c '[ "$3" = 0 ] && grep -q "outside the drill.s window 2023-04-15 14:30 15:30 Asia/Hong_Kong; running anyway" <<<"$1" && grep -q "name=\"window.status\" value=\"outside" "$2"' _ "$out" "$junit" "$rc"
+expect "after the window: a warning, recorded, and it still runs" \
+  bash -c '[ "$3" = 0 ] && grep -q "is after the drill.s window 2023-04-15 14:30 15:30 Asia/Hong_Kong (it closed 75 min ago); running anyway as a rehearsal" <<<"$1" && grep -q "name=\"window.status\" value=\"after: run at 2023-04-15T16:45:00" "$2"' _ "$out" "$junit" "$rc"
+expect "... a rehearsal in the verdict itself: terminal, JUnit, summary.html and RUN-INFO" \
+  bash -c 'grep -A1 "^14 passed, 0 failed, 0 errors, 0 skipped — ALL STEPS PASSED (REHEARSAL)$" <<<"$1" | grep -q "^REHEARSAL — outside the window$" &&
+    grep -q "name=\"run.mode\" value=\"REHEARSAL — outside the window\"" "$2" && grep -q "name=\"clock.now\" value=\"2023-04-15T16:45:00+08:00\"" "$2" &&
+    grep -q "class=\"mode\">REHEARSAL — outside the window</span>ALL STEPS PASSED" "${2%/*}/summary.html" &&
+    grep -q "^mode: REHEARSAL — outside the window$" "${2%/*}/RUN-INFO" && grep -q "^now: 2023-04-15T16:45:00+08:00 " "${2%/*}/RUN-INFO" &&
+    grep -q "^clock: $(date -u +%Y-%m-%d)" "${2%/*}/RUN-INFO"' _ "$out" "$junit"
 run_drill --now 2023-04-15T08:45:00Z --enforce-window "$S1"
 expect "--enforce-window refuses outside the window (exit 2, nothing run)" \
-  bash -c '[ "$1" = 2 ] && grep -q "is outside the drill.s window" <<<"$2" && [ -z "$3" ]' _ "$rc" "$out" "$junit"
+  bash -c '[ "$1" = 2 ] && grep -q "is after the drill.s window" <<<"$2" && [ -z "$3" ]' _ "$rc" "$out" "$junit"
 run_drill --now 2023-04-15T06:45:00Z "$S1"
 expect "... and --now in UTC is the same instant as 14:45 in Hong Kong" grep -q 'value="inside"' "$junit"
 out=$("$bin" run --now yesterday "$S1" 2>&1); rc=$?

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,8 @@ main(int argc, char **argv)
 	int lfd, npairs = 0;
 	char buf[16384];
 
+	/* A client killed mid-transfer must end its pair, not the proxy. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 6) {
 		fprintf(stderr, "usage: cut-proxy LISTEN-ADDR LISTEN-PORT TARGET-ADDR TARGET-PORT SECONDS [cut=N] [rate=N]\n");
 		return 2;

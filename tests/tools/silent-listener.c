@@ -7,7 +7,8 @@
  * With noaccept it never accepts and fills its own accept queue first, so the kernel drops
  * every further SYN: a connect to it times out, as behind a firewall that drops packets.
  * With udp it binds a UDP port and never answers: a name server that has gone quiet.
- * Prints "ready" once listening; exits after SECONDS (so a forgotten one
+ * Prints "ready" once listening and "accepted" for each connection (a test can count them:
+ * "not one packet was sent"); exits after SECONDS (so a forgotten one
  * cannot outlive its test) or on SIGTERM.
  */
 #define _GNU_SOURCE
@@ -62,6 +63,10 @@ main(int argc, char **argv)
 		}
 		if (poll(&p, 1, 200) > 0) {
 			int c = accept(fd, NULL, NULL);
+			if (c >= 0) {
+				printf("accepted\n");
+				fflush(stdout);
+			}
 			if (c >= 0 && nheld < 64)
 				held[nheld++] = c;   /* hold it open, say nothing */
 			else if (c >= 0)

@@ -30,7 +30,7 @@ write_and_parse(struct sd_run *run, char **out_path, const char **out_dir)
 START_TEST(hostile_text_stays_well_formed)
 {
 	struct sd_run run = { 0 };
-	struct sd_suite *s = sd_run_add_suite(&run, hostile, "h:1");
+	struct sd_suite *s = sd_run_add_suite(&run, hostile, "h:1", "set", 0);
 	struct sd_case *c;
 	char *path;
 	const char *dir;
@@ -53,12 +53,20 @@ START_TEST(hostile_text_stays_well_formed)
 	ck_assert_ptr_nonnull(doc);
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	ck_assert_str_eq((const char *)root->name, "testsuites");
-	xmlChar *tests = xmlGetProp(root, BAD_CAST "tests"), *fail = xmlGetProp(root, BAD_CAST "failures"),
-	    *errs = xmlGetProp(root, BAD_CAST "errors");
+	/* The root declares no totals (it could not say `skipped`); the suite declares all four. */
+	ck_assert_ptr_null(xmlGetProp(root, BAD_CAST "tests"));
+	xmlNodePtr suite = root->children;
+	while (suite && suite->type != XML_ELEMENT_NODE)
+		suite = suite->next;
+	xmlChar *tests = xmlGetProp(suite, BAD_CAST "tests"), *fail = xmlGetProp(suite, BAD_CAST "failures"),
+	    *errs = xmlGetProp(suite, BAD_CAST "errors"), *skip = xmlGetProp(suite, BAD_CAST "skipped"),
+	    *ts = xmlGetProp(suite, BAD_CAST "timestamp");
 	ck_assert_str_eq((char *)tests, "3");
 	ck_assert_str_eq((char *)fail, "1");
 	ck_assert_str_eq((char *)errs, "1");
-	xmlFree(tests); xmlFree(fail); xmlFree(errs);
+	ck_assert_str_eq((char *)skip, "1");
+	ck_assert((char *)ts != NULL && ts[xmlStrlen(ts) - 1] == 'Z');
+	xmlFree(tests); xmlFree(fail); xmlFree(errs); xmlFree(skip); xmlFree(ts);
 	xmlFreeDoc(doc);
 	sd_run_release(&run);
 	free(path);
@@ -69,7 +77,7 @@ END_TEST
 START_TEST(times_have_a_dot_and_three_decimals)
 {
 	struct sd_run run = { 0 };
-	struct sd_suite *s = sd_run_add_suite(&run, "d", "h:1");
+	struct sd_suite *s = sd_run_add_suite(&run, "d", "h:1", "set", 0);
 	struct sd_case *c = sd_suite_add_case(s, "a");
 	char *path, buf[8192];
 	const char *dir;
@@ -97,7 +105,7 @@ START_TEST(failed_write_leaves_nothing)
 	struct sd_run run = { 0 };
 	struct sd_err err;
 
-	sd_run_add_suite(&run, "d", "h:1");
+	sd_run_add_suite(&run, "d", "h:1", "set", 0);
 	ck_assert_int_eq(sd_junit_write(&run, "d", "/nonexistent-dir/junit.xml", &err), -1);
 	ck_assert_int_eq(err.kind, SD_KIND_LOCAL_IO_ERROR);
 	sd_run_release(&run);
@@ -107,7 +115,7 @@ END_TEST
 START_TEST(exit_status_from_results)
 {
 	struct sd_run run = { 0 };
-	struct sd_suite *s = sd_run_add_suite(&run, "d", "h:1");
+	struct sd_suite *s = sd_run_add_suite(&run, "d", "h:1", "set", 0);
 
 	sd_suite_add_case(s, "a")->status = SD_PASS;
 	ck_assert_int_eq(sd_run_exit_status(&run), 0);

@@ -14,6 +14,7 @@
 /* What the fake server does for one host. */
 struct fake_host {
 	const char *host;
+	struct sd_cancel *stop_at_login;    /* a signal arrives while this host logs in */
 	int open_failures;          /* the first N opens fail with open_kind */
 	enum sd_kind open_kind;
 	enum sd_kind login_kind;    /* SD_KIND_NONE: login succeeds */
@@ -21,6 +22,7 @@ struct fake_host {
 	const char *secret_in_message;
 	int opens, logins, closes, lists, downloads;
 	int64_t last_deadline;
+	char copy_dir[256];         /* where the last download's evidence copy was to go */
 };
 
 static struct fake_host hosts[4];
@@ -73,6 +75,10 @@ fake_login(struct sd_conn *c, const struct sd_login *l, int64_t deadline, struct
 	(void)l;
 	c->h->logins++;
 	c->h->last_deadline = deadline;
+	if (c->h->stop_at_login) {
+		atomic_store(&c->h->stop_at_login->requested, 15);
+		return sd_fail(err, SD_KIND_INTERRUPTED, SD_PHASE_AUTH, "stopped (signal 15) during auth");
+	}
 	if (c->h->login_kind != SD_KIND_NONE)
 		return sd_fail(err, c->h->login_kind, SD_PHASE_AUTH, "refused; the passphrase was %s",
 		    c->h->secret_in_message ? c->h->secret_in_message : "-");
@@ -110,20 +116,18 @@ fake_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t 
 }
 
 static int
-fake_download(struct sd_conn *c, const char *remote, const char *local_dir, const char *local_name,
-    sd_progress_fn progress, void *pctx, int64_t deadline, struct sd_download *out, struct sd_err *err)
+fake_download(struct sd_conn *c, const struct sd_fetch *f, int64_t deadline, struct sd_download *out,
+    struct sd_err *err)
 {
-	(void)remote;
-	(void)local_dir;
-	(void)local_name;
 	c->h->downloads++;
+	snprintf(c->h->copy_dir, sizeof(c->h->copy_dir), "%s", f->copy_dir ? f->copy_dir : "");
 	if (c->h->download_kind != SD_KIND_NONE)
 		return sd_fail(err, c->h->download_kind, SD_PHASE_TRANSFER, "cut");
 	memset(out, 0, sizeof(*out));
 	out->bytes = out->remote_size = 5;
 	snprintf(out->sha256, sizeof(out->sha256), "%064d", 0);
-	if (progress)
-		progress(pctx, 5, 5);
+	if (f->progress)
+		f->progress(f->pctx, 5, 5);
 	(void)deadline;
 	return 0;
 }
@@ -141,9 +145,11 @@ fake_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
 }
 
 static int
-fake_resolve(const char *host, int64_t deadline, struct sd_strv *out, struct sd_err *err)
+fake_resolve(const char *host, int64_t deadline, const struct sd_cancel *cancel, struct sd_strv *out,
+    struct sd_err *err)
 {
 	(void)deadline;
+	(void)cancel;
 	(void)err;
 	sd_strv_push(out, host);
 	return 0;
@@ -270,6 +276,20 @@ START_TEST(steps_log_in_once_and_reuse_the_session)
 	ck_assert_int_eq(hosts[0].lists, 3);
 	ck_assert_int_eq(hosts[0].closes, 1);
 	ck_assert_uint_eq(run.nfiles, 2);    /* TP001 from each endpoint */
+	ck_assert_str_eq(hosts[0].copy_dir, "");    /* no evidence folder, no copies */
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(downloads_are_copied_into_the_evidence_folder_of_their_endpoint)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { .evidence_dir = "/run" };
+
+	run_steps("target dc\nstep \"TP001\" download /r/TP001*\n", &o, &run);
+	ck_assert_int_eq(result(&run, 0, 0)->status, SD_PASS);
+	ck_assert_str_eq(hosts[0].copy_dir, "/run/downloads/h1_22");
+	ck_assert_str_eq(hosts[1].copy_dir, "/run/downloads/h2_22");
 	sd_run_release(&run);
 }
 END_TEST
@@ -336,6 +356,27 @@ START_TEST(secrets_are_masked_before_they_are_recorded)
 }
 END_TEST
 
+START_TEST(an_interrupted_run_ends_its_step_and_skips_the_rest)
+{
+	struct sd_run run = { 0 };
+	struct sd_cancel stop = { 0 };
+	struct sd_run_opts o = { .cancel = &stop };
+
+	hosts[0].stop_at_login = &stop;
+	run_steps("target dc\nstep \"Login\" login retry 3 backoff 1ms\nstep \"Count\" count /r >= 1\n"
+	    "step \"Where\" expect-target dc\n", &o, &run);
+	ck_assert_int_eq(result(&run, 0, 0)->kind, SD_KIND_INTERRUPTED);
+	ck_assert_int_eq(hosts[0].logins, 1);        /* an error: never retried */
+	ck_assert_str_eq(result(&run, 0, 1)->message, "not run: the run was interrupted");
+	ck_assert_str_eq(result(&run, 0, 2)->message, "not run: the run was interrupted");
+	/* The next endpoint never starts a step either. */
+	ck_assert_int_eq(hosts[1].opens, 0);
+	ck_assert_int_eq(result(&run, 1, 0)->status, SD_SKIP);
+	ck_assert_str_eq(sd_run_verdict(&run), "INCOMPLETE");
+	sd_run_release(&run);
+}
+END_TEST
+
 Suite *
 runner_suite(void)
 {
@@ -346,11 +387,13 @@ runner_suite(void)
 	tcase_add_test(tc, failed_connect_skips_the_network_steps_but_not_the_others);
 	tcase_add_test(tc, retries_reconnect_and_say_so);
 	tcase_add_test(tc, errors_are_not_retried);
+	tcase_add_test(tc, downloads_are_copied_into_the_evidence_folder_of_their_endpoint);
 	tcase_add_test(tc, steps_log_in_once_and_reuse_the_session);
 	tcase_add_test(tc, a_cut_drops_the_connection_and_the_endpoint);
 	tcase_add_test(tc, deadline_is_the_steps_timeout);
 	tcase_add_test(tc, parallel_endpoints_keep_the_sets_order);
 	tcase_add_test(tc, secrets_are_masked_before_they_are_recorded);
+	tcase_add_test(tc, an_interrupted_run_ends_its_step_and_skips_the_rest);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -108,8 +108,11 @@ START_TEST(redaction)
 	free(s);
 	/* Short values are masked only where they stand alone, never inside other words or numbers. */
 	sd_redact_add(&r, "20");
-	s = sd_redact(&r, "in 2026 the code was 20, not 200");
-	ck_assert_str_eq(s, "in 2026 the code was ***, not 200");
+	s = sd_redact(&r, "in 2026 the code was 20, not 200; /reports/20*");
+	ck_assert_str_eq(s, "in 2026 the code was ***, not 200; /reports/****");
+	free(s);
+	s = sd_redact(&r, "on 2026-11-20 at 07:20:00 from 10.0.0.20 (PIN=20)");
+	ck_assert_str_eq(s, "on 2026-11-20 at 07:20:00 from 10.0.0.20 (PIN=***)");
 	free(s);
 	/* A value holding a control character is masked before any cleaning. */
 	sd_redact_add(&r, "pass\x1bword");
