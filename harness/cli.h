@@ -28,7 +28,13 @@ struct cli {
 	struct sd_vars defs;        /* -D NAME=VALUE and the built-in variables */
 	const char *report_dir;
 	const char *operator_name;
-	int quiet, verbose, strict, tofu, parallel, jobs, enforce_window;
+	int quiet, verbose, strict, tofu, parallel, jobs, enforce_window, accept_new_keyref;
+	const char *state_dir;      /* --state-dir */
+	const char *on_failure, *on_success; /* --on-failure CMD, --on-success CMD */
+	const char *drill_for_calendar; /* business-day --drill FILE */
+	int argc;                   /* the command line (options first, as getopt left it), for the */
+	char **argv;                /* catch-up commands */
+	int first_operand;          /* argv index of the first drill file */
 	time_t now;                 /* --now, else the clock */
 	const char *now_given;      /* --now as written, or NULL */
 	time_t clock;               /* the machine's clock at the start */
@@ -42,7 +48,11 @@ struct cli {
 	long zone_offset;           /* SITE_ZONE's offset from UTC, seconds */
 	struct sd_site site;
 	char *ssh_config;           /* the site's default client config ($HOME/.ssh/config), owned */
+	char *state;                /* the state folder in effect (see settle), owned */
 };
+
+/* Where state was kept before 0.2, relative to the folder sftpdrill ran in (found and migrated). */
+#define LEGACY_STATE_DIR "reports/baselines"
 
 /* A command: its name and what runs it; its help text is harness/help.txt's section of that name. */
 struct command {

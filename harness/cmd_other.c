@@ -35,19 +35,113 @@ cli_print_diag(const struct cli *c, const struct sd_diag *diag)
 	sd_redact_release(&r);
 }
 
+/* LAST_BUSINESS_DATE and LAST_BUSINESS_DATE_YMD, unless -D gave them. */
+static void
+define_last_business(struct sd_vars *defs, long last)
+{
+	static const char *const names[] = { "LAST_BUSINESS_DATE", "LAST_BUSINESS_DATE_YMD" };
+	char date[16];
+
+	for (int compact = 0; compact < 2; compact++) {
+		const struct sd_var *v = sd_vars_find(defs, names[compact], strlen(names[compact]));
+		sd_date_format(last, compact, date, sizeof(date));
+		if (v == NULL || v->origin != SD_VAR_CMDLINE)
+			sd_vars_set(defs, names[compact], date, SD_VAR_BUILTIN);
+	}
+}
+
+/*
+ * Parse one drill. LAST_BUSINESS_DATE is the last business day before the
+ * business date by the drill's own calendar (its holiday files, the
+ * closures), which is known only once it is parsed: a first parse assumes
+ * weekends only, and when the drill's holidays move the day, a second parse
+ * uses the right one. The diagnostics are the final parse's.
+ */
+static struct sd_drill *
+parse_one(const struct cli *c, const char *file)
+{
+	struct sd_vars defs = { 0 };
+	struct sd_calendar cal = { 0 };
+	struct sd_diag diag = { 0 };
+	struct sd_err err;
+	long guess = sd_calendar_last_business(NULL, c->business_day), last;
+	struct sd_drill *d;
+
+	sd_vars_copy(&defs, &c->defs);
+	define_last_business(&defs, guess);
+	d = sd_drill_parse(file, &defs, &c->site, &diag);
+	if (d != NULL) {
+		/* A holiday file that cannot be read is reported by the run; here it only leaves days open. */
+		sd_drill_calendar(d, c->closures, c->nclosures, &cal, &err);
+		last = sd_calendar_last_business(&cal, c->business_day);
+		if (last >= 0 && last != guess) {
+			sd_drill_free(d);
+			sd_diag_release(&diag);
+			define_last_business(&defs, last);
+			d = sd_drill_parse(file, &defs, &c->site, &diag);
+		}
+	}
+	cli_print_diag(c, &diag);
+	sd_diag_release(&diag);
+	sd_calendar_release(&cal);
+	sd_vars_release(&defs);
+	return d;
+}
+
+/* Every -D name some drill or profile uses; a name none uses is an error, with the closest name they do. */
+static int
+check_definitions(const struct cli *c, int n, struct sd_drill **drills)
+{
+	struct sd_strv names = { 0 };
+	int bad = 0;
+
+	for (int i = 0; i < n; i++) {
+		for (size_t k = 0; k < drills[i]->vars.n; k++)
+			if (drills[i]->vars.v[k].origin != SD_VAR_CMDLINE || drills[i]->vars.v[k].used)
+				sd_strv_push(&names, drills[i]->vars.v[k].name);
+		for (size_t k = 0; k < drills[i]->refs.n; k++)
+			sd_strv_push(&names, drills[i]->refs.v[k]);
+	}
+	sd_strv_push(&names, "");
+	free(names.v[names.n - 1]);
+	names.v[names.n - 1] = NULL;     /* sd_suggest wants a NULL-terminated list */
+	for (size_t k = 0; k < c->defs.n; k++) {
+		const struct sd_var *def = &c->defs.v[k];
+		const char *near;
+		int used = 0;
+
+		if (def->origin != SD_VAR_CMDLINE)
+			continue;
+		for (int i = 0; i < n && !used; i++) {
+			const struct sd_var *v = sd_vars_find(&drills[i]->vars, def->name, strlen(def->name));
+			used = v != NULL && v->used;
+		}
+		if (used)
+			continue;
+		near = sd_suggest(def->name, (const char *const *)names.v);
+		fprintf(stderr, "sftpdrill: -D %s: no drill or profile uses this name%s%s%s\n", def->name,
+		    near ? "; did you mean " : " (a typo would otherwise go unnoticed)", near ? near : "", near ? "?" : "");
+		bad++;
+	}
+	sd_strv_release(&names);
+	return bad;
+}
+
 int
 cli_parse_drills(const struct cli *c, int n, char **files, struct sd_drill **out)
 {
 	int bad = 0;
 
-	for (int i = 0; i < n; i++) {
-		struct sd_diag diag = { 0 };
-
-		out[i] = sd_drill_parse(files[i], &c->defs, &c->site, &diag);
-		cli_print_diag(c, &diag);
-		if (out[i] == NULL)
+	for (int i = 0; i < n; i++)
+		if ((out[i] = parse_one(c, files[i])) == NULL)
 			bad++;
-		sd_diag_release(&diag);
+	/* A -D nobody uses is an error like any other: nothing runs on a mistyped name. */
+	if (bad == 0 && check_definitions(c, n, out) > 0) {
+		for (int i = 0; i < n; i++) {
+			sd_drill_free(out[i]);
+			out[i] = NULL;
+		}
+		bad = n;
 	}
 	return bad;
 }
@@ -250,10 +344,24 @@ default_holidays(const char *argv0)
 static int
 load_calendar(const struct cli *c, struct sd_calendar *cal)
 {
-	char *fallback = c->holidays.n == 0 ? default_holidays(c->argv0) : NULL;
+	char *fallback;
 	struct sd_err err;
 	int rc = 0;
 
+	/* The drill's own calendar: its holiday and closures files, as a run of it would read them. */
+	if (c->drill_for_calendar != NULL) {
+		struct sd_drill *d = parse_one(c, c->drill_for_calendar);
+		if (d == NULL)
+			return -1;
+		rc = sd_drill_calendar(d, c->closures, c->nclosures, cal, &err);
+		for (size_t i = 0; rc == 0 && i < c->holidays.n; i++)
+			rc = sd_calendar_load(cal, c->holidays.v[i], &err);
+		if (rc < 0)
+			fprintf(stderr, "sftpdrill business-day: %s\n", err.msg);
+		sd_drill_free(d);
+		return rc;
+	}
+	fallback = c->holidays.n == 0 ? default_holidays(c->argv0) : NULL;
 	if (c->holidays.n == 0 && fallback == NULL) {
 		fprintf(stderr, "sftpdrill business-day: the shipped holiday file was not found; give --holidays FILE\n");
 		return -1;
@@ -265,7 +373,7 @@ load_calendar(const struct cli *c, struct sd_calendar *cal)
 	if (rc < 0)
 		fprintf(stderr, "sftpdrill business-day: %s\n", err.msg);
 	for (size_t i = 0; i < c->nclosures; i++)
-		sd_calendar_close(cal, c->closures[i]);
+		sd_calendar_close(cal, c->closures[i], "a declared market closure (--non-business-day)");
 	free(fallback);
 	return rc;
 }
@@ -279,11 +387,12 @@ cmd_business_day(struct cli *c, int n, char **args)
 	int status = EXIT_USAGE;
 
 	if (n != 1) {
-		fprintf(stderr, "usage: sftpdrill business-day [--holidays FILE]... [--non-business-day DATE]... DATE|today\n");
+		fprintf(stderr, "usage: sftpdrill business-day [--drill DRILL] [--holidays FILE]... [--non-business-day DATE]... "
+		    "DATE|today\n");
 		return EXIT_USAGE;
 	}
 	if (strcmp(args[0], "today") == 0)
-		day = sd_date_at(time(NULL), c->zone_offset);
+		day = sd_date_at(c->now, c->zone_offset);
 	else if (sd_date_parse(args[0], &day) < 0) {
 		fprintf(stderr, "sftpdrill business-day: `%s` is not a date (YYYY-MM-DD)\n", args[0]);
 		return EXIT_USAGE;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sftpdrill/baseline.h"
 #include "sftpdrill/calendar.h"
 #include "sftpdrill/evidence.h"
 #include "sftpdrill/html.h"
@@ -22,6 +23,7 @@
 #include "sftpdrill/transcript.h"
 #include "sftpdrill/userkey.h"
 #include "cli.h"
+#include "hooks.h"
 #include "view.h"
 
 /* One `run` or `snapshot`: its drills, its secrets, its bundle. */
@@ -170,7 +172,7 @@ check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char
 	time_t start, end;
 	long offset, mins;
 	struct sd_err err;
-	char now_s[32], a[32], b[32], when[300];
+	char now_s[32], a[32], b[32], when[300], span[32];
 
 	status[0] = '\0';
 	if (d->window == NULL)
@@ -189,8 +191,14 @@ check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char
 	mins = (long)((c->now < start ? start - c->now : c->now - end) + 59) / 60;
 	snprintf(status, len, "%s: run at %s, window %s to %s (%s)", c->now < start ? "before" : "after", now_s, a,
 	    b + 11, strrchr(d->window, ' ') + 1);
-	snprintf(when, sizeof(when), c->now < start ? "before the drill's window %s (it opens in %ld min)" :
-	    "after the drill's window %s (it closed %ld min ago)", d->window, mins);
+	if (mins < 120)
+		snprintf(span, sizeof(span), "%ld min", mins);
+	else if (mins < 48 * 60)
+		snprintf(span, sizeof(span), "%ld h %ld min", mins / 60, mins % 60);
+	else
+		snprintf(span, sizeof(span), "%ld days", mins / (24 * 60));
+	snprintf(when, sizeof(when), c->now < start ? "before the drill's window %s (it opens in %s)" :
+	    "after the drill's window %s (it closed %s ago)", d->window, span);
 	if (c->enforce_window) {
 		fprintf(stderr, "sftpdrill: %s: now (%s) is %s; not run (--enforce-window)\n", d->path, now_s, when);
 		return -1;
@@ -223,6 +231,31 @@ warn_library(struct run_state *r, const struct sd_drill *d)
 	sd_diag_release(&diag);
 }
 
+/*
+ * State kept by sftpdrill before 0.2 under reports/baselines of the folder it
+ * ran in: copied into the state folder the first time this account runs.
+ */
+static int
+migrate_state(struct run_state *r, const struct sd_drill *d)
+{
+	char *account, from[4096];
+	struct sd_err err;
+	int rc;
+
+	if (d->user == NULL || strcmp(d->baseline_dir, LEGACY_STATE_DIR) == 0)
+		return 0;
+	account = sd_account_dir(d->baseline_dir, d->service, d->user);
+	rc = sd_state_migrate(LEGACY_STATE_DIR, d->profile_name, d->user, account, from, sizeof(from), &err);
+	if (rc > 0)
+		view_warn(r->view, "%s: the state of %s was found in %s (where sftpdrill kept it before 0.2, relative to "
+		    "the folder it ran in) and copied to %s; the old copy was left as it was", d->path, d->user, from, account);
+	else if (rc < 0)
+		fprintf(stderr, "sftpdrill: %s: earlier state in %s/%s/%s was found but could not be copied to %s: %s\n",
+		    d->path, LEGACY_STATE_DIR, d->profile_name, d->user, account, err.msg);
+	free(account);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Everything decided before the first packet: drills, window, secrets, passphrases. */
 static int
 prepare(struct run_state *r)
@@ -248,6 +281,8 @@ prepare(struct run_state *r)
 		}
 		if (!r->snapshot && check_window(r->c, d, r->view, r->window[i], sizeof(r->window[i])) < 0)
 			return EXIT_USAGE;
+		if (migrate_state(r, d) < 0)
+			return EXIT_INTERNAL;
 		warn_library(r, d);
 		sd_vars_secrets(&d->vars, &r->secrets);
 		/* The passphrase: the profile's environment variable, else ask, before any connection. */
@@ -290,7 +325,8 @@ run_drills(struct run_state *r)
 {
 	const struct cli *c = r->c;
 	struct sd_run_opts ro = { .operator_name = r->operator_name, .redact = &r->secrets, .cancel = &stop,
-		.evidence_dir = r->dir,
+		.evidence_dir = r->dir, .today = sd_date_at(c->now, c->zone_offset), .utc_offset = c->zone_offset,
+		.accept_new_key_reference = c->accept_new_keyref,
 		.on_event = view_event,
 		.ctx = r->view, .business_day = c->business_day, .closures = c->closures, .nclosures = c->nclosures,
 		.trust_on_first_use = c->tofu, .parallel = c->parallel, .jobs = c->jobs };
@@ -371,6 +407,101 @@ write_bundle(struct run_state *r, int status, struct sd_err *err)
 	return rc < 0 ? -1 : sd_bundle_seal(r->dir, r->signer, err);
 }
 
+/* arg quoted for a POSIX shell when it needs it. Caller frees. */
+static char *
+shell_word(const char *arg)
+{
+	struct sd_buf b = SD_BUF_INIT(0);
+
+	if (arg[0] != '\0' && strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./=:,+@%") ==
+	    strlen(arg))
+		return sd_xstrdup(arg);
+	sd_buf_adds(&b, "'");
+	for (const char *p = arg; *p; p++)
+		sd_buf_adds(&b, *p == '\'' ? "'\\''" : (char[]){ *p, '\0' });
+	sd_buf_adds(&b, "'");
+	return sd_buf_detach(&b);
+}
+
+/* This run's command line for another business date: --business-date and --now replaced. Caller frees. */
+static char *
+command_for(const struct run_state *r, const char *date, const char *drill)
+{
+	const struct cli *c = r->c;
+	struct sd_buf b = SD_BUF_INIT(0);
+
+	sd_buf_addf(&b, "sftpdrill %s", c->command);
+	for (int i = 2; i < c->first_operand && i < c->argc; i++) {
+		const char *a = c->argv[i];
+		char *w;
+		if (strcmp(a, "--business-date") == 0 || strcmp(a, "--now") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(a, "--business-date=", 16) == 0 || strncmp(a, "--now=", 6) == 0)
+			continue;
+		w = shell_word(a);
+		sd_buf_join(&b, " ", w);
+		free(w);
+	}
+	sd_buf_addf(&b, " --business-date %s ", date);
+	{
+		char *w = shell_word(drill);
+		sd_buf_adds(&b, w);
+		free(w);
+	}
+	return sd_buf_detach(&b);
+}
+
+/* A backup that found missed business days: the command that catches each up, oldest first. */
+static void
+print_catch_up(const struct run_state *r)
+{
+	for (size_t i = 0; i < r->run.nsuites; i++) {
+		const char *missed = sd_suite_get_prop(r->run.suites[i], "backup.missed");
+		const char *drill = sd_suite_get_prop(r->run.suites[i], "drill.file");
+		int shown = 0;
+
+		if (missed == NULL || drill == NULL)
+			continue;
+		printf("Catch up the missed business days, oldest first:\n");
+		for (const char *p = missed; *p && shown < 10; shown++) {
+			size_t len = strcspn(p, " ");
+			char date[16], *cmd;
+			snprintf(date, sizeof(date), "%.*s", (int)len, p);
+			cmd = command_for(r, date, drill);
+			printf("  %s\n", cmd);
+			free(cmd);
+			p += len + (p[len] == ' ');
+		}
+		return;     /* one list: the ledger is the account's, whichever endpoint said it */
+	}
+}
+
+/* --on-failure or --on-success, told how the run ended. */
+static void
+run_hooks(const struct run_state *r, int status, int sealed)
+{
+	const char *cmd = status == EXIT_PASS ? r->c->on_success : r->c->on_failure;
+	char summary[160], *report, *title;
+	struct hook_facts f;
+
+	/* Empty is none: the systemd unit passes "${SFTPDRILL_ON_FAILURE}" whether or not it is set. */
+	if (cmd == NULL || cmd[0] == '\0')
+		return;
+	report = sealed ? sd_xasprintf("%s/junit.xml", r->dir) : NULL;
+	snprintf(summary, sizeof(summary), "%zu passed, %zu failed, %zu errors, %zu skipped",
+	    sd_count(&r->run, NULL, SD_PASS), sd_count(&r->run, NULL, SD_FAIL), sd_count(&r->run, NULL, SD_ERROR),
+	    sd_count(&r->run, NULL, SD_SKIP));
+	title = drills_title(r);
+	f = (struct hook_facts){ .run_dir = sealed ? r->dir : "", .report = report, .exit_status = status,
+		.verdict = sealed ? sd_run_verdict(&r->run) : "NOT SEALED", .summary = summary, .drills = title,
+		.business_date = r->date, .mode = r->run.mode };
+	run_hook(status == EXIT_PASS ? "--on-success" : "--on-failure", cmd, &f);
+	free(title);
+	free(report);
+}
+
 static void
 release(struct run_state *r)
 {
@@ -427,7 +558,9 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 		if (write_bundle(&r, status, &err) == 0) {
 			char *report = sd_xasprintf("%s/junit.xml", r.dir);
 			view_summary(r.view, &r.run, report);
+			print_catch_up(&r);
 			free(report);
+			run_hooks(&r, status, 1);
 			goto done;
 		}
 	}
@@ -436,6 +569,7 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 	if (r.dir)
 		fprintf(stderr, "sftpdrill: the run folder %s is incomplete and not sealed\n", r.dir);
 	status = EXIT_INTERNAL;
+	run_hooks(&r, status, 0);
 done:
 	sd_ssh_global_exit();
 out:

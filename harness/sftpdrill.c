@@ -198,6 +198,9 @@ static const struct optdef optdefs[] = {
 	FLAG("quiet", 'q', quiet), FLAG("verbose", 'v', verbose), FLAG("strict", 's', strict),
 	FLAG("trust-on-first-use", 'T', tofu), FLAG("parallel", 'p', parallel),
 	FLAG("enforce-window", 'W', enforce_window), { "help", 'h', OPT_HELP, 0, NULL },
+	FLAG("accept-new-key-reference", 'A', accept_new_keyref), STRING("state-dir", 'd', state_dir),
+	STRING("on-failure", 'F', on_failure), STRING("on-success", 'O', on_success),
+	STRING("drill", 'R', drill_for_calendar),
 	STRING("report-dir", 'r', report_dir), STRING("operator", 'o', operator_name),
 	STRING("sign-key", 'S', sign_key), STRING("key", 'K', sign_key), FN("pub", 'P', opt_pub),
 	FN("umask", 'U', opt_umask),
@@ -256,6 +259,29 @@ parse_options(struct cli *c, int argc, char **argv)
 	return rc;
 }
 
+/*
+ * The one state folder (baselines, key references, the backup ledger),
+ * never relative to the folder sftpdrill runs in: --state-dir, else
+ * $SFTPDRILL_STATE, else $XDG_STATE_HOME/sftpdrill, else
+ * ~/.local/state/sftpdrill, else (no home at all) /var/lib/sftpdrill.
+ */
+static char *
+state_folder(const struct cli *c)
+{
+	const char *env = getenv("SFTPDRILL_STATE"), *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (c->state_dir && c->state_dir[0])
+		return sd_xstrdup(c->state_dir);
+	if (env && env[0])
+		return sd_xstrdup(env);
+	/* The XDG base directory rules: a relative value is to be ignored. */
+	if (xdg && xdg[0] == '/')
+		return sd_xasprintf("%s/sftpdrill", xdg);
+	if (home && home[0] == '/')
+		return sd_xasprintf("%s/.local/state/sftpdrill", home);
+	return sd_xstrdup("/var/lib/sftpdrill");
+}
+
 /* Built-in variables and site policy, once the options are known. */
 static void
 settle(struct cli *c)
@@ -276,7 +302,8 @@ settle(struct cli *c)
 	if (sd_vars_find(&c->defs, "BUSINESS_DATE_YMD", 17) == NULL)
 		sd_vars_set(&c->defs, "BUSINESS_DATE_YMD", date, SD_VAR_BUILTIN);
 	c->ssh_config = home ? sd_xasprintf("%s/.ssh/config", home) : NULL;
-	c->site = (struct sd_site){ .passphrase_env = "RRS_KEY_PASSPHRASE", .state_dir = "reports/baselines",
+	c->state = state_folder(c);
+	c->site = (struct sd_site){ .passphrase_env = "RRS_KEY_PASSPHRASE", .state_dir = c->state,
 		.download_dir = "reports/downloads", .ssh_config = c->ssh_config, .placeholder = "CHANGE-ME" };
 }
 
@@ -299,7 +326,7 @@ unknown_command(const char *name)
 int
 main(int argc, char **argv)
 {
-	struct cli c = { .argv0 = argv[0], .report_dir = "reports", .umask_bits = 077 };
+	struct cli c = { .argv0 = argv[0], .report_dir = "reports", .umask_bits = 077, .argc = argc, .argv = argv };
 	const struct command *cmd;
 	int status = EXIT_USAGE, rc;
 
@@ -320,6 +347,7 @@ main(int argc, char **argv)
 		status = rc > 0 ? EXIT_PASS : EXIT_USAGE;
 		goto out;
 	}
+	c.first_operand = optind;
 	settle(&c);
 	/* Clearing reports and evidence are nobody else's business: 0700 folders, 0600 files, unless --umask. */
 	umask((mode_t)c.umask_bits);
@@ -331,6 +359,7 @@ main(int argc, char **argv)
 out:
 	free(c.closures);
 	free(c.ssh_config);
+	free(c.state);
 	sd_strv_release(&c.holidays);
 	sd_strv_release(&c.pubs);
 	sd_vars_release(&c.defs);

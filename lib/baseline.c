@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sftpdrill/baseline.h"
@@ -202,27 +203,63 @@ component(const char *s)
 }
 
 char *
-sd_baseline_dir(const char *state, const char *profile, const char *user, const char *folder, long day)
+sd_account_dir(const char *state, const char *service, const char *user)
 {
-	char date[16], *p = component(profile), *u = component(user), *f = component(folder), *dir;
+	char *s = component(service), *u = component(user), *dir;
+
+	dir = sd_xasprintf("%s/%s/%s", state, s, u);
+	free(s);
+	free(u);
+	return dir;
+}
+
+int
+sd_account_has_history(const char *account)
+{
+	char *ledger = sd_xasprintf("%s/backup-ledger", account);
+	int yes = access(ledger, F_OK) == 0;
+
+	free(ledger);
+	return yes;
+}
+
+char *
+sd_baseline_dir(const char *account, const char *folder, long day)
+{
+	char date[16], *f = component(folder), *dir;
 
 	sd_date_format(day, 0, date, sizeof(date));
-	dir = sd_xasprintf("%s/%s/%s/%s/%s", state, p, u, f, date);
-	free(p);
-	free(u);
+	dir = sd_xasprintf("%s/baselines/%s/%s", account, f, date);
 	free(f);
 	return dir;
 }
 
 char *
-sd_keyref_path(const char *state, const char *profile, const char *user)
+sd_keyref_path(const char *account)
 {
-	char *p = component(profile), *u = component(user), *path;
+	return sd_xasprintf("%s/key-reference", account);
+}
 
-	path = sd_xasprintf("%s/%s/%s/key-reference", state, p, u);
-	free(p);
-	free(u);
-	return path;
+/* Append one line to the file at path (made with its folder if need be): O_APPEND, never through a link. */
+static int
+append_line(const char *path, const char *line, struct sd_err *err)
+{
+	char *dir = sd_xstrdup(path), *slash = strrchr(dir, '/');
+	int fd, rc = 0;
+
+	if (slash != NULL) {
+		*slash = '\0';
+		sd_mkdirs(dir);
+	}
+	free(dir);
+	/* O_APPEND: concurrent endpoints never interleave a line. */
+	fd = sd_open_regular(path, SD_APPEND | SD_NOFOLLOW);
+	if (fd < 0 || dprintf(fd, "%s\n", line) < 0 || fsync(fd) < 0)
+		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path,
+		    errno == ELOOP || errno == EINVAL ? "a link or not a regular file; refused" : strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 char *
@@ -265,12 +302,13 @@ sd_baseline_find(const char *dir, const char *endpoint)
 }
 
 int
-sd_keyref_check(const char *path, const char *name, const char *fp, int *recorded, struct sd_err *err)
+sd_keyref_check(const char *path, const char *name, const char *fp, int may_record, int *recorded,
+    struct sd_err *err)
 {
 	/* Never through a link: key lines must not be appended to whatever a link points at. */
 	FILE *f = sd_fopen_regular(path, SD_NOFOLLOW);
-	char line[512], *dir, *slash;
-	int fd;
+	char line[512], *entry;
+	int rc;
 
 	*recorded = 0;
 	if (f != NULL) {
@@ -289,21 +327,149 @@ sd_keyref_check(const char *path, const char *name, const char *fp, int *recorde
 	} else if (errno != ENOENT)
 		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", path,
 		    errno == ELOOP || errno == EINVAL ? "a link or not a regular file; refused" : strerror(errno));
-	/* First sight: append under O_APPEND so concurrent endpoints never interleave a line. */
-	dir = sd_xstrdup(path);
-	slash = strrchr(dir, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		sd_mkdirs(dir);
+	if (!may_record)
+		return sd_fail(err, SD_KIND_KEY_REFERENCE_MISSING, SD_PHASE_CHECK,
+		    "no %s reference in %s, though this account has backed up before: recording %s now could take a renewed "
+		    "key for the registered one; restore the state folder, or, if this is the registered key, record it anew "
+		    "with --accept-new-key-reference", name, path, fp);
+	entry = sd_xasprintf("%s %s", name, fp);
+	rc = append_line(path, entry, err);
+	free(entry);
+	*recorded = rc == 0;
+	return rc;
+}
+
+int
+sd_ledger_add(const char *account, long day, const char *endpoint, const char *note, struct sd_err *err)
+{
+	char date[16], *path = sd_xasprintf("%s/backup-ledger", account), *line;
+	int rc;
+
+	sd_date_format(day, 0, date, sizeof(date));
+	line = sd_xasprintf("%s %s %s", date, endpoint, note);
+	rc = append_line(path, line, err);
+	free(line);
+	free(path);
+	return rc;
+}
+
+static int
+cmp_day(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+sd_ledger_days(const char *account, long **days, size_t *n, struct sd_err *err)
+{
+	char *path = sd_xasprintf("%s/backup-ledger", account), line[1024];
+	FILE *f = sd_fopen_regular(path, SD_NOFOLLOW);
+	size_t cap = 0, k = 0;
+
+	*days = NULL;
+	*n = 0;
+	if (f == NULL) {
+		int missing = errno == ENOENT;
+		if (!missing)
+			sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", path, strerror(errno));
+		free(path);
+		return missing ? 0 : -1;
 	}
-	free(dir);
-	fd = sd_open_regular(path, SD_APPEND | SD_NOFOLLOW);
-	if (fd < 0)
-		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path,
-		    errno == ELOOP || errno == EINVAL ? "a link or not a regular file; refused" : strerror(errno));
-	dprintf(fd, "%s %s\n", name, fp);
-	fsync(fd);
-	close(fd);
-	*recorded = 1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		long day;
+		line[strcspn(line, " \n")] = '\0';
+		if (sd_date_parse(line, &day) == 0) {
+			SD_GROW(*days, *n + 1, cap);
+			(*days)[(*n)++] = day;
+		}
+	}
+	fclose(f);
+	free(path);
+	if (*n > 1)
+		qsort(*days, *n, sizeof(**days), cmp_day);
+	for (size_t i = 0; i < *n; i++)
+		if (k == 0 || (*days)[k - 1] != (*days)[i])
+			(*days)[k++] = (*days)[i];
+	*n = k;
 	return 0;
+}
+
+/* Copy every regular file under from/ into to/ (made as needed), never over a file already there. */
+static int
+copy_tree(const char *from, const char *to, struct sd_err *err)
+{
+	DIR *d = opendir(from);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL)
+		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", from, strerror(errno));
+	if (sd_mkdirs(to) < 0)
+		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create %s: %s", to, strerror(errno));
+	for (de = readdir(d); rc == 0 && de != NULL; de = readdir(d)) {
+		char *src = sd_xasprintf("%s/%s", from, de->d_name), *dst = sd_xasprintf("%s/%s", to, de->d_name), hex[65];
+		struct stat st;
+
+		if (de->d_name[0] != '.' && lstat(src, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				rc = copy_tree(src, dst, err);
+			else if (S_ISREG(st.st_mode) && sd_copy_file(src, dst, hex) < 0 && errno != EEXIST)
+				rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot copy %s to %s: %s", src, dst,
+				    strerror(errno));
+		}
+		free(src);
+		free(dst);
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+sd_state_migrate(const char *legacy, const char *profile, const char *user, const char *account, char *from,
+    size_t fromlen, struct sd_err *err)
+{
+	char *p = component(profile), *u = component(user), *old = sd_xasprintf("%s/%s/%s", legacy, p, u);
+	char *keyref = sd_xasprintf("%s/key-reference", old), *note, abs[4096];
+	DIR *d;
+	struct dirent *de;
+	struct stat st;
+	int rc = 0;
+
+	free(p);
+	free(u);
+	from[0] = '\0';
+	if (access(account, F_OK) == 0 || stat(old, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		free(old);
+		free(keyref);
+		return 0;
+	}
+	snprintf(from, fromlen, "%s", realpath(old, abs) ? abs : old);
+	if (sd_mkdirs(account) < 0)
+		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot create %s: %s", account, strerror(errno));
+	if (rc == 0 && access(keyref, F_OK) == 0) {
+		char *dst = sd_keyref_path(account), hex[65];
+		if (sd_copy_file(keyref, dst, hex) < 0)
+			rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot copy %s: %s", keyref, strerror(errno));
+		free(dst);
+	}
+	/* Every other folder there held one remote folder's dated manifests. */
+	d = rc == 0 ? opendir(old) : NULL;
+	for (de = d ? readdir(d) : NULL; rc == 0 && de != NULL; de = readdir(d)) {
+		char *src = sd_xasprintf("%s/%s", old, de->d_name), *dst = sd_xasprintf("%s/baselines/%s", account, de->d_name);
+		if (de->d_name[0] != '.' && lstat(src, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = copy_tree(src, dst, err);
+		free(src);
+		free(dst);
+	}
+	if (d)
+		closedir(d);
+	note = sd_xasprintf("%s/MIGRATED-FROM", account);
+	if (rc == 0 && sd_write_atomic(note, from, strlen(from)) < 0)
+		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", note, strerror(errno));
+	free(note);
+	free(old);
+	free(keyref);
+	return rc < 0 ? -1 : 1;
 }

@@ -90,27 +90,52 @@ sd_date_at(time_t t, long utc_offset)
 	return (long)(s >= 0 ? s / 86400 : (s - 86399) / 86400);
 }
 
-static int
-cmp_long(const void *a, const void *b)
+const char *
+sd_date_weekday_name(long day)
 {
-	long x = *(const long *)a, y = *(const long *)b;
+	static const char *const names[] = { "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
+		"Sunday" };
 
-	return x < y ? -1 : x > y;
+	return names[sd_date_weekday(day) - 1];
+}
+
+/* The index of day in c->closed, or where it would go (*found says which). */
+static size_t
+find_closed(const struct sd_calendar *c, long day, int *found)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->closed[mid].day < day)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < c->n && c->closed[lo].day == day;
+	return lo;
 }
 
 void
-sd_calendar_close(struct sd_calendar *c, long day)
+sd_calendar_close(struct sd_calendar *c, long day, const char *why)
 {
+	int found;
+	size_t at = find_closed(c, day, &found);
+
+	if (found)
+		return;
 	SD_GROW(c->closed, c->n + 1, c->cap);
-	c->closed[c->n++] = day;
-	qsort(c->closed, c->n, sizeof(*c->closed), cmp_long);
+	memmove(&c->closed[at + 1], &c->closed[at], (c->n - at) * sizeof(*c->closed));
+	c->closed[at] = (struct sd_closed_day){ day, sd_xstrdup(why ? why : "a declared market closure") };
+	c->n++;
 }
 
 int
 sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 {
 	FILE *f = sd_fopen_regular(path, 0);
-	char *line = NULL;
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char *line = NULL, *why;
 	size_t cap = 0;
 	int lineno = 0, rc = 0;
 
@@ -133,7 +158,12 @@ sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 			    "%s:%d: expected `YYYY-MM-DD name`", path, lineno);
 			break;
 		}
-		sd_calendar_close(c, day);
+		p += 10;
+		p += strspn(p, " \t");
+		p[strcspn(p, "\r\n")] = '\0';
+		why = sd_xasprintf("%s (%s)", *p ? p : "a holiday", base);
+		sd_calendar_close(c, day, why);
+		free(why);
 	}
 	free(line);
 	fclose(f);
@@ -143,10 +173,30 @@ sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 int
 sd_calendar_is_business(const struct sd_calendar *c, long day)
 {
+	int found = 0;
+
 	if (sd_date_weekday(day) > 5)
 		return 0;
-	return c == NULL || c->n == 0 ||
-	    bsearch(&day, c->closed, c->n, sizeof(*c->closed), cmp_long) == NULL;
+	if (c != NULL)
+		find_closed(c, day, &found);
+	return !found;
+}
+
+int
+sd_calendar_why(const struct sd_calendar *c, long day, char *buf, size_t len)
+{
+	char date[16];
+	int found = 0;
+	size_t at = c ? find_closed(c, day, &found) : 0;
+
+	buf[0] = '\0';
+	if (!found && sd_date_weekday(day) <= 5)
+		return 0;
+	sd_date_format(day, 0, date, sizeof(date));
+	/* A weekend day is closed whatever a file says of it: the weekday alone is the reason. */
+	snprintf(buf, len, "%s %s%s%s", sd_date_weekday_name(day), date, found && sd_date_weekday(day) <= 5 ? ", " : "",
+	    found && sd_date_weekday(day) <= 5 ? c->closed[at].why : "");
+	return 1;
 }
 
 long
@@ -161,6 +211,8 @@ sd_calendar_last_business(const struct sd_calendar *c, long day)
 void
 sd_calendar_release(struct sd_calendar *c)
 {
+	for (size_t i = 0; i < c->n; i++)
+		free(c->closed[i].why);
 	free(c->closed);
 	memset(c, 0, sizeof(*c));
 }

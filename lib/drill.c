@@ -416,15 +416,28 @@ do_limit(struct parser *p, const struct dline *l)
 	sd_parse_unknown(p, l->t[1].col, "limit", l->t[1].text, what);
 }
 
+/* A directive that takes one of two words: *out becomes 1 for on, 0 for off; anything else is reported. */
 static void
-do_allow_sha1(struct parser *p, const struct dline *l)
+either(struct parser *p, const struct dline *l, const char *on, const char *off, int *out)
 {
 	const char *v = l->t[1].text;
 
-	if (strcmp(v, "yes") == 0 || strcmp(v, "no") == 0)
-		p->d->allow_sha1 = strcmp(v, "yes") == 0;
+	if (strcmp(v, on) == 0 || strcmp(v, off) == 0)
+		*out = strcmp(v, on) == 0;
 	else
-		sd_parse_report(p, 0, l->t[1].col, "`allow-sha1` takes yes or no, not `%s`", v);
+		sd_parse_report(p, 0, l->t[1].col, "`%s` takes %s or %s, not `%s`", l->t[0].text, on, off, v);
+}
+
+static void
+do_allow_sha1(struct parser *p, const struct dline *l)
+{
+	either(p, l, "yes", "no", &p->d->allow_sha1);
+}
+
+static void
+do_runs_on(struct parser *p, const struct dline *l)
+{
+	either(p, l, "business-days", "any-day", &p->d->business_days_only);
 }
 
 static void
@@ -454,6 +467,9 @@ static const struct directive directives[] = {
 	{ "download-dir", 1, 1, 0, "download-dir \"DIR\"", set_field, FIELD(download_dir), NO_FIELD },
 	{ "report-dir", 1, 1, 0, "report-dir \"REMOTE-DIR\"", set_field, FIELD(report_dir), NO_FIELD },
 	{ "baseline-dir", 1, 1, 0, "baseline-dir \"DIR\"", set_field, FIELD(baseline_dir), NO_FIELD },
+	{ "state-dir", 1, 1, 0, "state-dir \"DIR\"", set_field, FIELD(baseline_dir), NO_FIELD },
+	{ "service", 1, 1, 0, "service NAME", set_field, FIELD(service), NO_FIELD },
+	{ "runs-on", 1, 1, 0, "runs-on business-days|any-day", do_runs_on, NO_FIELD, NO_FIELD },
 	{ "holidays", 1, 1, 0, "holidays \"FILE\"", do_holidays, NO_FIELD, NO_FIELD },
 	{ "target-host", 1, 1, 0, "target-host \"NAME[:PORT][,NAME...]\"", do_target_host, NO_FIELD, NO_FIELD },
 	{ "window", 4, 4, 0, "window YYYY-MM-DD HH:MM HH:MM TIMEZONE", do_window, NO_FIELD, NO_FIELD },
@@ -668,6 +684,38 @@ report_at(struct parser *p, const struct sd_loc *loc, const char *msg)
 	sd_parse_report(p, 0, loc->col ? loc->col : 1, "%s", msg);
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The service a drill without `service NAME` talks to, named by its
+ * endpoints: every endpoint of every set, sorted, hashed. The same servers
+ * give the same name whatever the profile file is called.
+ */
+static char *
+default_service(const struct sd_drill *d)
+{
+	struct sd_strv labels = { 0 };
+	struct sd_buf all = SD_BUF_INIT(0);
+	char hex[65];
+
+	for (size_t i = 0; i < d->nsets; i++)
+		for (size_t k = 0; k < d->sets[i].n; k++)
+			if (!sd_strv_has(&labels, d->sets[i].v[k].label))
+				sd_strv_push(&labels, d->sets[i].v[k].label);
+	if (labels.n > 1)
+		qsort(labels.v, labels.n, sizeof(*labels.v), cmp_str);
+	for (size_t i = 0; i < labels.n; i++)
+		sd_buf_join(&all, ",", labels.v[i]);
+	sd_sha256_hex(sd_buf_str(&all), all.len, hex);
+	sd_buf_release(&all);
+	sd_strv_release(&labels);
+	return sd_xasprintf("endpoints-%.12s", hex);
+}
+
 /* Defaults for what no file set: from the file names and the site's policy. */
 static void
 apply_defaults(struct parser *p)
@@ -705,6 +753,8 @@ apply_defaults(struct parser *p)
 				ep->port = d->port;
 			snprintf(ep->label, sizeof(ep->label), strchr(ep->host, ':') ? "[%s]:%d" : "%s:%d", ep->host, ep->port);
 		}
+	if (d->service == NULL)
+		d->service = default_service(d);
 }
 
 /* The target set: named, known (with a suggestion when not), not empty. */
@@ -892,6 +942,8 @@ sd_drill_free(struct sd_drill *d)
 	free(d->download_dir);
 	free(d->report_dir);
 	free(d->baseline_dir);
+	free(d->service);
+	sd_strv_release(&d->refs);
 	free(d->profile_name);
 	free(d->passphrase_env);
 	free(d->ssh_config);

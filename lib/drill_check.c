@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sftpdrill/calendar.h"
 #include "sftpdrill/drill.h"
 #include "sftpdrill/knownhosts.h"
 #include "sftpdrill/session.h"
@@ -114,4 +115,22 @@ sd_drill_pins_for(const struct sd_drill *d, const struct sd_endpoint *ep, struct
 		    (hl == strlen(ep->host) && strncmp(pin, ep->host, hl) == 0))
 			sd_strv_push(out, sp + 1);
 	}
+}
+
+int
+sd_drill_calendar(const struct sd_drill *d, const long *closures, size_t nclosures, struct sd_calendar *cal,
+    struct sd_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < d->holidays.n; i++) {
+		struct sd_err e;
+		if (sd_calendar_load(cal, d->holidays.v[i], &e) < 0 && rc == 0) {
+			*err = e;
+			rc = -1;
+		}
+	}
+	for (size_t i = 0; i < nclosures; i++)
+		sd_calendar_close(cal, closures[i], "a declared market closure (--non-business-day)");
+	return rc;
 }

@@ -6,11 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <linux/fs.h>
 
 #include "sftpdrill/backup.h"
 #include "sftpdrill/evidence.h"
@@ -19,30 +17,6 @@
 #define MANIFEST "MANIFEST"
 #define STAGING ".unsealed"
 #define MAX_SIGNERS 16
-
-/* Copy src to dst (new) while hashing, into hex; a reflink where the file system allows. 0 or -1 with errno. */
-static int
-copy_file(const char *src, const char *dst, char hex[65])
-{
-	int in = sd_open_regular(src, 0), out = -1, rc = -1, saved;
-
-	if (in >= 0)
-		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
-	/* A reflink shares blocks copy-on-write: the working copy can change, the bundle's cannot. */
-	if (out >= 0 && ioctl(out, FICLONE, in) == 0)
-		rc = sd_sha256_stream(in, -1, hex) == 0 && fsync(out) == 0 ? 0 : -1;
-	else if (out >= 0)
-		rc = sd_sha256_stream(in, out, hex) == 0 && fsync(out) == 0 ? 0 : -1;
-	saved = errno;
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	if (rc < 0 && out >= 0)
-		unlink(dst);
-	errno = saved;
-	return rc;
-}
 
 /* One downloaded file into the bundle, unless the download already put its copy there. */
 static int
@@ -58,7 +32,7 @@ add_one(const struct sd_downloaded *f, const char *dir, struct sd_sums *sums, st
 	sub = sd_xasprintf("%s/downloads/%s", dir, folder);
 	dst = sd_xasprintf("%s/%s", sub, base);
 	memcpy(hex, f->sha256, sizeof(hex));
-	if (sd_mkdirs(sub) < 0 || (lstat(dst, &st) < 0 && copy_file(f->path, dst, hex) < 0))
+	if (sd_mkdirs(sub) < 0 || (lstat(dst, &st) < 0 && sd_copy_file(f->path, dst, hex) < 0))
 		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot copy %s into the bundle: %s", f->path,
 		    strerror(errno));
 	else if (strcmp(hex, f->sha256) != 0)
@@ -188,7 +162,8 @@ manifest_text(const char *dir, struct members *m, struct sd_buf *text, struct sd
 
 	sd_sums_read(&known, sums);
 	free(sums);
-	qsort(m->v, m->n, sizeof(*m->v), cmp_member);
+	if (m->n > 1)
+		qsort(m->v, m->n, sizeof(*m->v), cmp_member);
 	for (size_t i = 0; i < m->n && rc == 0; i++) {
 		const char *h = strncmp(m->v[i].name, "downloads/", 10) == 0 ? sd_sums_get(&known, m->v[i].name + 10) : NULL;
 		char hex[65];

@@ -90,8 +90,14 @@ find_var(struct parser *p, const char *name, size_t len)
 
 	if (v == NULL) {
 		env = getenv(name);
-		if (env == NULL)
+		if (env == NULL) {
+			/* Remembered, so that a mistyped -D name can be told which name was meant. */
+			char *n = sd_xstrndup(name, len);
+			if (!sd_strv_has(&p->d->refs, n) && p->d->refs.n < 1000)
+				sd_strv_push(&p->d->refs, n);
+			free(n);
 			return NULL;
+		}
 		sd_vars_set(&p->d->vars, name, env, SD_VAR_ENV);
 		v = sd_vars_find(&p->d->vars, name, len);
 	}

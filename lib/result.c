@@ -113,14 +113,30 @@ sd_count_all(const struct sd_run *run, const struct sd_suite *suite)
 	return n;
 }
 
+/* Steps that ended as a neutral skip (a business-days-only drill on a closed day). */
+static size_t
+count_neutral(const struct sd_run *run)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nsuites; i++)
+		for (size_t k = 0; k < run->suites[i]->ncases; k++)
+			n += (sd_kind(run->suites[i]->cases[k].kind)->flags & SD_KIND_NEUTRAL) != 0;
+	return n;
+}
+
 const char *
 sd_run_verdict(const struct sd_run *run)
 {
+	size_t all = sd_count_all(run, NULL), neutral = count_neutral(run);
+
 	for (size_t i = 0; i < run->nsuites; i++)
 		for (size_t k = 0; k < run->suites[i]->ncases; k++)
 			if (run->suites[i]->cases[k].kind == SD_KIND_INTERRUPTED)
 				return "INCOMPLETE";
-	return sd_count(run, NULL, SD_PASS) == sd_count_all(run, NULL) ? "ALL STEPS PASSED" : "NOT ALL STEPS PASSED";
+	if (all > 0 && neutral == all)
+		return "NOTHING TO DO (NOT A BUSINESS DAY)";
+	return sd_count(run, NULL, SD_PASS) + neutral == all ? "ALL STEPS PASSED" : "NOT ALL STEPS PASSED";
 }
 
 int
@@ -128,7 +144,7 @@ sd_run_exit_status(const struct sd_run *run)
 {
 	if (sd_count(run, NULL, SD_ERROR) > 0)
 		return 3;
-	if (sd_count(run, NULL, SD_FAIL) > 0 || sd_count(run, NULL, SD_SKIP) > 0)
+	if (sd_count(run, NULL, SD_FAIL) > 0 || sd_count(run, NULL, SD_SKIP) > count_neutral(run))
 		return 1;
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sftpdrill/baseline.h"
 #include "sftpdrill/verb.h"
 #include "step.h"
 
@@ -69,6 +70,12 @@ on_note(void *ctx, enum sd_note_kind kind, enum sd_phase phase, const char *msg)
 		.drill = s->d, .endpoint = s->ep, .suite = s->suite, .step = s->step, .message = masked,
 		.phase = phase });
 	free(masked);
+}
+
+char *
+sd_step_account(const struct sd_step_ctx *s)
+{
+	return sd_account_dir(s->d->baseline_dir, s->d->service, s->d->user ? s->d->user : "");
 }
 
 void
@@ -374,16 +381,12 @@ run_pool(struct sd_step_ctx *states, size_t n, const struct sd_run_opts *o)
 static void
 load_calendar(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_calendar *cal)
 {
-	for (size_t i = 0; i < o->nclosures; i++)
-		sd_calendar_close(cal, o->closures[i]);
-	for (size_t i = 0; i < d->holidays.n; i++) {
-		struct sd_err err;
+	struct sd_err err;
 
-		/* Without its calendar the baseline day would be guessed: say so, loudly. */
-		if (sd_calendar_load(cal, d->holidays.v[i], &err) < 0 && o->on_event)
-			o->on_event(o->ctx, &(struct sd_event){ .kind = SD_EV_WARNING, .drill = d, .message = err.msg,
-				.phase = SD_PHASE_CONFIG });
-	}
+	/* Without its calendar the baseline day would be guessed: say so, loudly. */
+	if (sd_drill_calendar(d, o->closures, o->nclosures, cal, &err) < 0 && o->on_event)
+		o->on_event(o->ctx, &(struct sd_event){ .kind = SD_EV_WARNING, .drill = d, .message = err.msg,
+			.phase = SD_PHASE_CONFIG });
 }
 
 /* The suite of one endpoint with the facts known before it runs; made in the set's order. */
@@ -405,6 +408,40 @@ begin_suite(struct sd_step_ctx *s, const char *bdate, const char *host)
 	sd_step_prop(s, "hostname", host);
 }
 
+/*
+ * A business-days-only drill on a closed day: one suite, one neutral skip
+ * that says which day and why, nothing contacted, nothing recorded.
+ */
+static void
+closed_day(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_run *run, const char *why,
+    pthread_mutex_t *lock)
+{
+	struct sd_endpoint none = { .host = d->target };
+	struct sd_step day = { .name = "Business day", .verb = SD_VERB_CONNECT, .arg = d->target };
+	struct sd_step_ctx s = { .d = d, .o = o, .ep = &none, .run = run, .step = &day, .lock = lock };
+	struct sd_case *c;
+	char host[256] = "";
+
+	snprintf(none.label, sizeof(none.label), "%s (not contacted)", d->target);
+	gethostname(host, sizeof(host) - 1);
+	s.suite = sd_run_add_suite(run, d->name, none.label, d->target, 0);
+	sd_step_prop(&s, "drill", d->name);
+	sd_step_prop(&s, "drill.file", d->path);
+	sd_step_prop(&s, "target", d->target);
+	sd_step_prop(&s, "business.date.closed", why);
+	sd_step_prop(&s, "operator", o->operator_name);
+	sd_step_prop(&s, "hostname", host);
+	/* No STEP_BEGIN: no step of the drill began, and none should be logged as if it had. */
+	emit_result(&s, SD_EV_SUITE_BEGIN, NULL);
+	c = sd_suite_add_case(s.suite, day.name);
+	c->status = SD_SKIP;
+	c->kind = SD_KIND_NOT_A_BUSINESS_DAY;
+	c->message = sd_xasprintf("not a business day: %s; this drill runs on business days only, so nothing was "
+	    "contacted and nothing recorded", why);
+	emit_result(&s, SD_EV_STEP_END, c);
+	emit_result(&s, SD_EV_SUITE_END, NULL);
+}
+
 int
 sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_run *run)
 {
@@ -413,13 +450,17 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 	struct sd_calendar cal = { 0 };
 	size_t n = set ? set->n : 0;
 	struct sd_step_ctx *states = sd_xcalloc(n ? n : 1, sizeof(*states));
-	char host[256] = "", bdate[16];
+	char host[256] = "", bdate[16], why[300];
 
 	gethostname(host, sizeof(host) - 1);
 	if (run->started == 0)
 		run->started = time(NULL);
 	sd_date_format(o->business_day, 0, bdate, sizeof(bdate));
 	load_calendar(d, o, &cal);
+	if (d->business_days_only && sd_calendar_why(&cal, o->business_day, why, sizeof(why))) {
+		closed_day(d, o, run, why, &lock);
+		n = 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		states[i] = (struct sd_step_ctx){ .d = d, .o = o, .t = o->transport ? o->transport : &sd_transport_ssh,
 			.ep = &set->v[i], .cal = &cal, .run = run, .lock = &lock };

@@ -44,6 +44,9 @@ void sd_step_progress(void *ctx, uint64_t done, uint64_t total);
 /* Record a downloaded file for the evidence bundle (shared list: taken under the lock). */
 void sd_step_add_file(struct sd_step_ctx *s, const char *path, const char *sha256);
 
+/* The folder of this drill's account in the state folder (see baseline.h). Caller frees. */
+char *sd_step_account(const struct sd_step_ctx *s);
+
 /* The connection's evidence as suite properties. */
 void sd_step_record_conn(struct sd_step_ctx *s, const struct sd_conn_info *i);
 

@@ -8,10 +8,12 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/fs.h>
 #include <openssl/evp.h>
 
 #include "sftpdrill/util.h"
@@ -120,6 +122,15 @@ sd_strv_push(struct sd_strv *sv, const char *s)
 {
 	SD_GROW(sv->v, sv->n + 1, sv->cap);
 	sv->v[sv->n++] = sd_xstrdup(s);
+}
+
+int
+sd_strv_has(const struct sd_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return 1;
+	return 0;
 }
 
 void
@@ -609,4 +620,27 @@ sd_table_names(const void *table, size_t n, size_t size, const char **names)
 	for (size_t i = 0; i < n; i++)
 		names[i] = *(const char *const *)((const char *)table + i * size);
 	names[n] = NULL;
+}
+
+int
+sd_copy_file(const char *src, const char *dst, char hex[65])
+{
+	int in = sd_open_regular(src, 0), out = -1, rc = -1, saved;
+
+	if (in >= 0)
+		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0666);
+	/* A reflink shares blocks copy-on-write: the working copy can change, the bundle's cannot. */
+	if (out >= 0 && ioctl(out, FICLONE, in) == 0)
+		rc = sd_sha256_stream(in, -1, hex) == 0 && fsync(out) == 0 ? 0 : -1;
+	else if (out >= 0)
+		rc = sd_sha256_stream(in, out, hex) == 0 && fsync(out) == 0 ? 0 : -1;
+	saved = errno;
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (rc < 0 && out >= 0)
+		unlink(dst);
+	errno = saved;
+	return rc;
 }

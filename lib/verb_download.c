@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sftpdrill/backup.h"
+#include "sftpdrill/baseline.h"
 #include "verbs.h"
 
 #define MAX_SHOWN 20
@@ -203,6 +204,19 @@ copy_folder(const struct sd_step_ctx *s)
 	return sd_xasprintf("%s/downloads/%s", s->o->evidence_dir, folder);
 }
 
+static int
+record_backup(struct fetch *f, const struct wanted_list *w, struct sd_err *err)
+{
+	char *account = sd_step_account(f->s), *note;
+	int rc;
+
+	note = sd_xasprintf("%zu files in %s (%zu fetched, %zu already there)", w->n, f->local_dir, f->fetched, f->kept);
+	rc = sd_ledger_add(account, f->s->o->business_day, f->s->ep->label, note, err);
+	free(note);
+	free(account);
+	return rc;
+}
+
 /* Every wanted file in order; the refused are noted, the rest fetched. Stops at the first other failure. */
 static int
 fetch_all(struct fetch *f, const struct wanted_list *w, struct sd_err *err)
@@ -226,6 +240,9 @@ fetch_all(struct fetch *f, const struct wanted_list *w, struct sd_err *err)
 		    "%zu of %zu files refused: their names cannot be local file names: %s%s; the other %zu were %s",
 		    f->refused, w->n, sd_buf_str(&f->refusals), f->refused > MAX_SHOWN ? " and more" : "",
 		    w->n - f->refused, f->is_backup ? "backed up" : "downloaded");
+	/* The business date is backed up: the ledger says so, for `no-missed-days` on the days to come. */
+	if (rc == 0 && f->is_backup)
+		rc = record_backup(f, w, err);
 	return rc;
 }
 

@@ -136,6 +136,7 @@ static const struct sd_verb_desc verbs[SD_VERB__COUNT] = {
 		"snapshot [DIR]", sd_verb_snapshot },
 	[SD_VERB_KEY_UNCHANGED] = { "key-unchanged", SD_ARGS_NONE,
 		SD_VERB_NETWORK | SD_VERB_CONNECTS | SD_VERB_LOGS_IN, "key-unchanged", sd_verb_key_unchanged },
+	[SD_VERB_NO_MISSED_DAYS] = { "no-missed-days", SD_ARGS_NONE, 0, "no-missed-days", sd_verb_no_missed_days },
 };
 
 const struct sd_verb_desc *

@@ -13,6 +13,9 @@ int sd_verb_snapshot(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_er
 /* key-unchanged: the user key and host key equal the recorded reference (verb_baseline.c). */
 int sd_verb_key_unchanged(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
 
+/* no-missed-days: the backup ledger has every business day since its first (verb_baseline.c). */
+int sd_verb_no_missed_days(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
+
 /* download DIR/PATTERN [to DIR] (verb_download.c). */
 int sd_verb_download(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
 

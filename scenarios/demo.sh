@@ -21,15 +21,19 @@ last=$(harness/sftpdrill business-day today)
 export SFTPDRILL_MIRROR_DATE=${last//-/}
 state=$(mktemp -d /run/sftpdrill-demo.XXXXXX)
 export SFTPDRILL_MIRROR_DIR=$state
+# The mirror's keys are made per run: so is the state (baselines, key reference, ledger).
+export SFTPDRILL_STATE=$state/sftpdrill-state
 cleanup() { tests/mirror/mirror.sh stop "$state" || true; rm -rf "$state"; }
 trap cleanup EXIT
 tests/mirror/mirror.sh start "$state"
 
 mirror=(-D RRS_PROFILE=local-mirror.profile --operator "${SFTPDRILL_OPERATOR:-demo}")
 echo
-echo "1. The daily backup of the last business day ($last): reports backed up, manifest recorded."
-harness/sftpdrill run "${mirror[@]}" --business-date "$last" --quiet scenarios/hkex-rrs/daily-backup.drill
-harness/sftpdrill snapshot "${mirror[@]}" --business-date "$last" --quiet scenarios/hkex-rrs/session-1-secondary.drill
+echo "1. The daily backup of the last business day ($last), as its evening job ran it (--now):"
+echo "   reports backed up, manifests recorded (the primary by the backup, the secondary by a snapshot)."
+evening=(--now "${last}T19:30:00+08:00")
+harness/sftpdrill run "${mirror[@]}" "${evening[@]}" --quiet scenarios/hkex-rrs/daily-backup.drill
+harness/sftpdrill snapshot "${mirror[@]}" "${evening[@]}" --quiet scenarios/hkex-rrs/session-1-secondary.drill
 
 echo
 echo "2. Session 1 (secondary data centre) then session 2 (primary), as in circular CD/OEC/SEOCH/073/2023."

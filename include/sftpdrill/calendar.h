@@ -8,8 +8,13 @@
 #include "sftpdrill/err.h"
 
 /* Dates are days since 1970-01-01 (proleptic Gregorian): plain integers, easy to step. */
+struct sd_closed_day {
+	long day;
+	char *why;              /* "Labour Day (hk-holidays.txt)", "a declared market closure" */
+};
+
 struct sd_calendar {
-	long *closed;           /* sorted non-business days (holidays and closures) */
+	struct sd_closed_day *closed;   /* sorted by day, one entry per day (the first reason kept) */
 	size_t n, cap;
 };
 
@@ -22,18 +27,29 @@ void sd_date_format(long day, int compact, char *buf, size_t len);
 /* Day of week: 1 Monday ... 7 Sunday. */
 int sd_date_weekday(long day);
 
+/* "Monday" ... "Sunday". */
+const char *sd_date_weekday_name(long day);
+
 /* The calendar date at time t in a fixed UTC offset (seconds east), as a day number. */
 long sd_date_at(time_t t, long utc_offset);
 
 /*
  * Add the dates of a holiday file: one "YYYY-MM-DD [name]" per line, '#'
- * comments and blank lines ignored. Any other line is an error naming
- * FILE:LINE. Returns 0 or -1 with err.
+ * comments and blank lines ignored; each day's reason is its name and the
+ * file's base name. Any other line is an error naming FILE:LINE. Returns 0
+ * or -1 with err.
  */
 int sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err);
 
-/* Mark one more day closed (a typhoon or rainstorm closure). */
-void sd_calendar_close(struct sd_calendar *c, long day);
+/* Mark one more day closed (a typhoon or rainstorm closure); why may be NULL ("a declared market closure"). */
+void sd_calendar_close(struct sd_calendar *c, long day, const char *why);
+
+/*
+ * Why day is not a business day: "Saturday 2023-04-22", "Monday 2023-05-01,
+ * Labour Day (hk-holidays.txt)"; into buf. Returns 1 when it is not, 0 (buf
+ * empty) when it is a business day.
+ */
+int sd_calendar_why(const struct sd_calendar *c, long day, char *buf, size_t len);
 
 /* Is day a business day (Monday to Friday and not closed)? */
 int sd_calendar_is_business(const struct sd_calendar *c, long day);

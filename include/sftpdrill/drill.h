@@ -70,8 +70,11 @@ struct sd_drill {
 	struct sd_loc user_loc, identity_loc, known_hosts_loc;
 	char *download_dir;
 	char *report_dir;       /* the remote report folder (snapshot's default) */
-	char *baseline_dir;     /* where manifests and key references are kept */
-	char *profile_name;     /* base name of the first *.profile included, keys the baselines */
+	char *baseline_dir;     /* the state folder: manifests, key references, the backup ledger */
+	char *service;          /* `service NAME`, else "endpoints-" and a hash of every endpoint: with the
+	                           user ID, keys the account's state wherever the drill file lives */
+	char *profile_name;     /* base name of the first *.profile included (where state lived before 0.2) */
+	int business_days_only; /* `runs-on business-days`: on a closed day the run records one neutral skip */
 	struct sd_strv holidays; /* holiday files, in order */
 	struct sd_strv pins;    /* "HOST:PORT SHA256:..." or "* SHA256:...": accepted host keys */
 	char *passphrase_env;   /* environment variable holding the key passphrase */
@@ -90,6 +93,7 @@ struct sd_drill {
 	char (*file_sha256)[65]; /* the SHA-256 of the bytes parsed from each, for RUN-INFO */
 	size_t nfiles, capfiles, capsha;
 	struct sd_vars vars;    /* the variables as they stood at the end of parsing */
+	struct sd_strv refs;    /* names referred to with ${...} and defined nowhere (for did-you-mean) */
 };
 
 /* Parse diagnostics: every error of every file, each "FILE:LINE:COL: message". */
@@ -145,6 +149,16 @@ size_t sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site
  * Returns the number of warnings added.
  */
 size_t sd_drill_check_library(const struct sd_drill *d, struct sd_diag *diag);
+
+/*
+ * The drill's business calendar: its holiday files in order, then the
+ * closures given (reason "a declared market closure (--non-business-day)").
+ * Every file is read even after one fails; returns 0, or -1 with err naming
+ * the first that could not be read (the calendar then lacks its days).
+ */
+struct sd_calendar;
+int sd_drill_calendar(const struct sd_drill *d, const long *closures, size_t nclosures, struct sd_calendar *cal,
+    struct sd_err *err);
 
 /*
  * Replace the steps with what `sftpdrill snapshot` runs: connect, login,

@@ -22,6 +22,8 @@ enum sd_kind {
 enum {
 	/* libssh2's state is unknown afterwards: the connection is closed, never reused. */
 	SD_KIND_DROPS_CONNECTION = 1 << 0,
+	/* A skip that is the right outcome, not a lost check: it does not make the exit status non-zero. */
+	SD_KIND_NEUTRAL = 1 << 1,
 };
 
 struct sd_kind_desc {

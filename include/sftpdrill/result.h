@@ -80,10 +80,14 @@ size_t sd_count(const struct sd_run *run, const struct sd_suite *suite, enum sd_
 /* Total cases in a suite or run. */
 size_t sd_count_all(const struct sd_run *run, const struct sd_suite *suite);
 
-/* "ALL STEPS PASSED", "NOT ALL STEPS PASSED", or "INCOMPLETE" when the run was interrupted. */
+/*
+ * "ALL STEPS PASSED", "NOT ALL STEPS PASSED", "INCOMPLETE" when the run was
+ * interrupted, or "NOTHING TO DO (NOT A BUSINESS DAY)" when every step is a
+ * neutral skip. Neutral skips (SD_KIND_NEUTRAL) count as passed.
+ */
 const char *sd_run_verdict(const struct sd_run *run);
 
-/* Exit status of a run: 0 all passed, 1 a check failed, 3 a step could not be evaluated. */
+/* Exit status of a run: 0 all passed (or neutral skips), 1 a check failed, 3 a step could not be evaluated. */
 int sd_run_exit_status(const struct sd_run *run);
 
 /* Free everything the run owns (not the struct itself). */

@@ -24,6 +24,9 @@ struct sd_run_opts {
 	sd_event_fn on_event;       /* may be NULL */
 	void *ctx;
 	long business_day;          /* the run's business date (day number, see calendar.h) */
+	long today;                 /* the date now in the site's zone: a business date before it is a catch-up */
+	long utc_offset;            /* the site's zone (seconds east of UTC), where a business day ends */
+	int accept_new_key_reference; /* record a key reference even though the account has run before */
 	const long *closures;       /* extra non-business days (typhoon, rainstorm), or NULL */
 	size_t nclosures;
 	int trust_on_first_use;     /* write unknown host keys to known_hosts (explicit option only) */

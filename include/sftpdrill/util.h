@@ -36,6 +36,17 @@ struct sd_strv {
 	size_t n, cap;
 };
 void sd_strv_push(struct sd_strv *sv, const char *s);
+
+/*
+ * Copy the regular file src to the new file dst (never through a link, never
+ * over an existing file), computing its SHA-256 into hex (65 bytes): a
+ * reflink where the file system shares blocks, else a copy; fsync'd. A
+ * failed copy leaves no dst. Returns 0, or -1 with errno.
+ */
+int sd_copy_file(const char *src, const char *dst, char hex[65]);
+
+/* Does sv hold s? */
+int sd_strv_has(const struct sd_strv *sv, const char *s);
 void sd_strv_release(struct sd_strv *sv);
 
 /* OpenSSH-style fingerprint "SHA256:<unpadded base64>" of blob into out (at least 52 bytes). */

@@ -11,6 +11,7 @@ enum sd_verb {
 	SD_VERB_LOGOUT,         /* logout */
 	SD_VERB_SNAPSHOT,       /* snapshot [DIR]: record the folder's manifest for the business date */
 	SD_VERB_KEY_UNCHANGED,  /* key-unchanged: user and host keys equal the recorded reference */
+	SD_VERB_NO_MISSED_DAYS, /* no-missed-days: every business day since the first backup has one */
 	SD_VERB__COUNT
 };
 

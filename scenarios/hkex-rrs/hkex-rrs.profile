@@ -12,6 +12,10 @@
 #   RRS_TARGET_HOST  the host name(s) or addresses your production SFTP configuration points to
 # `set NAME "${NAME:-default}"` lets the environment override the default; -D overrides both.
 
+# The account's state (baselines, key reference, backup ledger) is keyed by this name and the
+# User ID, so a copy of this profile under another name finds the same state.
+service hkex-rrs
+
 set RRS_PORT          "${RRS_PORT:-10022}"
 set RRS_PRIMARY       "${RRS_PRIMARY:-10.151.14.121,10.151.14.122}"
 set RRS_SECONDARY     "${RRS_SECONDARY:-10.152.14.121,10.152.14.122}"
@@ -21,8 +25,6 @@ set RRS_KNOWN_HOSTS   "${RRS_KNOWN_HOSTS:-${HOME:-.}/.ssh/known_hosts}"
 set RRS_REPORT_DIR    "${RRS_REPORT_DIR:-/}"
 set RRS_DOWNLOAD_DIR  "${RRS_DOWNLOAD_DIR:-reports/downloads}"
 set RRS_BACKUP_DIR    "${RRS_BACKUP_DIR:-reports/backup}"
-# The daily backup takes the reports named for the run's business date (--business-date).
-set RRS_DAILY_PATTERN "${RRS_DAILY_PATTERN:-*${BUSINESS_DATE_YMD}*}"
 # After session 2 production stays on the primary addresses.
 set RRS_TARGET_HOST   "${RRS_TARGET_HOST:-${RRS_PRIMARY}}"
 

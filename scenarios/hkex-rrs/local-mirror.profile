@@ -3,6 +3,9 @@
 # are generated per run in the mirror's state folder ($SFTPDRILL_MIRROR_DIR).
 
 set MIRROR            "${SFTPDRILL_MIRROR_DIR:-/run/sftpdrill-mirror}"
+# The mirror's keys are made per run: give each mirror its own state folder
+# (SFTPDRILL_STATE=..., as make demo and the tests do), or its key reference outlives its keys.
+service rrs-local-mirror
 set RRS_PORT          "${RRS_PORT:-10022}"
 set RRS_PRIMARY       "${RRS_PRIMARY:-127.151.14.121,127.151.14.122}"
 set RRS_SECONDARY     "${RRS_SECONDARY:-127.152.14.121,127.152.14.122}"
@@ -12,10 +15,6 @@ set RRS_KNOWN_HOSTS   "${RRS_KNOWN_HOSTS:-${MIRROR}/known_hosts}"
 set RRS_REPORT_DIR    "${RRS_REPORT_DIR:-/reports}"
 set RRS_DOWNLOAD_DIR  "${RRS_DOWNLOAD_DIR:-reports/downloads}"
 set RRS_BACKUP_DIR    "${RRS_BACKUP_DIR:-reports/backup}"
-# The mirror's keys are made per run, so its baselines and key reference live and die with it.
-set RRS_BASELINE_DIR  "${RRS_BASELINE_DIR:-${MIRROR}/baselines}"
-# The daily backup takes the reports named for the run's business date (--business-date).
-set RRS_DAILY_PATTERN "${RRS_DAILY_PATTERN:-*${BUSINESS_DATE_YMD}*}"
 
 # The mirror has no production systems whose configuration could be checked. It simulates an
 # operator who switched correctly: the configured addresses follow the session's data centre

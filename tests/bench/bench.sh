@@ -20,7 +20,7 @@ nfiles=${BENCH_FILES:-100000}
 bin=$root/harness/sftpdrill
 state=$(mktemp -d /run/sftpdrill-bench.XXXXXX)
 work=$(mktemp -d /run/sftpdrill-bench-work.XXXXXX)   # tmpfs: the disk is not what we measure
-export SFTPDRILL_MIRROR_DIR=$state SFTPDRILL_MIRROR_DATE=20230414
+export SFTPDRILL_MIRROR_DIR=$state SFTPDRILL_MIRROR_DATE=20230414 SFTPDRILL_STATE=$state/sftpdrill-state
 cleanup() { tests/mirror/mirror.sh stop "$state" >/dev/null 2>&1 || true; rm -rf "$state" "$work"; }
 trap cleanup EXIT
 tests/mirror/mirror.sh start "$state" 2>/dev/null

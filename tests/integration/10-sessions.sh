@@ -5,9 +5,9 @@ expect "... saying which day and how to record one" grep -q "2023-04-17.*sftpdri
 
 out=$("$bin" snapshot --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile --business-date 2023-04-14 "$S1" "$S2" 2>&1); rc=$?
 expect "snapshot on Friday 2023-04-14 records a manifest per endpoint" \
-  eq "$rc/$(find "$state/baselines" -path '*2023-04-14*' -name '*.manifest' | wc -l)" 0/4
+  eq "$rc/$(find "$SFTPDRILL_STATE" -path '*2023-04-14*' -name '*.manifest' | wc -l)" 0/4
 expect "... plain text, stable order, with its key in the header" \
-  bash -c 'f=$(find "$1/baselines" -name "127.152.14.121*.manifest"); grep -q "^# business-date 2023-04-14" "$f" && grep -q "^# folder /reports" "$f" && [ "$(grep -v "^#" "$f" | cut -d" " -f4 | sort -c && echo sorted)" = sorted ]' _ "$state"
+  bash -c 'f=$(find "$1" -name "127.152.14.121*.manifest"); grep -q "^# business-date 2023-04-14" "$f" && grep -q "^# folder /reports" "$f" && [ "$(grep -v "^#" "$f" | cut -d" " -f4 | sort -c && echo sorted)" = sorted ]' _ "$state"
 
 run_drill "$S1" "$S2"
 expect "both sessions pass on the mirror (exit 0)" eq "$rc" 0

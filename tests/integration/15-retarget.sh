@@ -2,7 +2,7 @@
 SFTPDRILL_MIRROR_PORT=10023 tests/mirror/mirror.sh start "$state2" 2>/dev/null
 other=(-D RRS_SECONDARY=127.152.14.121:10023,127.152.14.122:10023 -D RRS_USER=root
   -D RRS_KEY="$state2/user_ed25519" -D RRS_KNOWN_HOSTS="$state2/known_hosts" -D RRS_REPORT_DIR=/reports
-  -D RRS_BASELINE_DIR="$state2/baselines" -D RRS_TARGET_HOST=127.152.14.121,127.152.14.122 -D RRS_DOWNLOAD_DIR="$work/dl2")
+  --state-dir "$state2/sftpdrill-state" -D RRS_TARGET_HOST=127.152.14.121,127.152.14.122 -D RRS_DOWNLOAD_DIR="$work/dl2")
 "$bin" snapshot --report-dir "$work/reports" "${other[@]}" --business-date 2023-04-14 "$S1" >/dev/null 2>&1
 out=$("$bin" run --report-dir "$work/reports" "${other[@]}" --business-date 2023-04-15 "$S1" 2>&1)
 rc=$?; junit=$(sed -n 's/^report: //p' <<<"$out")

@@ -101,7 +101,7 @@ step "Reachable" connect')
 guarded_run -D RRS_KNOWN_HOSTS="$work/empty_known_hosts" "$d" 
 expect "(baseline for pins) unknown without known_hosts or pins" eq "$(xval '(//failure/@type)[1]')" HostKeyUnknown
 printf 'host-key-pin "127.152.14.121:10022" SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\nhost-key-pin "127.152.14.121" %s\n' "$hostfp" > "$work/pins.profile"
-printf 'include "%s/scenarios/hkex-rrs/local-mirror.profile"\ninclude "%s"\ntarget secondary\nstep "Reachable" connect\n' "$root" "$work/pins.profile" > "$work/pins.drill"
+printf 'include "%s/scenarios/hkex-rrs/${RRS_PROFILE:-local-mirror.profile}"\ninclude "%s"\ntarget secondary\nstep "Reachable" connect\n' "$root" "$work/pins.profile" > "$work/pins.drill"
 guarded_run -D RRS_KNOWN_HOSTS="$work/empty_known_hosts" "$work/pins.drill"
 expect "two pins for one endpoint (rotation): either matching key is accepted" \
   eq "$(xval '//testsuite[1]//testcase/failure/@type')/$(xval '(//failure/@type)[1]')" /HostKeyUnknown

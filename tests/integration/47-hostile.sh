@@ -32,17 +32,22 @@ PY
 tests/tools/hostile_sftp.py "$hs/spec.json" > "$hs/server.out" 2>&1 & hostile_pid=$!
 fixture_pids+=("$hostile_pid")
 ready "$hs/server.out"
-hostile=(-D RRS_SECONDARY=127.152.14.121:10030 -D RRS_BACKUP_TARGET=secondary -D RRS_KNOWN_HOSTS="$hs/known_hosts"
-  -D RRS_BASELINE_DIR="$hs/baselines")
+hostile=(-D RRS_SECONDARY=127.152.14.121:10030 -D RRS_KNOWN_HOSTS="$hs/known_hosts"
+  --state-dir "$hs/baselines")
 # no_escapes FILE|DIR...: not one ESC, C1 or bidi control reached them (a terminal capture, a bundle).
 no_escapes() { ! grep -rqaP '\x1b|\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]' "$@"; }
 export -f no_escapes
 
-guarded_run "${hostile[@]}" -D RRS_BACKUP_DIR="$hs/backup" -D RRS_DAILY_PATTERN='*' --business-date 2023-04-14 \
+guarded_run "${hostile[@]}" -D RRS_BACKUP_TARGET=secondary -D RRS_BACKUP_DIR="$hs/backup" -D RRS_DAILY_PATTERN='*' \
+  --business-date 2023-04-14 \
   scenarios/hkex-rrs/daily-backup.drill
 bk="$hs/backup/2023-04-14"
-expect "hostile names: the backup step fails UnsafeName, naming the 7 refused" \
-  bash -c '[ "$(xmllint --xpath "string(//testsuite[1]/testcase[3]/failure/@type)" "$1")" = UnsafeName ] && grep -q "7 of 23 files refused" "$1"' _ "$junit"
+# libssh2 1.10 does not hand a name with a NUL byte inside to the download step's listing at all;
+# 1.11 hands it whole, and sftpdrill refuses it. Either way it never becomes a local file.
+refused="7 of 23"
+"$bin" version | grep -q "libssh2 1\.10" && refused="6 of 22"
+expect "hostile names: the backup step fails UnsafeName, naming the $refused refused" \
+  bash -c '[ "$(xmllint --xpath "string(//testsuite[1]/testcase[4]/failure/@type)" "$1")" = UnsafeName ] && grep -q "$2 files refused" "$1"' _ "$junit" "$refused"
 expect "... every well-named report is still backed up, the 245-byte name too, and SHA256SUMS checks" \
   bash -c 'cd "$1" && [ "$(wc -l < SHA256SUMS)" = 16 ] && sha256sum --quiet -c SHA256SUMS' _ "$bk"
 expect "... the server's SHA256SUMS did not replace the backup's own" bash -c '! grep -q /etc/passwd "$1/SHA256SUMS"' _ "$bk"
@@ -101,7 +106,7 @@ fi
 mkdir -p "$work/special/2023-04-14"
 mkfifo "$work/special/2023-04-14/TP001_CP0001_20230414.csv"
 ln -s /dev/zero "$work/special/2023-04-14/TP002_CP0001_20230414.csv"
-guarded_run -D RRS_BACKUP_DIR="$work/special" -D RRS_BASELINE_DIR="$work/special-state" --business-date 2023-04-14 \
+guarded_run -D RRS_BACKUP_DIR="$work/special" --state-dir "$work/special-state" --business-date 2023-04-14 \
   scenarios/hkex-rrs/daily-backup.drill
 expect "a FIFO and a link to /dev/zero where backups go: LocalFileConflict, no hang, both left as they were" \
   bash -c '[ "$(xmllint --xpath "string((//error/@type)[1])" "$1")" = LocalFileConflict ] && [ -p "$2/TP001_CP0001_20230414.csv" ] && [ "$(readlink "$2/TP002_CP0001_20230414.csv")" = /dev/zero ]' \
@@ -110,9 +115,9 @@ mkfifo "$work/fifo.profile"
 printf 'include "fifo.profile"\n' > "$work/fifo.drill"
 out=$(timeout 30 "$bin" check "$work/fifo.drill" 2>&1); rc=$?
 expect "include of a FIFO: an error naming it, no hang" bash -c '[ "$1" = 2 ] && grep -q "fifo.profile is not a regular file" <<<"$2"' _ "$rc" "$out"
-keyref_dir="$work/keyref-state/local-mirror/root"
+keyref_dir="$work/keyref-state/rrs-local-mirror/root"
 mkdir -p "$keyref_dir"; echo "precious" > "$work/keyref-target"; ln -s "$work/keyref-target" "$keyref_dir/key-reference"
-guarded_run -D RRS_BASELINE_DIR="$work/keyref-state" -D RRS_BACKUP_DIR="$work/keyref-backup" --business-date 2023-04-14 \
+guarded_run --state-dir "$work/keyref-state" -D RRS_BACKUP_DIR="$work/keyref-backup" --business-date 2023-04-14 \
   scenarios/hkex-rrs/daily-backup.drill
 expect "a key reference that is a link: refused, and the file it points to untouched" \
   bash -c 'grep -q "a link or not a regular file; refused" "$1" && [ "$(cat "$2")" = precious ]' _ "$junit" "$work/keyref-target"

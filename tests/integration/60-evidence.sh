@@ -40,12 +40,18 @@ expect "... and a changed MANIFEST breaks the signature" bash -c '[ "$1" = 1 ] &
 secret_pp='Pp-9f2c-NEVER-PRINT-ME'
 ssh-keygen -q -t ed25519 -N "$secret_pp" -f "$work/encrypted" -C encrypted
 cat "$work/encrypted.pub" >> "$state/authorized_keys"
+# A drill that uses a secret-looking -D value (EXTRA_TOKEN) as well as the encrypted key.
+d=$(mkdrill token.drill 'set SEEN_TOKEN "${EXTRA_TOKEN}"
+target secondary
+step "Login" login
+step "Download TP001" download "${RRS_REPORT_DIR}/${RRS_TP001_PATTERN}"
+step "Logout" logout')
 out=$(RRS_KEY_PASSPHRASE=$secret_pp "$bin" run --report-dir "$work/secret-reports" -D RRS_PROFILE=local-mirror.profile \
   -D RRS_DOWNLOAD_DIR="$work/downloads" --business-date 2023-04-15 -D RRS_KEY="$work/encrypted" \
-  -D EXTRA_TOKEN="$secret_pp" "$S1" 2>&1); rc=$?
+  -D EXTRA_TOKEN="$secret_pp" "$d" 2>&1); rc=$?
 expect "an encrypted key logs in with RRS_KEY_PASSPHRASE" eq "$rc" 0
 expect "... and the passphrase is in no file of the bundle nor on the terminal" \
-  bash -c '! grep -rqF "$1" "$2" "$3/baselines" && ! grep -qF "$1" <<<"$4"' _ "$secret_pp" "$work/secret-reports" "$state" "$out"
+  bash -c '! grep -rqF "$1" "$2" "$3" && ! grep -qF "$1" <<<"$4"' _ "$secret_pp" "$work/secret-reports" "$SFTPDRILL_STATE" "$out"
 expect "... while the masked -D value is recorded as ***" grep -q "^definition: -D EXTRA_TOKEN=\*\*\*" "$work"/secret-reports/*/RUN-INFO
 
 # Hostile names on the server: XML stays well-formed, HTML stays inert, nothing unsafe touches disk.
@@ -167,6 +173,7 @@ expect "--umask 027 widens that on purpose: 0750 and 0640" \
 
 # ---- Secrets: masked in the result model, so every writer gets the same masked text ----
 d=$(mkdrill secrets.drill 'secret SITE_CODE
+set PIN_HOLDER "${PIN_SECRET}"
 target secondary
 step "Login" login
 step "Pattern holds a secret" download "/reports/${SITE_CODE}-${API_TOKEN}*"

@@ -31,9 +31,10 @@ ready() {
   done
 }
 
-# Write a drill into the work folder that includes the shipped local-mirror profile.
+# Write a drill into the work folder that includes the shipped profile RRS_PROFILE names (as the
+# shipped drills do; the helpers pass -D RRS_PROFILE=local-mirror.profile).
 mkdrill() {  # NAME BODY
-  { echo "include \"$root/scenarios/hkex-rrs/local-mirror.profile\""; printf '%s\n' "$2"; } > "$work/$1"
+  { echo "include \"$root/scenarios/hkex-rrs/\${RRS_PROFILE:-local-mirror.profile}\""; printf '%s\n' "$2"; } > "$work/$1"
   echo "$work/$1"
 }
 

@@ -48,6 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT
 export SFTPDRILL_MIRROR_DIR=$state
+# The mirror's keys are made per run: so is the state (baselines, key reference, ledger).
+export SFTPDRILL_STATE=$state/sftpdrill-state
 # The circular's own dates: reports of Friday 14 April 2023, sessions on Saturday 15 April.
 export SFTPDRILL_MIRROR_DATE=20230414
 tests/mirror/mirror.sh start "$state" 2>/dev/null || { echo "could not start the mirror"; echo "0 passed, 1 failed"; exit 1; }

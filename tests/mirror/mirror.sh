@@ -4,6 +4,7 @@
 #   tests/mirror/mirror.sh start [STATE]   generate keys and report trees, start sshd, wait until ready
 #   tests/mirror/mirror.sh stop  [STATE]   stop exactly the sshd processes that `start` recorded
 #   tests/mirror/mirror.sh add-file STATE DC NAME [BYTES]   put an extra report file on a data centre
+#   tests/mirror/mirror.sh publish STATE YYYYMMDD  both data centres gain that business day's reports
 #
 # Environment: SFTPDRILL_MIRROR_PORT (10022), SFTPDRILL_MIRROR_DATE (YYYYMMDD in report names),
 # SFTPDRILL_MIRROR_ADDENDUM (text sshd appends to its banner, for hostile-banner tests),
@@ -16,7 +17,8 @@
 #   secondary 127.152.14.121, 127.152.14.122   (the secondary data centre's two nodes)
 # Keys are generated per run: host keys ed25519 and ECDSA (known_hosts lists only the ed25519 one,
 # so the client must ask for it), a user key ed25519. Each data centre's chroot holds /reports
-# with TP001, TP002 and a dozen other DCASS-like reports named for the last business day.
+# with TP001, TP002 and a dozen other DCASS-like reports named for the last business day and dated
+# 18:00 Hong Kong time that day, as published.
 #
 # STATE defaults to $SFTPDRILL_MIRROR_DIR or /run/sftpdrill-mirror. sshd's ChrootDirectory needs every
 # component of the path to be root-owned and not writable by others, which is why it is not under /tmp.
@@ -84,14 +86,7 @@ start() {
     rm -rf "$root"
     mkdir -p "$root/reports"
     chmod 755 "$state/$dc" "$root" "$root/reports"
-    make_report "$root/reports/TP001_CP0001_${day}.csv" 307200 TP001
-    make_report "$root/reports/TP002_CP0001_${day}.csv" 296000 TP002
-    local n=0
-    for r in CL001 CL002 CL003 MG001 MG002 PS001 PS002 DA001 TR001 TR002 FE001 IM001; do
-      n=$((n + 1))
-      make_report "$root/reports/${r}_CP0001_${day}.csv" $((4096 * n + 123)) "$r"
-    done
-    chmod 644 "$root"/reports/*
+    publish_reports "$root/reports" "$day"
     local listen=""
     for a in ${addrs[$dc]}; do
       listen+="ListenAddress $a:$port"$'\n'
@@ -156,6 +151,25 @@ stop() {
   return $rc
 }
 
+# publish_reports DIR YYYYMMDD: one business day's 14 DCASS-like reports, dated as published
+# that evening (18:00 Hong Kong), as the exchange's folder gains them day by day.
+publish_reports() {
+  local dir=$1 day=$2 n=0 r
+  make_report "$dir/TP001_CP0001_${day}.csv" 307200 TP001
+  make_report "$dir/TP002_CP0001_${day}.csv" 296000 TP002
+  for r in CL001 CL002 CL003 MG001 MG002 PS001 PS002 DA001 TR001 TR002 FE001 IM001; do
+    n=$((n + 1))
+    make_report "$dir/${r}_CP0001_${day}.csv" $((4096 * n + 123)) "$r"
+  done
+  chmod 644 "$dir"/*_"${day}".csv
+  touch -d "${day:0:4}-${day:4:2}-${day:6:2} 18:00:00 +0800" "$dir"/*_"${day}".csv
+}
+
+publish() {  # STATE YYYYMMDD: both data centres gain that business day's reports
+  local dc
+  for dc in primary secondary; do publish_reports "$state/$dc/root/reports" "$1"; done
+}
+
 add_file() {  # STATE DC NAME [BYTES]
   local dc=$1 name=$2 bytes=${3:-1000}
   make_report "$state/$dc/root/reports/$name" "$bytes" extra
@@ -165,5 +179,6 @@ case "$cmd" in
   start) start ;;
   stop) stop ;;
   add-file) shift 2; add_file "$@" ;;
-  *) echo "usage: $0 start|stop [STATE] | add-file STATE DC NAME [BYTES]" >&2; exit 2 ;;
+  publish) shift 2; publish "$@" ;;
+  *) echo "usage: $0 start|stop [STATE] | add-file STATE DC NAME [BYTES] | publish STATE YYYYMMDD" >&2; exit 2 ;;
 esac

@@ -23,8 +23,14 @@ tmpdir_new(void)
 char *
 write_text(const char *dir, const char *name, const char *text, size_t len)
 {
-	char *path = sd_xasprintf("%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
+	char *path = sd_xasprintf("%s/%s", dir, name), *parent = sd_xstrdup(path);
+	FILE *f;
+
+	/* Its folders too: a test may write a whole tree. */
+	*strrchr(parent, '/') = '\0';
+	sd_mkdirs(parent);
+	free(parent);
+	f = fopen(path, "w");
 
 	if (f == NULL || fwrite(text, 1, len, f) != len)
 		abort();

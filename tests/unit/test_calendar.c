@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "helpers.h"
 #include "sftpdrill/baseline.h"
@@ -85,9 +86,31 @@ START_TEST(typhoon_closure)
 
 	/* A signal No. 8 closing the market on Friday 14 April 2023. */
 	ck_assert_int_eq(sd_date_parse("2023-04-14", &d), 0);
-	sd_calendar_close(&cal, d);
+	sd_calendar_close(&cal, d, NULL);
 	ck_assert_str_eq(last("2023-04-15"), "2023-04-13");
 	ck_assert(!sd_calendar_is_business(&cal, d));
+}
+END_TEST
+
+START_TEST(why_a_day_is_closed)
+{
+	char why[200];
+	long d;
+
+	ck_assert_int_eq(sd_date_parse("2023-04-22", &d), 0);
+	ck_assert_int_eq(sd_calendar_why(&cal, d, why, sizeof(why)), 1);
+	ck_assert_str_eq(why, "Saturday 2023-04-22");
+	ck_assert_int_eq(sd_date_parse("2023-05-01", &d), 0);
+	ck_assert_int_eq(sd_calendar_why(&cal, d, why, sizeof(why)), 1);
+	ck_assert_str_eq(why, "Monday 2023-05-01, Labour Day (hk-holidays.txt)");
+	/* A closure added twice keeps its first reason; a business day has none. */
+	ck_assert_int_eq(sd_date_parse("2023-04-19", &d), 0);
+	sd_calendar_close(&cal, d, "typhoon signal No. 8");
+	sd_calendar_close(&cal, d, NULL);
+	ck_assert_int_eq(sd_calendar_why(&cal, d, why, sizeof(why)), 1);
+	ck_assert_str_eq(why, "Wednesday 2023-04-19, typhoon signal No. 8");
+	ck_assert_int_eq(sd_calendar_why(&cal, d + 1, why, sizeof(why)), 0);
+	ck_assert_str_eq(why, "");
 }
 END_TEST
 
@@ -196,16 +219,67 @@ START_TEST(key_reference)
 	struct sd_err err;
 	int rec;
 
-	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:aaa", &rec, &err), 0);
+	/* Not allowed to record: a missing reference is a failure, and nothing is written. */
+	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:aaa", 0, &rec, &err), -1);
+	ck_assert_int_eq(err.kind, SD_KIND_KEY_REFERENCE_MISSING);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:aaa", 1, &rec, &err), 0);
 	ck_assert_int_eq(rec, 1);
-	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:aaa", &rec, &err), 0);
+	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:aaa", 0, &rec, &err), 0);
 	ck_assert_int_eq(rec, 0);
-	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:bbb", &rec, &err), -1);
+	ck_assert_int_eq(sd_keyref_check(path, "userkey", "SHA256:bbb", 1, &rec, &err), -1);
 	ck_assert_int_eq(err.kind, SD_KIND_KEY_CHANGED);
 	ck_assert_ptr_nonnull(strstr(err.msg, "SHA256:aaa"));
-	ck_assert_int_eq(sd_keyref_check(path, "hostkey@h:1", "SHA256:ccc", &rec, &err), 0);
+	ck_assert_int_eq(sd_keyref_check(path, "hostkey@h:1", "SHA256:ccc", 1, &rec, &err), 0);
 	ck_assert_int_eq(rec, 1);
 	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(account_state_ledger_and_migration)
+{
+	const char *dir = tmpdir_new();
+	char *account = sd_account_dir(dir, "hkex-rrs", "CP/0042"), *legacy = sd_xasprintf("%s/old", dir), *p;
+	char from[4096];
+	struct sd_err err;
+	long *days, d;
+	size_t n;
+
+	/* Each part is one safe component; a slash in a user ID cannot make a folder. */
+	ck_assert_ptr_nonnull(strstr(account, "/hkex-rrs/CP%2F0042"));
+	ck_assert_int_eq(sd_account_has_history(account), 0);
+	ck_assert_int_eq(sd_ledger_days(account, &days, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(sd_date_parse("2023-04-18", &d), 0);
+	ck_assert_int_eq(sd_ledger_add(account, d, "h:1", "14 files", &err), 0);
+	ck_assert_int_eq(sd_ledger_add(account, d - 1, "h:1", "14 files", &err), 0);
+	ck_assert_int_eq(sd_ledger_add(account, d, "h:2", "14 files", &err), 0);
+	ck_assert_int_eq(sd_account_has_history(account), 1);
+	ck_assert_int_eq(sd_ledger_days(account, &days, &n, &err), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(days[0], d - 1);
+	ck_assert_int_eq(days[1], d);
+	free(days);
+	p = sd_baseline_dir(account, "/reports", d);
+	ck_assert_ptr_nonnull(strstr(p, "/CP%2F0042/baselines/%2Freports/2023-04-18"));
+	free(p);
+	/* State of before 0.2 (PROFILE/USER relative to the folder it ran in) is copied in, once. */
+	free(account);
+	account = sd_account_dir(dir, "svc", "cp1");
+	free(write_text(dir, "old/hkex-rrs/cp1/key-reference", "userkey SHA256:aaa\n", 19));
+	free(write_text(dir, "old/hkex-rrs/cp1/%2Freports/2023-04-14/h_1.manifest", "# x\n", 4));
+	ck_assert_int_eq(sd_state_migrate(legacy, "hkex-rrs", "cp1", account, from, sizeof(from), &err), 1);
+	ck_assert_ptr_nonnull(strstr(from, "/old/hkex-rrs/cp1"));
+	p = sd_xasprintf("%s/baselines/%%2Freports/2023-04-14/h_1.manifest", account);
+	ck_assert_int_eq(access(p, R_OK), 0);
+	free(p);
+	p = sd_keyref_path(account);
+	ck_assert_int_eq(access(p, R_OK), 0);
+	free(p);
+	ck_assert_int_eq(sd_state_migrate(legacy, "hkex-rrs", "cp1", account, from, sizeof(from), &err), 0);
+	free(account);
+	free(legacy);
 	tmpdir_remove(dir);
 }
 END_TEST
@@ -284,11 +358,13 @@ calendar_suite(void)
 	tcase_add_test(tc, lunar_new_year);
 	tcase_add_test(tc, sunday_holiday_substitution);
 	tcase_add_test(tc, typhoon_closure);
+	tcase_add_test(tc, why_a_day_is_closed);
 	tcase_add_test(tc, dates);
 	tcase_add_test(tc, bad_holiday_file);
 	tcase_add_test(tb, manifest_round_trip_and_diff);
 	tcase_add_test(tb, baseline_lookup_prefers_own_endpoint);
 	tcase_add_test(tb, key_reference);
+	tcase_add_test(tb, account_state_ledger_and_migration);
 	tcase_add_test(tb, sha256sums_map);
 	tcase_add_test(tc, windows_zones_and_clocks);
 	suite_add_tcase(s, tc);

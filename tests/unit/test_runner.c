@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "sftpdrill/calendar.h"
 #include "sftpdrill/drill.h"
 #include "sftpdrill/runner.h"
 #include "sftpdrill/transport.h"
@@ -377,6 +378,50 @@ START_TEST(an_interrupted_run_ends_its_step_and_skips_the_rest)
 }
 END_TEST
 
+START_TEST(a_business_days_drill_on_a_closed_day_contacts_nothing_and_passes)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { 0 };
+
+	ck_assert_int_eq(sd_date_parse("2023-04-22", &o.business_day), 0);
+	run_steps("target dc\nruns-on business-days\nstep \"Login\" login\nstep \"Out\" logout\n", &o, &run);
+	ck_assert_uint_eq(run.nsuites, 1);
+	ck_assert_uint_eq(run.suites[0]->ncases, 1);
+	ck_assert_int_eq(result(&run, 0, 0)->kind, SD_KIND_NOT_A_BUSINESS_DAY);
+	ck_assert_ptr_nonnull(strstr(result(&run, 0, 0)->message, "not a business day: Saturday 2023-04-22"));
+	ck_assert_int_eq(hosts[0].opens + hosts[1].opens, 0);
+	ck_assert_int_eq(sd_run_exit_status(&run), 0);
+	ck_assert_str_eq(sd_run_verdict(&run), "NOTHING TO DO (NOT A BUSINESS DAY)");
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(business_days_without_a_backup_are_named)
+{
+	struct sd_run run = { 0 }, run2 = { 0 };
+	struct sd_run_opts o = { 0 };
+	char *steps = sd_xasprintf("target dc\nstep \"Missed\" no-missed-days\nstep \"Backup\" download /r/TP001* to %s/bk\n",
+	    tmp);
+
+	/* Friday's backup, then Wednesday's: Monday and Tuesday have none. */
+	ck_assert_int_eq(sd_date_parse("2023-04-14", &o.business_day), 0);
+	run_steps(steps, &o, &run);
+	ck_assert_int_eq(result(&run, 0, 0)->status, SD_PASS);
+	ck_assert_int_eq(result(&run, 0, 1)->status, SD_PASS);
+	ck_assert_int_eq(sd_date_parse("2023-04-19", &o.business_day), 0);
+	run_steps(steps, &o, &run2);
+	ck_assert_int_eq(result(&run2, 0, 0)->kind, SD_KIND_MISSED_BACKUP);
+	ck_assert_ptr_nonnull(strstr(result(&run2, 0, 0)->message, "2 business days since the first backup (2023-04-14) "
+	    "have no backup: 2023-04-17 2023-04-18"));
+	ck_assert_str_eq(sd_suite_get_prop(run2.suites[0], "backup.missed"), "2023-04-17 2023-04-18");
+	/* The backup itself still ran. */
+	ck_assert_int_eq(result(&run2, 0, 1)->status, SD_PASS);
+	sd_run_release(&run);
+	sd_run_release(&run2);
+	free(steps);
+}
+END_TEST
+
 Suite *
 runner_suite(void)
 {
@@ -394,6 +439,8 @@ runner_suite(void)
 	tcase_add_test(tc, parallel_endpoints_keep_the_sets_order);
 	tcase_add_test(tc, secrets_are_masked_before_they_are_recorded);
 	tcase_add_test(tc, an_interrupted_run_ends_its_step_and_skips_the_rest);
+	tcase_add_test(tc, a_business_days_drill_on_a_closed_day_contacts_nothing_and_passes);
+	tcase_add_test(tc, business_days_without_a_backup_are_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
