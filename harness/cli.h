@@ -28,10 +28,11 @@ struct cli {
 	struct sd_vars defs;        /* -D NAME=VALUE and the built-in variables */
 	const char *report_dir;
 	const char *operator_name;
-	int quiet, verbose, strict, tofu, parallel, jobs, enforce_window, accept_new_keyref;
+	int quiet, verbose, strict, tofu, parallel, jobs, enforce_window, accept_new_keyref, wait_for_window;
 	const char *state_dir;      /* --state-dir */
 	const char *on_failure, *on_success; /* --on-failure CMD, --on-success CMD */
 	const char *drill_for_calendar; /* business-day --drill FILE */
+	const char *format;         /* record --format text|csv|json */
 	int argc;                   /* the command line (options first, as getopt left it), for the */
 	char **argv;                /* catch-up commands */
 	int first_operand;          /* argv index of the first drill file */
@@ -70,6 +71,19 @@ void cli_print_diag(const struct cli *c, const struct sd_diag *diag);
 /* The secrets the command line and environment hold: secret-looking -D values, the key passphrase. */
 void cli_secrets(const struct cli *c, struct sd_redactor *r);
 
+/* A drill's window against the clock (--now or the machine's). */
+enum { WINDOW_NONE, WINDOW_INSIDE, WINDOW_BEFORE, WINDOW_AFTER };
+struct window_fact {
+	int state;
+	time_t start, end;          /* UTC */
+	char status[256];           /* recorded: "inside", "before: run at ..., window ... (ZONE)", "" for none */
+	char now[160];              /* now in the window's zone, with its offset */
+	char when[320];             /* "before the drill's window W (it opens in 10 min)" */
+};
+
+/* Fill w for d; -1 with err when the window cannot be read (state stays WINDOW_NONE). */
+int cli_window(const struct cli *c, const struct sd_drill *d, struct window_fact *w, struct sd_err *err);
+
 /* The commands (cmd_run.c, cmd_other.c). */
 int cmd_run(struct cli *c, int argc, char **argv);
 int cmd_snapshot(struct cli *c, int argc, char **argv);
@@ -79,6 +93,7 @@ int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_business_day(struct cli *c, int argc, char **argv);
 int cmd_version(struct cli *c, int argc, char **argv);
 int cmd_sign(struct cli *c, int argc, char **argv);
+int cmd_record(struct cli *c, int argc, char **argv);
 int cmd_help(struct cli *c, int argc, char **argv);
 
 /* Print the help of command name (or the overview for NULL) to f; EXIT_USAGE for an unknown name. */

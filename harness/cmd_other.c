@@ -5,8 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sftpdrill/baseline.h"
 #include "sftpdrill/calendar.h"
 #include "sftpdrill/evidence.h"
+#include "sftpdrill/net.h"
 #include "sftpdrill/redact.h"
 #include "sftpdrill/session.h"
 #include "sftpdrill/sign.h"
@@ -159,7 +161,7 @@ cmd_check(struct cli *c, int n, char **files)
 
 		if (drills[i] == NULL)
 			continue;
-		w = sd_drill_check_files(drills[i], &c->site, &diag);
+		w = sd_drill_check_files(drills[i], &c->site, 0, &diag);
 		cli_print_diag(c, &diag);
 		sd_diag_release(&diag);
 		warnings += w;
@@ -201,21 +203,142 @@ plan_steps(const struct sd_drill *d, struct sd_buf *out)
 	}
 }
 
+/* "10 min", "3 h 5 min", "12 days". */
+static void
+span_text(long mins, char *buf, size_t len)
+{
+	if (mins < 120)
+		snprintf(buf, len, "%ld min", mins);
+	else if (mins < 48 * 60)
+		snprintf(buf, len, "%ld h %ld min", mins / 60, mins % 60);
+	else
+		snprintf(buf, len, "%ld days", mins / (24 * 60));
+}
+
+int
+cli_window(const struct cli *c, const struct sd_drill *d, struct window_fact *w, struct sd_err *err)
+{
+	long offset, mins;
+	char a[32], b[32], span[32], zone[48];
+	const char *name;
+
+	memset(w, 0, sizeof(*w));
+	if (d->window == NULL)
+		return 0;
+	if (sd_window_parse(d->window, &w->start, &w->end, &offset, err) < 0)
+		return -1;
+	name = strrchr(d->window, ' ') + 1;
+	snprintf(zone, sizeof(zone), "%c%02ld:%02ld", offset < 0 ? '-' : '+', labs(offset) / 3600, labs(offset) % 3600 / 60);
+	sd_utc_iso(c->now + offset, a, sizeof(a));
+	snprintf(w->now, sizeof(w->now), "%s%s %s", a, zone, name);
+	if (c->now >= w->start && c->now < w->end) {
+		w->state = WINDOW_INSIDE;
+		mins = (long)(w->end - c->now + 59) / 60;
+		span_text(mins, span, sizeof(span));
+		snprintf(w->status, sizeof(w->status), "inside");
+		snprintf(w->when, sizeof(w->when), "inside the drill's window %s (it closes in %s)", d->window, span);
+		return 0;
+	}
+	w->state = c->now < w->start ? WINDOW_BEFORE : WINDOW_AFTER;
+	sd_utc_iso(w->start + offset, a, sizeof(a));
+	sd_utc_iso(w->end + offset, b, sizeof(b));
+	snprintf(w->status, sizeof(w->status), "%s: run at %.19s, window %s to %s (%s)",
+	    w->state == WINDOW_BEFORE ? "before" : "after", w->now, a, b + 11, name);
+	mins = (long)((w->state == WINDOW_BEFORE ? w->start - c->now : c->now - w->end) + 59) / 60;
+	span_text(mins, span, sizeof(span));
+	snprintf(w->when, sizeof(w->when), w->state == WINDOW_BEFORE ? "before the drill's window %s (it opens in %s)" :
+	    "after the drill's window %s (it closed %s ago)", d->window, span);
+	return 0;
+}
+
+/* Each endpoint with the addresses its name resolves to now (an address stands for itself). */
+static void
+plan_endpoints(const struct sd_endpoint_set *set, struct sd_buf *out)
+{
+	for (size_t k = 0; k < set->n; k++) {
+		struct sd_strv addrs = { 0 };
+		struct sd_buf list = SD_BUF_INIT(0);
+		struct sd_err err;
+
+		if (sd_net_resolve(set->v[k].host, sd_now_ms() + 5000, NULL, &addrs, &err) < 0)
+			sd_buf_adds(&list, err.msg);
+		for (size_t i = 0; i < addrs.n; i++)
+			sd_buf_join(&list, ", ", addrs.v[i]);
+		sd_buf_addf(out, "  endpoint %zu  %s  (%s)\n", k + 1, set->v[k].label, sd_buf_str(&list));
+		sd_buf_release(&list);
+		sd_strv_release(&addrs);
+	}
+}
+
+/* The calendar facts: business date, last business day, and whether the drill runs today. */
+static void
+plan_calendar(const struct cli *c, const struct sd_drill *d, struct sd_buf *out)
+{
+	struct sd_calendar cal = { 0 };
+	struct sd_err err;
+	char date[16], last[16], why[300];
+
+	sd_drill_calendar(d, c->closures, c->nclosures, &cal, &err);
+	sd_date_format(c->business_day, 0, date, sizeof(date));
+	sd_date_format(sd_calendar_last_business(&cal, c->business_day), 0, last, sizeof(last));
+	sd_buf_addf(out, "business date %s (%s), last business day %s\n", date, sd_date_weekday_name(c->business_day),
+	    last);
+	if (d->business_days_only && sd_calendar_why(&cal, c->business_day, why, sizeof(why)))
+		sd_buf_addf(out, "  runs on business days only: not one: %s (a run records NotABusinessDay, exit 0)\n", why);
+	sd_calendar_release(&cal);
+}
+
+/* For each count against the baseline: the manifest it will read, or that none is there yet. */
+static void
+plan_baselines(const struct cli *c, const struct sd_drill *d, struct sd_buf *out)
+{
+	const struct sd_endpoint_set *set = sd_drill_set(d, d->target);
+	struct sd_calendar cal = { 0 };
+	struct sd_err err;
+	char *account = sd_account_dir(d->baseline_dir, d->service, d->user ? d->user : "");
+
+	sd_buf_addf(out, "state    %s\n", account);
+	sd_drill_calendar(d, c->closures, c->nclosures, &cal, &err);
+	for (size_t k = 0; k < d->nsteps; k++) {
+		const struct sd_step *st = &d->steps[k];
+		long last = sd_calendar_last_business(&cal, c->business_day);
+		char date[16], *dir;
+
+		if (st->verb != SD_VERB_COUNT || !st->expect_baseline)
+			continue;
+		sd_date_format(last, 0, date, sizeof(date));
+		dir = sd_baseline_dir(account, st->arg, last);
+		for (size_t i = 0; set && i < set->n; i++) {
+			char *path = sd_baseline_find(dir, set->v[i].label);
+			sd_buf_addf(out, "  baseline of %s for %s on %s: %s\n", st->arg, set->v[i].label, date,
+			    path ? path : "none recorded yet (record one that day with `sftpdrill snapshot`)");
+			free(path);
+		}
+		free(dir);
+	}
+	sd_calendar_release(&cal);
+	free(account);
+}
+
 /* The resolved run of one drill, as text. */
 static void
-plan_one(const struct sd_drill *d, struct sd_buf *out)
+plan_one(const struct cli *c, const struct sd_drill *d, struct sd_buf *out)
 {
 	const struct sd_endpoint_set *set = sd_drill_set(d, d->target);
 	const struct sd_timeouts *to = &d->timeouts;
+	struct window_fact w;
+	struct sd_err err;
 
 	sd_buf_addf(out, "drill    %s\nfile     %s\n", d->name, d->path);
 	for (size_t k = 1; k < d->nfiles; k++)
 		sd_buf_addf(out, "include  %s\n", d->files[k]);
-	if (d->window)
-		sd_buf_addf(out, "window   %s\n", d->window);
+	if (d->window && cli_window(c, d, &w, &err) == 0)
+		sd_buf_addf(out, "window   %s: now (%s) is %s\n", d->window, w.now, w.when);
+	else if (d->window)
+		sd_buf_addf(out, "window   %s: %s\n", d->window, err.msg);
+	plan_calendar(c, d, out);
 	sd_buf_addf(out, "target   %s\n", d->target);
-	for (size_t k = 0; k < set->n; k++)
-		sd_buf_addf(out, "  endpoint %zu  %s\n", k + 1, set->v[k].label);
+	plan_endpoints(set, out);
 	sd_buf_addf(out, "user     %s\nkey      %s\nknown    %s\ndownload %s\n", d->user ? d->user : "(not set)",
 	    d->identity ? d->identity : "(not set)", d->known_hosts ? d->known_hosts : "(not set)",
 	    d->download_dir ? d->download_dir : "(not set)");
@@ -223,6 +346,7 @@ plan_one(const struct sd_drill *d, struct sd_buf *out)
 	    "step %llds\n", (long long)to->connect / 1000, (long long)to->banner / 1000, (long long)to->kex / 1000,
 	    (long long)to->auth / 1000, (long long)to->sftp_init / 1000, (long long)to->sftp_op / 1000,
 	    (long long)to->step / 1000);
+	plan_baselines(c, d, out);
 	plan_steps(d, out);
 }
 
@@ -237,7 +361,7 @@ cmd_plan(struct cli *c, int n, char **files)
 		struct sd_buf text = SD_BUF_INIT(0);
 		char *masked;
 
-		plan_one(drills[i], &text);
+		plan_one(c, drills[i], &text);
 		sd_vars_secrets(&drills[i]->vars, &r);
 		masked = sd_redact(&r, sd_buf_str(&text));
 		fputs(masked, stdout);

@@ -34,7 +34,11 @@ struct run_state {
 	int snapshot;
 	struct sd_drill **drills;
 	char **passphrases;         /* per drill; wiped when done */
-	char (*window)[256];        /* per drill: "inside", "outside: ..." or "" */
+	int *prompted;              /* per drill: its passphrase was typed on the terminal (so may be asked again) */
+	struct sd_strv retyped;     /* passphrases typed again after a wrong one; wiped when done */
+	int current;                /* the drill running now */
+	char (*window)[256];        /* per drill: "inside", "before: ...", "after: ...", "waiting" or "" */
+	time_t *wait_until;         /* per drill: --wait-for-window waits until then before running it (0: not) */
 	const char *operator_name;
 	struct sd_redactor secrets;
 	struct sd_run run;
@@ -52,6 +56,9 @@ struct run_state {
  * as INCOMPLETE. A second one ends the process at once.
  */
 static struct sd_cancel stop;
+
+/* The longest --wait-for-window waits. */
+#define MAX_WAIT_S (12 * 3600)
 
 static void
 on_signal(int sig)
@@ -105,6 +112,20 @@ slugify(const char *name, char *slug, size_t len)
 	slug[k] = '\0';
 }
 
+/* At most 40 characters of slug, cut at a '-' where there is one: a run folder's path fits a terminal line. */
+static void
+shorten(char *slug)
+{
+	char *dash;
+
+	if (strlen(slug) <= 40)
+		return;
+	slug[40] = '\0';
+	dash = strrchr(slug, '-');
+	if (dash != NULL && dash - slug >= 20)
+		*dash = '\0';
+}
+
 /* Make a new run folder under parent, named by UTC time and its drills; never reuses one. */
 static char *
 make_run_dir(const char *parent, struct sd_drill *const *drills, int n, time_t t)
@@ -117,6 +138,7 @@ make_run_dir(const char *parent, struct sd_drill *const *drills, int n, time_t t
 	if (n > 1)
 		snprintf(more, sizeof(more), "-and-%d-more", n - 1);
 	slugify(drills[0]->name, slug, sizeof(slug) - strlen(more));
+	shorten(slug);
 	strcat(slug, more);
 	if (sd_mkdirs(parent) < 0)
 		return NULL;
@@ -162,49 +184,77 @@ ask_passphrase(const char *keyfile)
 }
 
 /*
- * The drill's window against the clock: "inside", or before/after it with
- * the times in the window's zone (a warning), or with --enforce-window a
- * refusal (-1). No window: status stays empty.
+ * The drill's window against the clock: inside, or before/after it (a
+ * warning: a rehearsal), or with --enforce-window a refusal (-1). The status
+ * recorded goes to status; no window leaves it empty.
  */
 static int
-check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char *status, size_t len)
+check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char *status, size_t len,
+    time_t *wait_until)
 {
-	time_t start, end;
-	long offset, mins;
+	struct window_fact w;
 	struct sd_err err;
-	char now_s[32], a[32], b[32], when[300], span[32];
 
 	status[0] = '\0';
-	if (d->window == NULL)
-		return 0;
-	if (sd_window_parse(d->window, &start, &end, &offset, &err) < 0) {
+	if (cli_window(c, d, &w, &err) < 0) {
 		view_warn(v, "%s: %s", d->path, err.msg);
 		return 0;
 	}
-	if (c->now >= start && c->now < end) {
-		snprintf(status, len, "inside");
+	snprintf(status, len, "%s", w.status);
+	if (w.state == WINDOW_BEFORE && c->wait_for_window && wait_until != NULL) {
+		if (c->now_given) {
+			fprintf(stderr, "sftpdrill: %s: --wait-for-window waits on the machine's clock; it cannot wait for --now\n",
+			    d->path);
+			return -1;
+		}
+		if (w.start - c->now > MAX_WAIT_S) {
+			fprintf(stderr, "sftpdrill: %s: now (%s) is %s; --wait-for-window waits at most %d h: start it closer "
+			    "to the time\n", d->path, w.now, w.when, MAX_WAIT_S / 3600);
+			return -1;
+		}
+		*wait_until = w.start;
+		snprintf(status, len, "waiting");
 		return 0;
 	}
-	sd_utc_iso(c->now + offset, now_s, sizeof(now_s));
-	sd_utc_iso(start + offset, a, sizeof(a));
-	sd_utc_iso(end + offset, b, sizeof(b));
-	mins = (long)((c->now < start ? start - c->now : c->now - end) + 59) / 60;
-	snprintf(status, len, "%s: run at %s, window %s to %s (%s)", c->now < start ? "before" : "after", now_s, a,
-	    b + 11, strrchr(d->window, ' ') + 1);
-	if (mins < 120)
-		snprintf(span, sizeof(span), "%ld min", mins);
-	else if (mins < 48 * 60)
-		snprintf(span, sizeof(span), "%ld h %ld min", mins / 60, mins % 60);
-	else
-		snprintf(span, sizeof(span), "%ld days", mins / (24 * 60));
-	snprintf(when, sizeof(when), c->now < start ? "before the drill's window %s (it opens in %s)" :
-	    "after the drill's window %s (it closed %s ago)", d->window, span);
+	if (w.state != WINDOW_BEFORE && w.state != WINDOW_AFTER)
+		return 0;
 	if (c->enforce_window) {
-		fprintf(stderr, "sftpdrill: %s: now (%s) is %s; not run (--enforce-window)\n", d->path, now_s, when);
+		fprintf(stderr, "sftpdrill: %s: now (%s) is %s; not run (--enforce-window)\n", d->path, w.now, w.when);
 		return -1;
 	}
-	view_warn(v, "%s: now (%s) is %s; running anyway as a rehearsal, and recorded as one", d->path, now_s, when);
+	view_warn(v, "%s: now (%s) is %s; running anyway as a rehearsal, and recorded as one", d->path, w.now, w.when);
 	return 0;
+}
+
+/*
+ * --wait-for-window: sleep until the drill's window opens, with a countdown
+ * on a terminal; a signal ends the wait (and the run then stops as usual).
+ */
+static void
+wait_for_window(struct run_state *r, int i)
+{
+	const struct sd_drill *d = r->drills[i];
+	int tty = isatty(STDERR_FILENO);
+	time_t until = r->wait_until[i], t0 = time(NULL);
+	char at[32];
+
+	sd_utc_iso(until + r->c->zone_offset, at, sizeof(at));
+	fprintf(stderr, "waiting for the window of %s: it opens at %s %s%s", d->name, at + 11, SITE_ZONE_LABEL,
+	    tty ? "" : "\n");
+	for (time_t now = time(NULL); now < until && !sd_cancelled(&stop); now = time(NULL)) {
+		if (tty)
+			fprintf(stderr, "\r\033[Kwaiting for the window of %s: it opens at %s %s, in %ld:%02ld:%02ld", d->name,
+			    at + 11, SITE_ZONE_LABEL, (long)(until - now) / 3600, (long)(until - now) % 3600 / 60,
+			    (long)(until - now) % 60);
+		nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
+	}
+	if (tty)
+		fputc('\n', stderr);
+	sd_transcript_line(r->transcript, "waited %ld s for the window %s (--wait-for-window)", (long)(time(NULL) - t0),
+	    d->window);
+	/* The clock moved on: the window is looked at again, as it is now. */
+	r->c->now = time(NULL);
+	check_window(r->c, d, r->view, r->window[i], sizeof(r->window[i]), NULL);
 }
 
 /* Why this run is not the session itself (shown in every verdict), or NULL when it is. */
@@ -219,16 +269,34 @@ run_mode(const struct run_state *r)
 	return NULL;
 }
 
-/* What the SSH library will refuse to do with this drill's keys, said before any connection. */
-static void
-warn_library(struct run_state *r, const struct sd_drill *d)
+/*
+ * The real client's rules, before the first packet: a key OpenSSH would
+ * refuse (missing, unreadable, open to others) or the placeholder User ID
+ * stops the run here, exit 2, nothing sent. What the SSH library will refuse
+ * to do with the keys is said as a warning.
+ */
+static int
+preflight(struct run_state *r, const struct sd_drill *d)
 {
-	struct sd_diag diag = { 0 };
+	struct sd_diag diag = { 0 }, errors = { 0 };
+	int rc = 0;
 
+	sd_drill_check_files(d, &r->c->site, 1, &diag);
+	for (size_t i = 0; i < diag.n; i++)
+		if (strstr(diag.msgs[i], ": error: ") != NULL)
+			sd_diag_push(&errors, 0, sd_xstrdup(diag.msgs[i]));
+	sd_diag_release(&diag);
+	if (errors.n > 0) {
+		cli_print_diag(r->c, &errors);
+		fprintf(stderr, "sftpdrill: %s: pre-flight failed; nothing was sent to any server\n", d->path);
+		rc = -1;
+	}
+	sd_diag_release(&errors);
 	sd_drill_check_library(d, &diag);
 	for (size_t i = 0; i < diag.n; i++)
 		view_warn(r->view, "%s", diag.msgs[i]);
 	sd_diag_release(&diag);
+	return rc;
 }
 
 /*
@@ -261,6 +329,7 @@ static int
 prepare(struct run_state *r)
 {
 	struct sd_err err;
+	int bad = EXIT_PASS;
 
 	if (cli_parse_drills(r->c, r->n, r->files, r->drills) > 0)
 		return EXIT_USAGE;
@@ -271,28 +340,65 @@ prepare(struct run_state *r)
 			return EXIT_USAGE;
 		}
 	}
+	/* Every drill is checked before any stops the run: all the problems in one pass, not in rounds. */
+	for (int i = 0; i < r->n; i++) {
+		struct sd_drill *d = r->drills[i];
+
+		if (r->snapshot && sd_drill_make_snapshot(d) < 0) {
+			fprintf(stderr, "%s: no report folder to record: set `report-dir` in the profile\n", r->files[i]);
+			bad = EXIT_USAGE;
+		}
+		if (!r->snapshot && check_window(r->c, d, r->view, r->window[i], sizeof(r->window[i]), &r->wait_until[i]) < 0)
+			bad = EXIT_USAGE;
+		if (preflight(r, d) < 0)
+			bad = EXIT_USAGE;
+	}
+	if (bad != EXIT_PASS)
+		return bad;
 	for (int i = 0; i < r->n; i++) {
 		struct sd_drill *d = r->drills[i];
 		const char *env = d->passphrase_env ? getenv(d->passphrase_env) : NULL;
 
-		if (r->snapshot && sd_drill_make_snapshot(d) < 0) {
-			fprintf(stderr, "%s: no report folder to record: set `report-dir` in the profile\n", r->files[i]);
-			return EXIT_USAGE;
-		}
-		if (!r->snapshot && check_window(r->c, d, r->view, r->window[i], sizeof(r->window[i])) < 0)
-			return EXIT_USAGE;
 		if (migrate_state(r, d) < 0)
 			return EXIT_INTERNAL;
-		warn_library(r, d);
 		sd_vars_secrets(&d->vars, &r->secrets);
 		/* The passphrase: the profile's environment variable, else ask, before any connection. */
 		if (env != NULL)
 			r->passphrases[i] = sd_xstrdup(env);
-		else if (d->identity && sd_userkey_encrypted(d->identity))
+		else if (d->identity && sd_userkey_encrypted(d->identity)) {
 			r->passphrases[i] = ask_passphrase(d->identity);
+			r->prompted[i] = r->passphrases[i] != NULL;
+		}
 		sd_redact_add(&r->secrets, r->passphrases[i]);
 	}
 	return EXIT_PASS;
+}
+
+/*
+ * The runner's callback when the passphrase was wrong: typed on the
+ * terminal, it is asked for again (the caller allows three tries); one from
+ * the environment is not (NULL: the step fails PassphraseWrong).
+ */
+static const char *
+ask_again(void *ctx, const char *keyfile, int attempt)
+{
+	struct run_state *r = ctx;
+	char *again;
+
+	if (!r->prompted[r->current])
+		return NULL;
+	view_pause(r->view, 1);
+	fprintf(stderr, "The passphrase for %s was wrong (try %d of 3).\n", keyfile, attempt);
+	again = ask_passphrase(keyfile);
+	view_pause(r->view, 0);
+	if (again == NULL)
+		return NULL;
+	/* Serial runs only: no other thread reads the secrets while this one is added. */
+	sd_redact_add(&r->secrets, again);
+	sd_strv_push(&r->retyped, again);
+	explicit_bzero(again, strlen(again));
+	free(again);
+	return r->retyped.v[r->retyped.n - 1];
 }
 
 /* The run folder and its transcript. */
@@ -323,10 +429,10 @@ open_bundle(struct run_state *r, struct sd_err *err)
 static void
 run_drills(struct run_state *r)
 {
-	const struct cli *c = r->c;
+	const struct cli *c = r->c;     /* its clock moves on when a drill waits for its window */
 	struct sd_run_opts ro = { .operator_name = r->operator_name, .redact = &r->secrets, .cancel = &stop,
 		.evidence_dir = r->dir, .today = sd_date_at(c->now, c->zone_offset), .utc_offset = c->zone_offset,
-		.accept_new_key_reference = c->accept_new_keyref,
+		.accept_new_key_reference = c->accept_new_keyref, .ask_passphrase = ask_again, .ask_ctx = r,
 		.on_event = view_event,
 		.ctx = r->view, .business_day = c->business_day, .closures = c->closures, .nclosures = c->nclosures,
 		.trust_on_first_use = c->tofu, .parallel = c->parallel, .jobs = c->jobs };
@@ -340,9 +446,12 @@ run_drills(struct run_state *r)
 		sd_transcript_line(r->transcript, "%s", r->run.mode);
 	for (int i = 0; i < r->n; i++) {
 		size_t first = r->run.nsuites;
+		if (r->wait_until[i] != 0)
+			wait_for_window(r, i);
 		if (r->window[i][0])
 			sd_transcript_line(r->transcript, "window %s: %s", r->drills[i]->window, r->window[i]);
 		ro.passphrase = r->passphrases[i];
+		r->current = i;
 		sd_run_drill(r->drills[i], &ro, &r->run);
 		for (size_t k = first; k < r->run.nsuites; k++) {
 			sd_suite_prop(r->run.suites[k], "window.status", r->drills[i]->window ? r->window[i] : "none");
@@ -518,6 +627,11 @@ release(struct run_state *r)
 	free(r->drills);
 	free(r->passphrases);
 	free(r->window);
+	free(r->wait_until);
+	free(r->prompted);
+	for (size_t i = 0; i < r->retyped.n; i++)
+		explicit_bzero(r->retyped.v[i], strlen(r->retyped.v[i]));
+	sd_strv_release(&r->retyped);
 	sd_run_release(&r->run);
 	sd_redact_release(&r->secrets);
 	free(r->dir);
@@ -528,7 +642,8 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 {
 	struct run_state r = { .c = c, .n = n, .files = files, .snapshot = snapshot,
 		.drills = sd_xcalloc((size_t)n, sizeof(*r.drills)), .passphrases = sd_xcalloc((size_t)n, sizeof(char *)),
-		.window = sd_xcalloc((size_t)n, sizeof(*r.window)),
+		.window = sd_xcalloc((size_t)n, sizeof(*r.window)), .wait_until = sd_xcalloc((size_t)n, sizeof(time_t)),
+		.prompted = sd_xcalloc((size_t)n, sizeof(int)),
 		.operator_name = c->operator_name ? c->operator_name : login_name() };
 	struct sd_err err = { 0 };
 	int status;

@@ -22,6 +22,7 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, 1 },
 	{ "version", cmd_version, 0 },
 	{ "sign", cmd_sign, 1 },
+	{ "record", cmd_record, 1 },
 	{ "help", cmd_help, 0 },
 };
 
@@ -198,9 +199,9 @@ static const struct optdef optdefs[] = {
 	FLAG("quiet", 'q', quiet), FLAG("verbose", 'v', verbose), FLAG("strict", 's', strict),
 	FLAG("trust-on-first-use", 'T', tofu), FLAG("parallel", 'p', parallel),
 	FLAG("enforce-window", 'W', enforce_window), { "help", 'h', OPT_HELP, 0, NULL },
-	FLAG("accept-new-key-reference", 'A', accept_new_keyref), STRING("state-dir", 'd', state_dir),
+	FLAG("accept-new-key-reference", 'A', accept_new_keyref), FLAG("wait-for-window", 'w', wait_for_window), STRING("state-dir", 'd', state_dir),
 	STRING("on-failure", 'F', on_failure), STRING("on-success", 'O', on_success),
-	STRING("drill", 'R', drill_for_calendar),
+	STRING("drill", 'R', drill_for_calendar), STRING("format", 'f', format),
 	STRING("report-dir", 'r', report_dir), STRING("operator", 'o', operator_name),
 	STRING("sign-key", 'S', sign_key), STRING("key", 'K', sign_key), FN("pub", 'P', opt_pub),
 	FN("umask", 'U', opt_umask),

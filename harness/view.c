@@ -34,6 +34,7 @@ struct view {
 	struct slot slots[MAX_SLOTS];
 	int drawn;                      /* status lines currently on screen */
 	int gone;                       /* stdout was closed (`| head`): the view stops, the run goes on */
+	int paused;                     /* a prompt has the terminal: no status lines drawn */
 	int spin;
 	pthread_t ticker;
 	int ticking, stop;
@@ -131,7 +132,7 @@ draw_status(struct view *v)
 	int width = columns() - 1;
 	int64_t now = sd_now_ms();
 
-	if (gone(v))
+	if (gone(v) || v->paused)
 		return;
 	clear_status(v);
 	for (int i = 0; i < MAX_SLOTS; i++) {
@@ -226,6 +227,129 @@ suite_index(const struct view *v, const struct sd_suite *s)
 	return 0;
 }
 
+static int
+width_of(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static void
+pad_to(FILE *f, const char *s, int width)
+{
+	fputs(s, f);
+	for (int k = width_of(s); k < width; k++)
+		fputc(' ', f);
+}
+
+static void
+pad(const char *s, int width)
+{
+	pad_to(stdout, s, width);
+}
+
+/* s cut to width columns, with "…" when cut, padded to width. */
+static void
+pad_cut_to(FILE *f, const char *s, int width)
+{
+	if (width_of(s) <= width) {
+		pad_to(f, s, width);
+		return;
+	}
+	for (int cols = 0; *s && cols < width - 1; s++) {
+		cols += ((unsigned char)*s & 0xc0) != 0x80;
+		fputc(*s, f);
+		while (((unsigned char)s[1] & 0xc0) == 0x80)
+			fputc(*++s, f);
+	}
+	fputs("…", f);
+}
+
+static void
+pad_cut(const char *s, int width)
+{
+	pad_cut_to(stdout, s, width);
+}
+
+/* text word-wrapped to width: the first line after lead, the rest indented by indent; at most max lines. */
+static void
+wrap_to(FILE *f, const char *lead, const char *text, int indent, int width, int max)
+{
+	int col = width_of(lead), lines = 1, fresh = 1;
+
+	fputs(lead, f);
+	for (text += strspn(text, " "); *text; text += strspn(text, " ")) {
+		size_t len = strcspn(text, " ");
+		char word[4096];
+		int w;
+
+		snprintf(word, sizeof(word), "%.*s", (int)len, text);
+		w = width_of(word);
+		/* Onto the next line when it does not fit here (after the lead too, when the lead is long). */
+		if (col + !fresh + w > width && col > indent) {
+			if (++lines > max) {
+				fputs(" …", f);
+				break;
+			}
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+			fresh = 1;
+		}
+		if (!fresh)
+			fputc(' ', f), col++;
+		/* A word longer than the line is cut rather than wrapped (a hostile name, a key line). */
+		if (w > width - col && width - col >= 2)
+			pad_cut_to(f, word, width - col), col = width;
+		else
+			fputs(word, f), col += w;
+		fresh = 0;
+		text += len;
+	}
+	fputc('\n', f);
+}
+
+static void
+wrap(const char *lead, const char *text, int indent, int width, int max)
+{
+	wrap_to(stdout, lead, text, indent, width, max);
+}
+
+/*
+ * A warning on stderr, whole: the status lines (stdout) are erased and that
+ * erasure reaches the terminal before the warning does, so a redraw never
+ * lands on top of it. Call with the lock held.
+ */
+static void
+say_warning(struct view *v, const char *text)
+{
+	if (v->live)
+		clear_status(v);
+	fflush(stdout);
+	/* Live: within the terminal's width, so the status lines' arithmetic holds. */
+	if (v->live)
+		wrap_to(stderr, "warning: ", text, 9, columns() - 1, 40);
+	else
+		fprintf(stderr, "warning: %s\n", text);
+	fflush(stderr);
+}
+
+static void emit(struct view *v, const struct sd_suite *s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A reason or note under a step: live, word-wrapped to the terminal; otherwise one line. */
+static void
+emit_under(struct view *v, const struct sd_suite *s, const char *lead, const char *text)
+{
+	if (!v->live) {
+		emit(v, s, "%s%s\n", lead, text);
+		return;
+	}
+	clear_status(v);
+	wrap_to(stdout, lead, text, 9, columns() - 1, 40);
+}
+
 /* Emit permanent text for suite s: straight out, or held (plain parallel) until its turn. */
 static void __attribute__((format(printf, 3, 4)))
 emit(struct view *v, const struct sd_suite *s, const char *fmt, ...)
@@ -284,6 +408,30 @@ slot_for(struct view *v, const struct sd_suite *s)
 	return free_slot;
 }
 
+/* A step's line, and under it its reason (a failure) or its note (a pass worth one). */
+static void
+step_ended(struct view *v, const struct sd_event *ev, const char *ep, int tag)
+{
+	const struct sd_case *c = ev->result;
+
+	if (v->quiet && c->status == SD_PASS)
+		return;
+	if (v->quiet)
+		emit(v, ev->suite, "%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name, ep,
+		    c->name, c->time);
+	else if (tag)
+		emit(v, ev->suite, "  %s  %s  %s (%.3fs)\n", mark(v, c->status), ep, c->name, c->time);
+	else
+		emit(v, ev->suite, "  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
+	/* The reason goes under a failure; a skip's reason is the failure just above it. */
+	if (c->status == SD_FAIL || c->status == SD_ERROR) {
+		char *lead = sd_xasprintf("       %s: ", sd_kind_name(c->kind));
+		emit_under(v, ev->suite, lead, c->message);
+		free(lead);
+	} else if (c->status == SD_PASS && c->note != NULL && !v->quiet)
+		emit_under(v, ev->suite, "       note: ", c->note);
+}
+
 void
 view_event(void *ctx, const struct sd_event *ev)
 {
@@ -302,7 +450,11 @@ view_event(void *ctx, const struct sd_event *ev)
 	sl = v->live ? slot_for(v, ev->suite) : NULL;
 	switch (ev->kind) {
 	case SD_EV_SUITE_BEGIN:
-		if (!v->quiet && !tag)
+		if (!v->quiet && !tag && v->live) {
+			char *title = sd_xasprintf("%s @ %s", ev->drill->name, ep);
+			emit_under(v, ev->suite, "== ", title);
+			free(title);
+		} else if (!v->quiet && !tag)
 			emit(v, ev->suite, "== %s @ %s\n", ev->drill->name, ep);
 		break;
 	case SD_EV_STEP_BEGIN:
@@ -326,32 +478,17 @@ view_event(void *ctx, const struct sd_event *ev)
 			sl->total = ev->total;
 		}
 		break;
-	case SD_EV_STEP_END: {
-		const struct sd_case *c = ev->result;
+	case SD_EV_STEP_END:
 		if (v->live && sl != NULL)
 			memset(sl, 0, sizeof(*sl));
-		if (v->quiet && c->status == SD_PASS)
-			break;
-		if (v->quiet)
-			emit(v, ev->suite, "%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name, ep,
-			    c->name, c->time);
-		else if (tag)
-			emit(v, ev->suite, "  %s  %s  %s (%.3fs)\n", mark(v, c->status), ep, c->name, c->time);
-		else
-			emit(v, ev->suite, "  %s  %s (%.3fs)\n", mark(v, c->status), c->name, c->time);
-		/* The reason goes under a failure; a skip's reason is the failure just above it. */
-		if (c->status == SD_FAIL || c->status == SD_ERROR)
-			emit(v, ev->suite, "       %s: %s\n", sd_kind_name(c->kind), c->message);
+		step_ended(v, ev, ep, tag);
 		break;
-	}
 	case SD_EV_SUITE_END:
 		release(v, ev->suite);
 		break;
 	case SD_EV_WARNING: {
 		char *m = masked(v, sd_xstrdup(ev->message));
-		if (v->live)
-			clear_status(v);
-		fprintf(stderr, "warning: %s\n", m);
+		say_warning(v, m);
 		free(m);
 		break;
 	}
@@ -373,35 +510,128 @@ view_warn(struct view *v, const char *fmt, ...)
 	text = vformat(v, fmt, ap);
 	va_end(ap);
 	pthread_mutex_lock(&v->lock);
-	if (v->live)
-		clear_status(v);
-	fprintf(stderr, "warning: %s\n", text);
+	say_warning(v, text);
 	pthread_mutex_unlock(&v->lock);
 	free(text);
 }
 
 /* Columns used by a UTF-8 string (one per character). */
-static int
-width_of(const char *s)
-{
-	int n = 0;
+/* How one drill's table is laid out: step names, then a cell per endpoint, within the width. */
+struct layout {
+	int namew, cellw;
+	int nodes;                  /* endpoints too wide for a cell: headed "node N", with a legend */
+};
 
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
+static struct layout
+lay_out(const struct sd_run *run, size_t i, size_t j, int width)
+{
+	struct layout l = { 4, 24, 0 };
+	int n = (int)(j - i), longest_ep = 0, longest_kind = 0;
+
+	for (size_t k = 0; k < run->suites[i]->ncases; k++)
+		if (width_of(run->suites[i]->cases[k].name) > l.namew)
+			l.namew = width_of(run->suites[i]->cases[k].name);
+	for (size_t s = i; s < j; s++) {
+		if (width_of(run->suites[s]->endpoint) > longest_ep)
+			longest_ep = width_of(run->suites[s]->endpoint);
+		for (size_t k = 0; k < run->suites[s]->ncases; k++)
+			if (run->suites[s]->cases[k].status != SD_PASS &&
+			    width_of(sd_kind_name(run->suites[s]->cases[k].kind)) > longest_kind)
+				longest_kind = width_of(sd_kind_name(run->suites[s]->cases[k].kind));
+	}
+	if (l.namew + 4 + n * l.cellw <= width)
+		return l;
+	/* Narrower: cells as wide as their content, endpoints as "node N" when they do not fit. */
+	l.cellw = longest_kind + 3 > longest_ep + 1 ? longest_kind + 3 : longest_ep + 1;
+	if (l.namew + 4 + n * l.cellw > width) {
+		l.nodes = 1;
+		l.cellw = longest_kind + 3 > 8 ? longest_kind + 3 : 8;
+	}
+	/* Still too wide: step names and failure types are cut, marked with "…". */
+	if (l.namew + 4 + n * l.cellw > width) {
+		int room = width - 4 - l.namew;
+		if (room / n >= 8)
+			l.cellw = room / n;
+		else {
+			l.cellw = 8;
+			l.namew = width - 4 - n * l.cellw > 12 ? width - 4 - n * l.cellw : 12;
+		}
+	}
+	return l;
 }
 
 static void
-pad(const char *s, int width)
+print_table(struct view *v, const struct sd_run *run, size_t i, size_t j, int width)
 {
-	fputs(s, stdout);
-	for (int k = width_of(s); k < width; k++)
-		fputc(' ', stdout);
+	struct layout l = lay_out(run, i, j, width);
+	char *title = masked(v, sd_xasprintf("\n%s\n", run->suites[i]->drill));
+
+	fputs(title, stdout);
+	free(title);
+	pad("", l.namew + 4);
+	for (size_t s = i; s < j; s++) {
+		char node[32];
+		snprintf(node, sizeof(node), "node %zu", s - i + 1);
+		pad_cut(l.nodes ? node : run->suites[s]->endpoint, l.cellw);
+	}
+	fputc('\n', stdout);
+	for (size_t k = 0; k < run->suites[i]->ncases; k++) {
+		fputs("  ", stdout);
+		pad_cut(run->suites[i]->cases[k].name, l.namew + 2);
+		for (size_t s = i; s < j; s++) {
+			const struct sd_case *c = k < run->suites[s]->ncases ? &run->suites[s]->cases[k] : NULL;
+			fputs(c ? mark(v, c->status) : " ", stdout);
+			fputc(' ', stdout);
+			pad_cut(c && c->status != SD_PASS ? sd_kind_name(c->kind) : "", l.cellw - 2);
+		}
+		fputc('\n', stdout);
+	}
+	for (size_t s = i; l.nodes && s < j; s++)
+		printf("  node %zu = %s\n", s - i + 1, run->suites[s]->endpoint);
+}
+
+/* After the tables: each failure again, with its reason, what to do, and whom to call. */
+static void
+print_recap(struct view *v, const struct sd_run *run, int width)
+{
+	size_t shown = 0, failed = sd_count(run, NULL, SD_FAIL) + sd_count(run, NULL, SD_ERROR);
+
+	if (failed == 0)
+		return;
+	printf("What failed, and what to do:\n");
+	for (size_t i = 0; i < run->nsuites; i++) {
+		const struct sd_suite *s = run->suites[i];
+		const char *desk = sd_suite_get_prop(s, "service.desk");
+		for (size_t k = 0; k < s->ncases; k++) {
+			const struct sd_case *c = &s->cases[k];
+			const struct sd_kind_desc *kd = sd_kind(c->kind);
+			char *lead, *what;
+
+			if (c->status != SD_FAIL && c->status != SD_ERROR)
+				continue;
+			if (++shown > 20) {
+				printf("  ... and %zu more: see the report\n", failed - 20);
+				return;
+			}
+			lead = sd_xasprintf("  %s %s, %s: ", mark(v, c->status), s->endpoint, c->name);
+			what = masked(v, sd_xasprintf("%s: %s", kd->name, c->message ? c->message : ""));
+			wrap(lead, what, 6, width, 6);
+			if (kd->hint)
+				wrap("      fix: ", kd->hint, 11, width, 3);
+			if ((kd->flags & SD_KIND_ASK_SERVICE) && desk)
+				wrap("      if it persists, call: ", desk, 11, width, 2);
+			free(lead);
+			free(what);
+		}
+	}
 }
 
 void
 view_summary(struct view *v, const struct sd_run *run, const char *report)
 {
+	/* Live: the terminal's width (one column spare: no line ever wraps); piped: a stable 100 columns. */
+	int width = v->live ? columns() - 1 : 100;
+
 	pthread_mutex_lock(&v->lock);
 	if (gone(v)) {
 		pthread_mutex_unlock(&v->lock);
@@ -411,41 +641,14 @@ view_summary(struct view *v, const struct sd_run *run, const char *report)
 		clear_status(v);
 	if (!v->quiet) {
 		/* One table per drill: rows are steps, columns the drill's endpoints. */
-		for (size_t i = 0; i < run->nsuites; ) {
-			const char *drill = run->suites[i]->drill;
-			size_t j = i, namew = 4;
-
-			while (j < run->nsuites && strcmp(run->suites[j]->drill, drill) == 0)
-				j++;
-			for (size_t k = 0; k < run->suites[i]->ncases; k++)
-				if ((size_t)width_of(run->suites[i]->cases[k].name) > namew)
-					namew = (size_t)width_of(run->suites[i]->cases[k].name);
-			char *title = masked(v, sd_xasprintf("\n%s\n", drill));
-			fputs(title, stdout);
-			free(title);
-			pad("", (int)namew + 4);
-			for (size_t s = i; s < j; s++) {
-				pad(run->suites[s]->endpoint, 24);
-			}
-			fputc('\n', stdout);
-			for (size_t k = 0; k < run->suites[i]->ncases; k++) {
-				fputs("  ", stdout);
-				pad(run->suites[i]->cases[k].name, (int)namew + 2);
-				for (size_t s = i; s < j; s++) {
-					const struct sd_case *c = k < run->suites[s]->ncases ? &run->suites[s]->cases[k] : NULL;
-					char cell[64];
-					snprintf(cell, sizeof(cell), "%s %s", c ? mark(v, c->status) : " ",
-					    c ? (c->status == SD_PASS ? "" : sd_kind_name(c->kind)) : "");
-					fputs(cell, stdout);
-					for (int w = width_of(c && c->status != SD_PASS ? sd_kind_name(c->kind) : "") + 2; w < 24; w++)
-						fputc(' ', stdout);
-				}
-				fputc('\n', stdout);
-			}
-			i = j;
+		for (size_t i = 0, j; i < run->nsuites; i = j) {
+			for (j = i; j < run->nsuites && strcmp(run->suites[j]->drill, run->suites[i]->drill) == 0; j++)
+				;
+			print_table(v, run, i, j, width);
 		}
 		fputc('\n', stdout);
 	}
+	print_recap(v, run, width);
 	/* A rehearsal says so in the verdict, and why on the next line (each fits 80 columns). */
 	printf("%zu passed, %zu failed, %zu errors, %zu skipped — %s%s\n", sd_count(run, NULL, SD_PASS),
 	    sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR), sd_count(run, NULL, SD_SKIP),
@@ -476,4 +679,15 @@ view_free(struct view *v)
 	free(v->done);
 	pthread_mutex_destroy(&v->lock);
 	free(v);
+}
+
+void
+view_pause(struct view *v, int pause)
+{
+	pthread_mutex_lock(&v->lock);
+	v->paused = pause;
+	if (pause && v->live)
+		clear_status(v);
+	fflush(stdout);
+	pthread_mutex_unlock(&v->lock);
 }

@@ -36,6 +36,9 @@ void view_warn(struct view *v, const char *fmt, ...) __attribute__((format(print
  */
 void view_summary(struct view *v, const struct sd_run *run, const char *report);
 
+/* Hand the terminal to a prompt (status lines erased, none drawn) and take it back. */
+void view_pause(struct view *v, int pause);
+
 /* Stop the live view's updates and free. NULL is fine. */
 void view_free(struct view *v);
 

@@ -145,12 +145,17 @@ key_failure(struct sd_conn *c, const struct sd_login *l, int rc, int64_t step_de
 {
 	char methods[256];
 
-	if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
-		sd_fail(err, SD_KIND_KEY_UNREADABLE, SD_PHASE_AUTH, "cannot use private key %s: %s (%s)", l->identity,
-		    !sd_userkey_encrypted(l->identity) ? "a key format this libssh2 cannot read" :
-		    l->passphrase ? "the passphrase is wrong" :
-		    "the key is encrypted: give its passphrase in the environment variable the profile's passphrase-env "
-		    "names, or run on a terminal to be asked", sd_ssh_message(c->ssh));
+	if ((rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) && l->passphrase &&
+	    sd_userkey_encrypted(l->identity))
+		sd_fail(err, SD_KIND_PASSPHRASE_WRONG, SD_PHASE_AUTH, "the passphrase is wrong for private key %s (the SSH "
+		    "library says: %s)", l->identity, sd_ssh_message(c->ssh));
+	else if (rc == LIBSSH2_ERROR_FILE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
+		sd_fail(err, SD_KIND_KEY_UNREADABLE, SD_PHASE_AUTH, "%s %s%s (the SSH library says: %s)",
+		    !sd_userkey_encrypted(l->identity) ? "this libssh2 cannot read the format of private key" :
+		    l->passphrase ? "the passphrase is wrong for private key" : "no passphrase was given for the encrypted "
+		    "private key", l->identity, l->passphrase || !sd_userkey_encrypted(l->identity) ? "" : ": set the "
+		    "environment variable the profile's passphrase-env names (RRS_KEY_PASSPHRASE), or run on a terminal to "
+		    "be asked", sd_ssh_message(c->ssh));
 	else if (sd_ssh_is_disconnect(rc))
 		sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_AUTH,
 		    "%s: the connection was cut during authentication (not a key rejection): %s", c->label,

@@ -469,6 +469,7 @@ static const struct directive directives[] = {
 	{ "baseline-dir", 1, 1, 0, "baseline-dir \"DIR\"", set_field, FIELD(baseline_dir), NO_FIELD },
 	{ "state-dir", 1, 1, 0, "state-dir \"DIR\"", set_field, FIELD(baseline_dir), NO_FIELD },
 	{ "service", 1, 1, 0, "service NAME", set_field, FIELD(service), NO_FIELD },
+	{ "service-desk", 1, 1, 0, "service-desk \"WHOM TO CALL\"", set_field, FIELD(service_desk), NO_FIELD },
 	{ "runs-on", 1, 1, 0, "runs-on business-days|any-day", do_runs_on, NO_FIELD, NO_FIELD },
 	{ "holidays", 1, 1, 0, "holidays \"FILE\"", do_holidays, NO_FIELD, NO_FIELD },
 	{ "target-host", 1, 1, 0, "target-host \"NAME[:PORT][,NAME...]\"", do_target_host, NO_FIELD, NO_FIELD },
@@ -716,6 +717,32 @@ default_service(const struct sd_drill *d)
 	return sd_xasprintf("endpoints-%.12s", hex);
 }
 
+/*
+ * A local path written as the shell would take it: a leading "~/" or
+ * "$HOME/" is the home folder. A job started by cron runs /bin/sh, where a
+ * `-D RRS_KEY=~/.ssh/key` quoted on the way in would otherwise stay literal.
+ */
+static void
+expand_home(char **path)
+{
+	const char *home = getenv("HOME"), *rest = NULL;
+	char *full;
+
+	if (*path == NULL || home == NULL || home[0] == '\0')
+		return;
+	if (strcmp(*path, "~") == 0 || strcmp(*path, "$HOME") == 0)
+		rest = "";
+	else if (strncmp(*path, "~/", 2) == 0)
+		rest = *path + 1;
+	else if (strncmp(*path, "$HOME/", 6) == 0)
+		rest = *path + 5;
+	if (rest == NULL)
+		return;
+	full = sd_xasprintf("%s%s", home, rest);
+	free(*path);
+	*path = full;
+}
+
 /* Defaults for what no file set: from the file names and the site's policy. */
 static void
 apply_defaults(struct parser *p)
@@ -737,6 +764,13 @@ apply_defaults(struct parser *p)
 		d->passphrase_env = sd_xstrdup(site->passphrase_env);
 	if (d->ssh_config == NULL && site && site->ssh_config)
 		d->ssh_config = sd_xstrdup(site->ssh_config);
+	expand_home(&d->identity);
+	expand_home(&d->known_hosts);
+	expand_home(&d->download_dir);
+	expand_home(&d->baseline_dir);
+	expand_home(&d->ssh_config);
+	for (size_t i = 0; i < d->nsteps; i++)
+		expand_home(&d->steps[i].dest);
 	for (size_t i = 1; i < d->nfiles && d->profile_name == NULL; i++) {
 		const char *base = strrchr(d->files[i], '/'), *dot;
 		base = base ? base + 1 : d->files[i];
@@ -757,15 +791,33 @@ apply_defaults(struct parser *p)
 		d->service = default_service(d);
 }
 
+/* What is wrong with the endpoint set name names (empty, or unknown with the closest known name). Caller frees. */
+static char *
+set_problem(const struct sd_drill *d, const char *what, const char *name)
+{
+	const struct sd_endpoint_set *set = sd_drill_set(d, name);
+	const char *names[65], *near;
+	size_t k = 0;
+
+	for (size_t i = 0; i < d->nsets && k < 64; i++)
+		names[k++] = d->sets[i].name;
+	names[k] = NULL;
+	near = sd_suggest(name, names);
+	if (set != NULL)
+		return sd_xasprintf("%sendpoint set `%s` has no endpoints", what, name);
+	if (near != NULL)
+		return sd_xasprintf("%sunknown endpoint set `%s`; did you mean `%s`?", what, name, near);
+	return sd_xasprintf("%sunknown endpoint set `%s`: define it with `endpoints %s \"host:port,...\"`", what, name,
+	    name);
+}
+
 /* The target set: named, known (with a suggestion when not), not empty. */
 static void
 check_target(struct parser *p)
 {
 	struct sd_drill *d = p->d;
 	const struct sd_endpoint_set *set;
-	const char *names[65];
 	char *msg;
-	size_t k = 0;
 
 	if (d->target == NULL) {
 		report_at(p, &(struct sd_loc){ 0 }, "no target: add `target SET` naming an endpoint set");
@@ -774,16 +826,7 @@ check_target(struct parser *p)
 	set = sd_drill_set(d, d->target);
 	if (set != NULL && set->n > 0)
 		return;
-	for (size_t i = 0; i < d->nsets && k < 64; i++)
-		names[k++] = d->sets[i].name;
-	names[k] = NULL;
-	if (set != NULL)
-		msg = sd_xasprintf("endpoint set `%s` has no endpoints", d->target);
-	else if (sd_suggest(d->target, names) != NULL)
-		msg = sd_xasprintf("unknown endpoint set `%s`; did you mean `%s`?", d->target, sd_suggest(d->target, names));
-	else
-		msg = sd_xasprintf("unknown endpoint set `%s`: define it with `endpoints %s \"host:port,...\"`", d->target,
-		    d->target);
+	msg = set_problem(d, "", d->target);
 	report_at(p, &d->target_loc, msg);
 	free(msg);
 }
@@ -806,7 +849,7 @@ check_steps(struct parser *p)
 			continue;
 		s2 = sd_drill_set(d, st->arg);
 		if (s2 == NULL || s2->n == 0) {
-			char *msg = sd_xasprintf("expect-target: unknown or empty endpoint set `%s`", st->arg);
+			char *msg = set_problem(d, "expect-target: ", st->arg);
 			report_at(p, &st->loc, msg);
 			free(msg);
 		}
@@ -943,6 +986,7 @@ sd_drill_free(struct sd_drill *d)
 	free(d->report_dir);
 	free(d->baseline_dir);
 	free(d->service);
+	free(d->service_desk);
 	sd_strv_release(&d->refs);
 	free(d->profile_name);
 	free(d->passphrase_env);

@@ -14,8 +14,9 @@
 #include "sftpdrill/session.h"
 #include "sftpdrill/userkey.h"
 
-static void __attribute__((format(printf, 3, 4)))
-warn_at(struct sd_diag *diag, const struct sd_loc *loc, const char *fmt, ...)
+/* A problem at loc: a warning, or (fatal) an error. */
+static void __attribute__((format(printf, 4, 5)))
+report_at(struct sd_diag *diag, const struct sd_loc *loc, int fatal, const char *fmt, ...)
 {
 	va_list ap;
 	char *body;
@@ -24,29 +25,31 @@ warn_at(struct sd_diag *diag, const struct sd_loc *loc, const char *fmt, ...)
 	if (vasprintf(&body, fmt, ap) < 0)
 		abort();
 	va_end(ap);
-	sd_diag_push(diag, 1, sd_xasprintf("%s:%d:%d: warning: %s", loc->file ? loc->file : "?", loc->line,
-	    loc->col, body));
+	sd_diag_push(diag, !fatal, sd_xasprintf("%s:%d:%d: %s: %s", loc->file ? loc->file : "?", loc->line,
+	    loc->col, fatal ? "error" : "warning", body));
 	free(body);
 }
 
-/* The private key: there, a regular file, readable, and not readable by others (as OpenSSH requires). */
+#define warn_at(diag, loc, ...) report_at(diag, loc, 0, __VA_ARGS__)
+
+/* The private key: there, a regular file, readable, and not open to others (OpenSSH refuses it then). */
 static void
-check_identity(const struct sd_drill *d, struct sd_diag *diag)
+check_identity(const struct sd_drill *d, int fatal, struct sd_diag *diag)
 {
 	struct stat st;
 
 	if (strcmp(d->identity, "ssh-agent") == 0) {
 		if (getenv("SSH_AUTH_SOCK") == NULL)
-			warn_at(diag, &d->identity_loc, "identity ssh-agent, but SSH_AUTH_SOCK is not set: no agent to ask");
+			report_at(diag, &d->identity_loc, fatal, "identity ssh-agent, but SSH_AUTH_SOCK is not set: no agent to ask");
 		return;
 	}
 	if (stat(d->identity, &st) < 0 || access(d->identity, R_OK) < 0)
-		warn_at(diag, &d->identity_loc, "private key %s: %s", d->identity, strerror(errno));
+		report_at(diag, &d->identity_loc, fatal, "private key %s: %s", d->identity, strerror(errno));
 	else if (!S_ISREG(st.st_mode))
-		warn_at(diag, &d->identity_loc, "private key %s is not a regular file", d->identity);
+		report_at(diag, &d->identity_loc, fatal, "private key %s is not a regular file", d->identity);
 	else if (st.st_mode & 077)
-		warn_at(diag, &d->identity_loc, "private key %s is readable by group or others (mode %03o): chmod 600 it",
-		    d->identity, (unsigned)(st.st_mode & 0777));
+		report_at(diag, &d->identity_loc, fatal, "private key %s is open to group or others (mode %03o), which "
+		    "OpenSSH refuses to use: run `chmod 600 %s`", d->identity, (unsigned)(st.st_mode & 0777), d->identity);
 }
 
 /* known_hosts: readable, every line usable, an entry for each endpoint of the target set. */
@@ -88,19 +91,19 @@ sd_drill_check_library(const struct sd_drill *d, struct sd_diag *diag)
 }
 
 size_t
-sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, struct sd_diag *diag)
+sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, int preflight, struct sd_diag *diag)
 {
-	size_t before = diag->nwarnings;
+	size_t before = diag->n;
 
 	if (d->user && site && site->placeholder && strstr(d->user, site->placeholder))
-		warn_at(diag, &d->user_loc, "user is still the placeholder \"%s\": set your User ID (e.g. -D RRS_USER=...)",
-		    d->user);
+		report_at(diag, &d->user_loc, preflight, "user is still the placeholder \"%s\": set your User ID (e.g. "
+		    "-D RRS_USER=..., or RRS_USER in the environment); nothing is sent to a server with it", d->user);
 	if (d->identity)
-		check_identity(d, diag);
+		check_identity(d, preflight, diag);
 	sd_drill_check_library(d, diag);
 	if (d->known_hosts)
 		check_known_hosts(d, diag);
-	return diag->nwarnings - before;
+	return diag->n - before;
 }
 
 void

@@ -84,6 +84,7 @@ sd_known_load(const char *path, const char *host, int port, struct sd_known *out
 	if (f == NULL)
 		return sd_fail(err, SD_KIND_KNOWN_HOSTS_UNREADABLE, SD_PHASE_CONFIG,
 		    "cannot read known_hosts file %s: %s", path, strerror(errno));
+	out->path = sd_xstrdup(path);
 	/* OpenSSH writes port 22 plainly and any other port as [host]:port. */
 	name = port == 22 ? sd_xstrdup(host) : sd_xasprintf("[%s]:%d", host, port);
 	for (len = getline(&line, &cap, f); len >= 0; len = getline(&line, &cap, f)) {
@@ -155,6 +156,7 @@ sd_known_release(struct sd_known *k)
 		free(k->v[i].blob);
 	}
 	free(k->v);
+	free(k->path);
 	sd_strv_release(&k->warnings);
 	memset(k, 0, sizeof(*k));
 }
@@ -170,26 +172,33 @@ sd_known_prefs(const struct sd_known *k)
 	return list.len ? sd_buf_detach(&list) : NULL;
 }
 
+char *
+sd_known_line(const char *host, int port, const char *type, const unsigned char *blob, size_t len)
+{
+	char *b64 = sd_xmalloc(4 * ((len + 2) / 3) + 1), *line;
+
+	EVP_EncodeBlock((unsigned char *)b64, blob, (int)len);
+	line = port == 22 ? sd_xasprintf("%s %s %s", host, type, b64) : sd_xasprintf("[%s]:%d %s %s", host, port, type, b64);
+	free(b64);
+	return line;
+}
+
 int
 sd_known_append(const char *path, const char *host, int port, const char *type,
     const unsigned char *blob, size_t len, struct sd_err *err)
 {
-	char *b64 = sd_xmalloc(4 * ((len + 2) / 3) + 1), *line;
+	char *line = sd_known_line(host, port, type, blob, len);
 	FILE *f;
 	int ok, fd;
 
-	EVP_EncodeBlock((unsigned char *)b64, blob, (int)len);
-	line = port == 22 ? sd_xasprintf("%s %s %s\n", host, type, b64) :
-	    sd_xasprintf("[%s]:%d %s %s\n", host, port, type, b64);
 	/* Append, never rewrite: the user's other entries stay as they are; a regular file only. */
 	fd = sd_open_regular(path, SD_APPEND);
 	f = fd >= 0 ? fdopen(fd, "a") : NULL;
 	if (fd >= 0 && f == NULL)
 		close(fd);
-	ok = f != NULL && fputs(line, f) >= 0;
+	ok = f != NULL && fputs(line, f) >= 0 && fputc('\n', f) != EOF;
 	if (f != NULL)
 		ok = fclose(f) == 0 && ok;
-	free(b64);
 	free(line);
 	if (!ok)
 		return sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_HOSTKEY, "cannot add the host key to %s: %s", path,
@@ -209,46 +218,56 @@ sd_fingerprint_ok(const char *s)
 }
 
 int
-sd_hostkey_verify(const struct sd_known *k, const struct sd_strv *pins, const char *type,
-    const unsigned char *blob, size_t len, const char *endpoint, struct sd_err *err)
+sd_hostkey_verify(const struct sd_known *k, const struct sd_strv *pins, const char *host, int port,
+    const char *type, const unsigned char *blob, size_t len, struct sd_err *err)
 {
-	char fp[64], expected[512] = "";
-	size_t used = 0;
-	int any = 0;
+	char fp[64], label[300];
+	struct sd_buf expected = SD_BUF_INIT(0);
+	const char *file = k && k->path ? k->path : "known_hosts";
+	char *line;
+	int rc;
 
+	snprintf(label, sizeof(label), strchr(host, ':') ? "[%s]:%d" : "%s:%d", host, port);
 	sd_sha256_fingerprint(blob, len, fp, sizeof(fp));
 	for (size_t i = 0; k && i < k->n; i++)
 		if (k->v[i].len == len && memcmp(k->v[i].blob, blob, len) == 0 && k->v[i].revoked)
 			return sd_fail(err, SD_KIND_HOSTKEY_MISMATCH, SD_PHASE_HOSTKEY,
-			    "%s presented %s key %s, which is marked @revoked (known_hosts line %d)",
-			    endpoint, type, fp, k->v[i].line);
+			    "%s presented %s key %s, which %s line %d marks @revoked; stopped before authentication",
+			    label, type, fp, file, k->v[i].line);
 	for (size_t i = 0; k && i < k->n; i++) {
 		char kfp[64];
 		if (k->v[i].revoked)
 			continue;
-		any = 1;
-		if (k->v[i].len == len && memcmp(k->v[i].blob, blob, len) == 0)
+		if (k->v[i].len == len && memcmp(k->v[i].blob, blob, len) == 0) {
+			sd_buf_release(&expected);
 			return 0;
+		}
 		sd_sha256_fingerprint(k->v[i].blob, k->v[i].len, kfp, sizeof(kfp));
-		used += (size_t)snprintf(expected + used, used < sizeof(expected) ? sizeof(expected) - used : 0,
-		    "%s%s %s", used ? ", " : "", k->v[i].type, kfp);
-		if (used >= sizeof(expected))
-			used = sizeof(expected) - 1;
+		sd_buf_addf(&expected, "%s%s %s (%s line %d)", expected.len ? ", " : "", k->v[i].type, kfp, file,
+		    k->v[i].line);
 	}
 	for (size_t i = 0; pins && i < pins->n; i++) {
-		any = 1;
-		if (strcmp(pins->v[i], fp) == 0)
+		if (strcmp(pins->v[i], fp) == 0) {
+			sd_buf_release(&expected);
 			return 0;
-		used += (size_t)snprintf(expected + used, used < sizeof(expected) ? sizeof(expected) - used : 0,
-		    "%spin %s", used ? ", " : "", pins->v[i]);
-		if (used >= sizeof(expected))
-			used = sizeof(expected) - 1;
+		}
+		sd_buf_addf(&expected, "%spin %s (host-key-pin)", expected.len ? ", " : "", pins->v[i]);
 	}
-	if (any)
-		return sd_fail(err, SD_KIND_HOSTKEY_MISMATCH, SD_PHASE_HOSTKEY,
-		    "HOST KEY MISMATCH: %s presented %s %s but expected %s; the server key changed or this is not the server you think. Stopped before authentication",
-		    endpoint, type, fp, expected);
-	return sd_fail(err, SD_KIND_HOSTKEY_UNKNOWN, SD_PHASE_HOSTKEY,
-	    "%s presented %s %s, which is not in known_hosts and not pinned; verify it with the operator of the service, then add it. Stopped before authentication",
-	    endpoint, type, fp);
+	if (expected.len > 0) {
+		rc = sd_fail(err, SD_KIND_HOSTKEY_MISMATCH, SD_PHASE_HOSTKEY,
+		    "HOST KEY MISMATCH: %s presented %s %s but expected %s; the server's key changed or this is not the "
+		    "server you think: stopped before authentication. Ask the service's operator; replace the entry only "
+		    "once they confirm the new fingerprint", label, type, fp, sd_buf_str(&expected));
+		sd_buf_release(&expected);
+		return rc;
+	}
+	sd_buf_release(&expected);
+	line = sd_known_line(host, port, type, blob, len);
+	rc = sd_fail(err, SD_KIND_HOSTKEY_UNKNOWN, SD_PHASE_HOSTKEY,
+	    "%s presented %s %s, which %s does not list and no pin names: stopped before authentication. Verify this "
+	    "fingerprint with the service's operator, then add this line to %s: `%s` (or run once with "
+	    "--trust-on-first-use, which adds it, and confirm the fingerprint afterwards)", label, type, fp, file,
+	    k && k->path ? k->path : "your known_hosts file", line);
+	free(line);
+	return rc;
 }

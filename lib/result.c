@@ -162,6 +162,7 @@ sd_run_release(struct sd_run *run)
 			free(s->cases[k].name);
 			free(s->cases[k].message);
 			free(s->cases[k].detail);
+			free(s->cases[k].note);
 		}
 		free(s->props);
 		free(s->cases);

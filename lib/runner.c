@@ -161,7 +161,21 @@ ensure_logged_in(struct sd_step_ctx *s, struct sd_err *err)
 		return 0;
 	sd_step_prop(s, "user", s->d->user);
 	rc = s->t->login(s->conn, &(struct sd_login){ .user = s->d->user, .identity = s->d->identity,
-		.passphrase = s->o->passphrase }, s->deadline, err);
+		.passphrase = *s->passphrase }, s->deadline, err);
+	/* A wrong passphrase typed on a terminal is asked for again, as ssh does: three tries in all. */
+	for (int attempt = 2; rc < 0 && attempt <= 3 && sd_err_is(err, SD_KIND_PASSPHRASE_WRONG) &&
+	    s->o->ask_passphrase != NULL && !s->o->parallel; attempt++) {
+		const char *again;
+		pthread_mutex_lock(s->lock);
+		again = s->o->ask_passphrase(s->o->ask_ctx, s->d->identity, attempt);
+		pthread_mutex_unlock(s->lock);
+		if (again == NULL)
+			break;
+		*s->passphrase = again;
+		sd_err_clear(err);
+		rc = s->t->login(s->conn, &(struct sd_login){ .user = s->d->user, .identity = s->d->identity,
+			.passphrase = again }, s->deadline, err);
+	}
 	sd_step_record_conn(s, s->t->info(s->conn));
 	return rc;
 }
@@ -210,6 +224,7 @@ record_pass(struct sd_step_ctx *s, struct sd_case *c, struct sd_outcome *out, in
 	free(c->detail);
 	c->message = recordable(s, sd_buf_str(&out->message), 0);
 	c->detail = out->detail.len ? recordable(s, sd_buf_str(&out->detail), 1) : NULL;
+	c->note = out->note.len ? recordable(s, sd_buf_str(&out->note), 0) : NULL;
 }
 
 static void
@@ -248,7 +263,7 @@ run_attempts(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_case
 	int64_t backoff = st->backoff_ms ? st->backoff_ms : DEFAULT_BACKOFF_MS;
 
 	for (int tries = 0;; tries++) {
-		struct sd_outcome out = { SD_BUF_INIT(0), SD_BUF_INIT(0) };
+		struct sd_outcome out = { SD_BUF_INIT(0), SD_BUF_INIT(0), SD_BUF_INIT(0) };
 		struct sd_err err = { 0 };
 		int rc;
 
@@ -260,6 +275,7 @@ run_attempts(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_case
 			record_fail(s, c, &out, &err);
 		sd_buf_release(&out.message);
 		sd_buf_release(&out.detail);
+		sd_buf_release(&out.note);
 		if (rc == 0 || c->status != SD_FAIL || tries >= st->retries)
 			return;
 		sd_step_emit(s, SD_EV_WARNING, c->message);
@@ -401,6 +417,7 @@ begin_suite(struct sd_step_ctx *s, const char *bdate, const char *host)
 	sd_step_prop(s, "endpoint", s->ep->label);
 	sd_step_prop(s, "target", d->target);
 	sd_step_prop(s, "window", d->window);
+	sd_step_prop(s, "service.desk", d->service_desk);
 	sd_step_prop(s, "business.date", bdate);
 	sd_step_prop(s, "tool", "sftpdrill " SFTPDRILL_VERSION);
 	sd_step_prop(s, "libraries", sd_library_versions());
@@ -451,6 +468,7 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 	size_t n = set ? set->n : 0;
 	struct sd_step_ctx *states = sd_xcalloc(n ? n : 1, sizeof(*states));
 	char host[256] = "", bdate[16], why[300];
+	const char *passphrase = o->passphrase;
 
 	gethostname(host, sizeof(host) - 1);
 	if (run->started == 0)
@@ -463,7 +481,7 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 	}
 	for (size_t i = 0; i < n; i++) {
 		states[i] = (struct sd_step_ctx){ .d = d, .o = o, .t = o->transport ? o->transport : &sd_transport_ssh,
-			.ep = &set->v[i], .cal = &cal, .run = run, .lock = &lock };
+			.ep = &set->v[i], .cal = &cal, .run = run, .lock = &lock, .passphrase = &passphrase };
 		begin_suite(&states[i], bdate, host);
 	}
 	run_pool(states, n, o);

@@ -440,8 +440,8 @@ verify_hostkey(struct sd_conn *c, const struct sd_conn_opts *o, const struct sd_
 		return sd_fail(err, SD_KIND_HOSTKEY_UNAVAILABLE, SD_PHASE_HOSTKEY, "%s: no host key after handshake", c->label);
 	snprintf(c->info.hostkey_type, sizeof(c->info.hostkey_type), "%s", hostkey_type_name(keytype));
 	sd_sha256_fingerprint(key, keylen, c->info.hostkey_fp, sizeof(c->info.hostkey_fp));
-	if (sd_hostkey_verify(o->known_hosts ? known : NULL, o->pins, c->info.hostkey_type, key, keylen, c->label,
-	    err) < 0) {
+	if (sd_hostkey_verify(o->known_hosts ? known : NULL, o->pins, o->host, o->port, c->info.hostkey_type, key,
+	    keylen, err) < 0) {
 		/* Trust on first use, only when asked, only for a key never seen (never a mismatch). */
 		if (!o->trust_on_first_use || o->known_hosts == NULL || !sd_err_is(err, SD_KIND_HOSTKEY_UNKNOWN))
 			return -1;

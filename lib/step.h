@@ -23,13 +23,14 @@ struct sd_step_ctx {
 	const struct sd_step *step; /* the step running now */
 	struct sd_conn *conn;       /* NULL when not connected */
 	int64_t deadline;           /* the current attempt's deadline (monotonic ms) */
+	const char **passphrase;    /* the key's passphrase as it stands (shared; changed only in serial runs) */
 	int unusable;               /* no usable session: later network steps are skipped */
 	char unusable_why[256];     /* the step that made it so */
 };
 
-/* What a successful attempt says: one line, and longer output (system-out). */
+/* What a successful attempt says: one line, longer output (system-out), and a note worth showing on a pass. */
 struct sd_outcome {
-	struct sd_buf message, detail;
+	struct sd_buf message, detail, note;
 };
 
 /* Record a suite property, secrets masked. */

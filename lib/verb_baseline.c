@@ -106,6 +106,9 @@ count_against_baseline(struct sd_step_ctx *s, const struct sd_manifest *now, str
 	}
 	sd_buf_addf(&out->message, "%lld files in %s, %lld on %s (%s)%s", have, st->arg, want, date,
 	    sd_cmp_name(st->cmp), added.n || removed.n ? "; names differ, see output" : "; same names");
+	if (added.n || removed.n)
+		sd_buf_addf(&out->note, "the count holds but the names changed since %s: added %s; removed %s", date,
+		    sd_buf_str(&a), sd_buf_str(&r));
 	rc = 0;
 out:
 	sd_manifest_release(&old);
@@ -205,9 +208,11 @@ sd_verb_snapshot(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *e
 	sd_step_prop(s, "snapshot.source", past ? "reconstructed" : "listed that day");
 	sd_buf_addf(&out->message, "%zu files (%zu entries) in %s recorded for %s%s", sd_manifest_files(&m), m.n,
 	    folder, date, past ? "; RECONSTRUCTED from today's listing (a catch-up): " : "");
-	if (past)
+	if (past) {
 		sd_buf_addf(&out->message, "%zu entries changed after %s left out, %zu without a time kept", later, date,
 		    untimed);
+		sd_buf_addf(&out->note, "a catch-up: %s's baseline was reconstructed from today's listing", date);
+	}
 	rc = 0;
 out:
 	sd_manifest_release(&m);
@@ -292,9 +297,12 @@ sd_verb_key_unchanged(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_e
 	    sd_keyref_check(path, hostname, i->hostkey_fp, 1, &rec_host, err) < 0)
 		goto out;
 	sd_step_prop(s, "key.reference", path);
-	if (rec_user || rec_host)
+	if (rec_user || rec_host) {
 		sd_buf_addf(&out->message, "reference recorded now in %s (user key %s, host key %s)", path,
 		    i->userkey_fp, i->hostkey_fp);
+		sd_buf_addf(&out->note, "first sight: the %s fingerprint was recorded as the reference; from now on a "
+		    "different key fails", rec_user ? "user key's" : "host key's");
+	}
 	else
 		sd_buf_addf(&out->message, "user key %s and host key %s unchanged since the reference", i->userkey_fp,
 		    i->hostkey_fp);

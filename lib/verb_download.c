@@ -169,13 +169,23 @@ summarise(const struct fetch *f, const struct wanted_list *w, struct sd_outcome 
 	const char *sizes = f->sized == w->n ? "sizes match" : f->sized == 0 ? "sizes not announced by the server" :
 	    "sizes match where announced";
 
-	if (f->is_backup)
+	if (f->is_backup) {
 		sd_buf_addf(&out->message, "%zu files, %llu bytes in %s: %zu fetched, %zu already backed up unchanged",
 		    w->n, (unsigned long long)f->total, f->local_dir, f->fetched, f->kept);
-	else if (w->n == 1)
+		sd_buf_addf(&out->note, "%zu fetched, %zu already backed up unchanged", f->fetched, f->kept);
+	} else {
+		/* Which files a pattern chose is worth seeing on a pass: the date in their names says which day. */
+		sd_buf_adds(&out->note, "took ");
+		for (size_t i = 0; i < w->n && i < 3; i++)
+			if (!w->v[i].refused)
+				sd_buf_addf(&out->note, "%s%s", i ? ", " : "", w->v[i].name);
+		if (w->n > 3)
+			sd_buf_addf(&out->note, " and %zu more", w->n - 3);
+	}
+	if (!f->is_backup && w->n == 1)
 		sd_buf_addf(&out->message, "%s: %llu bytes, %s, sha256 recorded", w->v[0].name, (unsigned long long)f->total,
 		    f->sized ? "size matches" : "size not announced by the server");
-	else
+	else if (!f->is_backup)
 		sd_buf_addf(&out->message, "%zu files, %llu bytes, %s, sha256 recorded", w->n, (unsigned long long)f->total,
 		    sizes);
 }

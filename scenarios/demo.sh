@@ -23,6 +23,9 @@ state=$(mktemp -d /run/sftpdrill-demo.XXXXXX)
 export SFTPDRILL_MIRROR_DIR=$state
 # The mirror's keys are made per run: so is the state (baselines, key reference, ledger).
 export SFTPDRILL_STATE=$state/sftpdrill-state
+# Rehearse with the User ID registered with HKEX: make demo MIRROR_USER=CP0042 (the mirror admits
+# only that user; the local-mirror profile logs in as it).
+export SFTPDRILL_MIRROR_USER=${MIRROR_USER:-${SFTPDRILL_MIRROR_USER:-root}}
 cleanup() { tests/mirror/mirror.sh stop "$state" || true; rm -rf "$state"; }
 trap cleanup EXIT
 tests/mirror/mirror.sh start "$state"

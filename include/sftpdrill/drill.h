@@ -71,6 +71,7 @@ struct sd_drill {
 	char *download_dir;
 	char *report_dir;       /* the remote report folder (snapshot's default) */
 	char *baseline_dir;     /* the state folder: manifests, key references, the backup ledger */
+	char *service_desk;     /* `service-desk "TEXT"`: whom to call when the service's side may be the cause */
 	char *service;          /* `service NAME`, else "endpoints-" and a hash of every endpoint: with the
 	                           user ID, keys the account's state wherever the drill file lives */
 	char *profile_name;     /* base name of the first *.profile included (where state lived before 0.2) */
@@ -136,10 +137,13 @@ const char *sd_cmp_name(enum sd_cmp c);
  * the private key (exists, readable, not readable by group or others), the
  * known_hosts file (readable, every line usable, an entry for each endpoint
  * of the target set), and values still holding site->placeholder.
- * Each problem becomes a warning in diag (the run would fail on it).
- * Returns the number of warnings added.
+ * Each problem becomes a warning in diag (the run would fail on it). With
+ * preflight (what `run` does before its first packet) the problems the real
+ * client refuses to start with — a key file missing, unreadable or open to
+ * others (OpenSSH's rule), the placeholder User ID — are errors instead.
+ * Returns the number of problems added.
  */
-size_t sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, struct sd_diag *diag);
+size_t sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, int preflight, struct sd_diag *diag);
 
 /*
  * What the SSH library running will do with the drill's keys: an RSA user

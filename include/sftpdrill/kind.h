@@ -24,6 +24,8 @@ enum {
 	SD_KIND_DROPS_CONNECTION = 1 << 0,
 	/* A skip that is the right outcome, not a lost check: it does not make the exit status non-zero. */
 	SD_KIND_NEUTRAL = 1 << 1,
+	/* The cause may be on the service's side: the recap says whom to call (the drill's service-desk). */
+	SD_KIND_ASK_SERVICE = 1 << 2,
 };
 
 struct sd_kind_desc {

@@ -20,6 +20,7 @@ struct sd_known {
 	struct sd_known_key *v;
 	size_t n, cap;
 	struct sd_strv warnings; /* "FILE:LINE: reason" for every line that was skipped */
+	char *path;             /* the file read */
 };
 
 /*
@@ -43,13 +44,18 @@ void sd_known_release(struct sd_known *k);
 char *sd_known_prefs(const struct sd_known *k);
 
 /*
- * Decide whether the presented key (type, blob) is acceptable: it matches a
- * non-revoked known key or one of the SHA256 pins ("SHA256:base64").
- * Returns 0, or -1 with err type HostKeyMismatch (a known key or pin exists
- * for this endpoint but differs) or HostKeyUnknown (nothing known).
+ * Decide whether the key (type, blob) presented by host:port is acceptable:
+ * it matches a non-revoked known key or one of the SHA256 pins
+ * ("SHA256:base64"). Returns 0, or -1 with err type HostKeyMismatch (a known
+ * key or pin exists for this endpoint but differs: the message names the
+ * file and line of each) or HostKeyUnknown (nothing known: the message gives
+ * the exact known_hosts line to add once the fingerprint is verified).
  */
-int sd_hostkey_verify(const struct sd_known *k, const struct sd_strv *pins, const char *type,
-    const unsigned char *blob, size_t len, const char *endpoint, struct sd_err *err);
+int sd_hostkey_verify(const struct sd_known *k, const struct sd_strv *pins, const char *host, int port,
+    const char *type, const unsigned char *blob, size_t len, struct sd_err *err);
+
+/* The known_hosts line for a key of host:port, as OpenSSH writes it (no newline). Caller frees. */
+char *sd_known_line(const char *host, int port, const char *type, const unsigned char *blob, size_t len);
 
 /*
  * Append "HOSTSPEC TYPE BASE64" for host:port to the known_hosts file at

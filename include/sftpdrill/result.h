@@ -16,6 +16,7 @@ struct sd_case {
 	unsigned long sftp_code;
 	char *message;          /* one line for humans; never NULL once finished */
 	char *detail;           /* longer text (system-out), or NULL */
+	char *note;             /* on a pass: what is worth a look anyway (a swap, a first record), or NULL */
 	double time;            /* seconds */
 	time_t started;
 };

@@ -16,6 +16,13 @@ struct sd_transport;
 struct sd_run_opts {
 	const struct sd_transport *transport; /* NULL: SSH (sd_transport_ssh); tests pass a fake */
 	const char *passphrase;     /* private key passphrase or NULL; never recorded */
+	/*
+	 * When the passphrase is wrong: ask for it again (attempt 2, 3), or NULL
+	 * to give up. Called only in serial runs, under the run's lock; what it
+	 * returns stays valid for the run and is used from then on. May be NULL.
+	 */
+	const char *(*ask_passphrase)(void *ctx, const char *keyfile, int attempt);
+	void *ask_ctx;
 	const char *operator_name;  /* recorded as a property */
 	const struct sd_redactor *redact; /* masks every message and property before it is recorded; may be NULL */
 	const struct sd_cancel *cancel; /* once set: the running step ends Interrupted, the rest are skipped */

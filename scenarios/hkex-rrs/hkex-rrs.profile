@@ -15,6 +15,8 @@
 # The account's state (baselines, key reference, backup ledger) is keyed by this name and the
 # User ID, so a copy of this profile under another name finds the same state.
 service hkex-rrs
+# Whom to call when a failure may be on the exchange's side (the circular's enquiry line).
+service-desk "HKEX DCASS Hotline 2979 7222, clearingpsd@hkex.com.hk"
 
 set RRS_PORT          "${RRS_PORT:-10022}"
 set RRS_PRIMARY       "${RRS_PRIMARY:-10.151.14.121,10.151.14.122}"

@@ -6,10 +6,11 @@ set MIRROR            "${SFTPDRILL_MIRROR_DIR:-/run/sftpdrill-mirror}"
 # The mirror's keys are made per run: give each mirror its own state folder
 # (SFTPDRILL_STATE=..., as make demo and the tests do), or its key reference outlives its keys.
 service rrs-local-mirror
+service-desk "whoever started the local mirror (tests/mirror/mirror.sh; sshd logs in STATE/nodes/ADDR/sshd.log)"
 set RRS_PORT          "${RRS_PORT:-10022}"
 set RRS_PRIMARY       "${RRS_PRIMARY:-127.151.14.121,127.151.14.122}"
 set RRS_SECONDARY     "${RRS_SECONDARY:-127.152.14.121,127.152.14.122}"
-set RRS_USER          "${RRS_USER:-root}"
+set RRS_USER          "${RRS_USER:-${SFTPDRILL_MIRROR_USER:-root}}"
 set RRS_KEY           "${RRS_KEY:-${MIRROR}/user_ed25519}"
 set RRS_KNOWN_HOSTS   "${RRS_KNOWN_HOSTS:-${MIRROR}/known_hosts}"
 set RRS_REPORT_DIR    "${RRS_REPORT_DIR:-/reports}"

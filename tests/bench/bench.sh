@@ -34,7 +34,7 @@ sha_expected=$(sha256sum "$reports/BIG.bin" | cut -c1-64)
 
 key=$state/user_ed25519 kh=$state/known_hosts host=127.152.14.121 port=10022
 # curl (libssh2 1.10 too) takes the server's ECDSA host key, so its pin is that key's fingerprint.
-ecdsafp=$(ssh-keygen -lf "$state/host_ecdsa.pub" | cut -d' ' -f2)
+ecdsafp=$(ssh-keygen -lf "$state/nodes/127.152.14.121/host_ecdsa.pub" | cut -d' ' -f2)
 sftp_cmd=(sftp -q -b - -i "$key" -o UserKnownHostsFile="$kh" -o StrictHostKeyChecking=yes -o BatchMode=yes
           -P "$port" "root@$host")
 curl_cmd=(curl -sS --fail --key "$key" --pubkey "$key.pub" --hostpubsha256 "${ecdsafp#SHA256:}=" -u root:)

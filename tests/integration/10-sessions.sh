@@ -15,7 +15,7 @@ expect "4 suites, one per (drill, endpoint)" eq "$(xcount '//testsuite')" 4
 expect "28 testcases, all passed" eq "$(xcount '//testcase[not(failure|error|skipped)]')" 28
 expect "suite names are unique" eq "$(xmllint --xpath '//testsuite/@name' "$junit" | sort | uniq -d | wc -l)" 0
 expect "host-key fingerprint recorded" eq "$(xval "//testsuite[1]/properties/property[@name='hostkey.sha256']/@value")" \
-  "$(ssh-keygen -lf "$state/host_ed25519.pub" | cut -d' ' -f2)"
+  "$(node_fp "$state" 127.152.14.121)"
 expect "ed25519 host key chosen although the server also offers ECDSA" \
   eq "$(xval "//testsuite[1]/properties/property[@name='hostkey.type']/@value")" ssh-ed25519
 expect "user-key fingerprint recorded" eq "$(xval "//testsuite[1]/properties/property[@name='userkey.sha256']/@value")" \

@@ -9,5 +9,5 @@ rc=$?; junit=$(sed -n 's/^report: //p' <<<"$out")
 expect "production profile retargeted by -D alone passes" eq "$rc" 0
 expect "... and really talked to the other server" \
   eq "$(xval "//testsuite[1]/properties/property[@name='hostkey.sha256']/@value")" \
-  "$(ssh-keygen -lf "$state2/host_ed25519.pub" | cut -d' ' -f2)"
+  "$(node_fp "$state2" 127.152.14.121)"
 SFTPDRILL_MIRROR_PORT=10023 tests/mirror/mirror.sh stop "$state2"

@@ -1,5 +1,5 @@
 # 40-engine.sh — integration tests: the SSH engine: faults, keys, host-key policies. Sourced by run.sh (its helpers and mirror).
-hostfp=$(ssh-keygen -lf "$state/host_ed25519.pub" | cut -d' ' -f2)
+hostfp=$(node_fp "$state" 127.152.14.121)
 
 "$BUILD/silent-listener" 127.0.0.53 53 90 udp > "$work/dns.out" & fixture_pids+=($!)
 ready "$work/dns.out"

@@ -78,7 +78,7 @@ if [ -n "$lib111" ]; then
     "$(xval "//testsuite[1]/properties/property[@name='hostkey.algorithm']/@value")" \
     "$(xval "//testsuite[1]/properties/property[@name='hostkey.type']/@value")"
   expect "... its fingerprint recorded" eq "$(xval "//testsuite[1]/properties/property[@name='hostkey.sha256']/@value")" \
-    "$(ssh-keygen -lf "$staterh/host_rsa.pub" | cut -d' ' -f2)"
+    "$(node_fp "$staterh" 127.152.14.121 rsa)"
   : > "$work/rsa_tofu_known_hosts"
   guarded_run --trust-on-first-use "${rsahost[@]}" -D RRS_KNOWN_HOSTS="$work/rsa_tofu_known_hosts" "$login_drill"
   expect "... trust on first use writes it as ssh-rsa, as OpenSSH does" \

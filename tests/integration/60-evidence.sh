@@ -199,3 +199,33 @@ both=$(dirname "$junit")
 expect "run S1 S2: one bundle named for both, titled \"Session 1 + Session 2\", one suite per endpoint" \
   bash -c '[[ "$1" == *-and-1-more ]] && grep -q "<title>.*(Session 1) + .*(Session 2)</title>" "$1/summary.html" &&
     [ "$(xmllint --xpath "count(//testsuite)" "$1/junit.xml")" = 4 ]' _ "$both"
+
+# ---- The record for the registration form: what the bundle says, and only from an intact bundle ----
+rb=$(dirname "$first_report")
+out=$("$bin" record "$rb" 2>&1); rc=$?
+expect "record: a statement of the bundle: verdict, User ID, key, each session's nodes and steps, its MANIFEST's hash" \
+  bash -c '[ "$1" = 0 ] && grep -q "^Verdict: *ALL STEPS PASSED" <<<"$2" && grep -q "^User ID: *root$" <<<"$2" &&
+    grep -q "^User key: *SHA256:" <<<"$2" && grep -q "MANIFEST SHA-256 $(sha256sum "$3/MANIFEST" | cut -c1-64); intact" <<<"$2" &&
+    [ "$(grep -c "passed on 2 of 2 nodes" <<<"$2")" = 14 ] && grep -q "Data centre:  secondary; nodes 127.152.14.121:10022, 127.152.14.122:10022" <<<"$2"' \
+  _ "$rc" "$out" "$rb"
+"$bin" record --format csv "$rb" > "$work/record.csv" 2>&1; rc1=$?
+"$bin" record --format json "$rb" > "$work/record.json" 2>&1; rc2=$?
+expect "... as CSV (a row per node and step) and JSON, both matching junit.xml" \
+  /usr/bin/python3 - "$work/record.csv" "$work/record.json" "$rb/junit.xml" "$rc1$rc2" <<'PY'
+import csv, json, sys
+import xml.etree.ElementTree as ET
+rows = list(csv.DictReader(open(sys.argv[1])))
+doc = json.load(open(sys.argv[2]))
+cases = [(s.find("properties/property[@name='endpoint']").get("value"), c.get("name"),
+          "failed" if c.find("failure") is not None else "error" if c.find("error") is not None
+          else "skipped" if c.find("skipped") is not None else "passed")
+         for s in ET.parse(sys.argv[3]).getroot().findall("testsuite") for c in s.findall("testcase")]
+assert sys.argv[4] == "00", sys.argv[4]
+assert [(r["endpoint"], r["step"], r["status"]) for r in rows] == cases, rows[:2]
+assert [(s["endpoint"], st["name"], st["status"]) for s in doc["suites"] for st in s["steps"]] == cases
+assert doc["intact"] is True and doc["verdict"] == rows[0]["verdict"]
+PY
+cp -a "$rb" "$work/record-tampered"; printf 'X' | dd of="$work/record-tampered/RUN-INFO" bs=1 seek=3 conv=notrunc 2>/dev/null
+out=$("$bin" record "$work/record-tampered" 2>"$work/record.err"); rc=$?
+expect "... but no record from a bundle that is not intact (exit 1, nothing on stdout)" \
+  bash -c '[ "$1" = 1 ] && [ -z "$2" ] && grep -q "RUN-INFO: changed" "$3"' _ "$rc" "$out" "$work/record.err"

@@ -1,7 +1,7 @@
 # 62-interrupted.sh — integration tests: Ctrl-C, SIGTERM, a closed pipe, a second signal and a crash.
 # Sourced by run.sh (its helpers and mirror). An interrupted run is evidence too: sealed, INCOMPLETE.
 
-hostfp=$(ssh-keygen -lf "$state/host_ed25519.pub" | cut -d' ' -f2)
+hostfp=$(node_fp "$state" 127.152.14.121)
 
 # until_true CMD...: wait (at most 30 s) until CMD succeeds; a guard, not a timing assertion.
 until_true() {

@@ -7,7 +7,9 @@ expected='== RRS post-release connectivity - Secondary Data Centre (Session 1) @
   ✓  Login with User ID and SSH key (Ts)
   ✓  File count unchanged since last business day (Ts)
   ✓  Download TP001 (Ts)
+       note: took TP001_CP0001_20230414.csv
   ✓  Download TP002 (Ts)
+       note: took TP002_CP0001_20230414.csv
   ✓  Logout (Ts)
 == RRS post-release connectivity - Secondary Data Centre (Session 1) @ 127.152.14.122:10099
   ✓  Secondary addresses configured (Ts)
@@ -29,10 +31,16 @@ RRS post-release connectivity - Secondary Data Centre (Session 1)
   Download TP002                                ✓                       – Skipped               
   Logout                                        ✓                       – Skipped               
 
+What failed, and what to do:
+  ✗ 127.152.14.122:10099, Secondary addresses reachable: ConnectRefused: connection to
+      127.152.14.122 port 10099 refused: nothing is listening there
+      fix: check the port; the address answered but no service listens there
+      if it persists, call: whoever started the local mirror (tests/mirror/mirror.sh; sshd logs in
+           STATE/nodes/ADDR/sshd.log)
 8 passed, 1 failed, 0 errors, 5 skipped — NOT ALL STEPS PASSED (REHEARSAL)
 REHEARSAL — clock overridden (--now 2023-04-15T14:45:00+08:00)
 report: R'
-expect "piped output: one stable line per event, the reason under the failure, a summary table" eq "$out" "$expected"
+expect "piped output: one stable line per event, the reason under the failure, a note under a pass worth one, a summary table, the failures recapped with the fix" eq "$out" "$expected"
 
 out=$("$bin" run -v --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile -D RRS_DOWNLOAD_DIR="$work/downloads" \
   --business-date 2023-04-15 "$S1" 2>&1)
@@ -73,3 +81,78 @@ run_drill --now 2023-04-15T06:45:00Z "$S1"
 expect "... and --now in UTC is the same instant as 14:45 in Hong Kong" grep -q 'value="inside"' "$junit"
 out=$("$bin" run --now yesterday "$S1" 2>&1); rc=$?
 expect "a malformed --now: exit 2 with an example" bash -c '[ "$1" = 2 ] && grep -q "2023-04-15T14:45:00+08:00" <<<"$2"' _ "$rc" "$out"
+
+# --wait-for-window: before the window, wait (on the machine's clock) until it opens, then run inside it.
+now_s=$(date -u +%s); start=$(( (now_s / 60 + 1) * 60 ))
+if [ "$(date -u -d "@$start" +%H:%M)" \< "23:58" ]; then
+  d=$(mkdrill waiting.drill "window $(date -u -d "@$start" '+%Y-%m-%d %H:%M') $(date -u -d "@$((start + 600))" +%H:%M) UTC
+target secondary
+step \"Login\" login
+step \"Logout\" logout")
+  out=$(guarded "$bin" run --wait-for-window --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile "$d" 2>&1); rc=$?
+  junit=$(sed -n 's/^report: //p' <<<"$out")
+  expect "--wait-for-window: waits for the window to open, then runs inside it (the session, not a rehearsal)" \
+    bash -c '[ "$1" = 0 ] && grep -q "waiting for the window of waiting.drill: it opens at" <<<"$2" &&
+      grep -q "name=\"window.status\" value=\"inside\"" "$3" && grep -q "name=\"run.mode\" value=\"session\"" "$3" &&
+      grep -q "waited [0-9]* s for the window" "${3%/*}/transcript.log" && [ "$(date -u +%s)" -ge "$4" ]' _ "$rc" "$out" "$junit" "$start"
+else
+  echo "# note: too close to midnight UTC for a window in the next minute: --wait-for-window not run" >&2
+fi
+d=$(mkdrill far.drill "window $(date -u -d '+20 hours' '+%Y-%m-%d %H:%M') $(date -u -d '+20 hours 10 minutes' +%H:%M) UTC
+target secondary
+step \"Login\" login")
+out=$("$bin" run --wait-for-window --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile "$d" 2>&1); rc=$?
+expect "... refuses to wait 20 hours (exit 2, nothing run)" \
+  bash -c '[ "$1" = 2 ] && grep -q "waits at most 12 h" <<<"$2" && ! grep -q "^report:" <<<"$2"' _ "$rc" "$out"
+out=$("$bin" run --wait-for-window --now 2023-04-15T14:00:00+08:00 --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile "$S1" 2>&1); rc=$?
+expect "... and cannot wait for a --now clock (exit 2)" bash -c '[ "$1" = 2 ] && grep -q "cannot wait for --now" <<<"$2"' _ "$rc" "$out"
+
+# The live view in a real terminal (tmux, its own server socket), at 80x24 and 120x40: a first-use host
+# key warning, a node down, a failure recap. Nothing the terminal shows may wrap or be overwritten.
+if command -v tmux >/dev/null; then
+  for size in 80x24 120x40; do
+    cols=${size%x*} rows=${size#*x} sock=$work/tmux-$size.sock
+    cp "$work/empty_known_hosts" "$work/tofu-$size" 2>/dev/null || : > "$work/tofu-$size"
+    # From the work folder with a short --report-dir, as an operator would: the report's path fits the line.
+    cmd="cd $work && env TERM=xterm-256color $root/$bin run --trust-on-first-use --report-dir r -D RRS_PROFILE=local-mirror.profile"
+    cmd+=" -D RRS_DOWNLOAD_DIR=$work/downloads -D RRS_KNOWN_HOSTS=$work/tofu-$size --business-date 2023-04-15"
+    cmd+=" --now 2023-04-15T14:45:00+08:00 -D RRS_SECONDARY=127.152.14.121,127.152.14.122:10099 $root/$S1; echo SHOT-DONE; sleep 60"
+    tmux -S "$sock" new-session -d -x "$cols" -y "$rows" -s shot "$cmd"
+    deadline=$((SECONDS + 60))
+    until tmux -S "$sock" capture-pane -p -t shot | grep -q SHOT-DONE || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+    tmux -S "$sock" capture-pane -p -S - -E - -t shot > "$work/screen-$size.txt"
+    tmux -S "$sock" capture-pane -p -J -S - -E - -t shot > "$work/screen-$size.joined"
+    tmux -S "$sock" kill-server
+    expect "live view at $size: no line wraps (the joined capture has as many lines), every line within $cols columns" \
+      bash -c '[ "$(wc -l < "$1")" = "$(wc -l < "$2")" ] && /usr/bin/python3 -c "import sys; sys.exit(max(len(l.rstrip(chr(10))) for l in open(sys.argv[1], encoding=\"utf-8\")) > int(sys.argv[2]))" "$1" "$3"' \
+      _ "$work/screen-$size.txt" "$work/screen-$size.joined" "$cols"
+    expect "... the first-use warning whole, no stale status line left, the table, the recap with the fix, the report" \
+      bash -c 'tr "\n" " " < "$1" | tr -s " " | grep -q "TRUSTED ON FIRST USE: .* confirm this fingerprint with the service.s operator" &&
+        ! grep -q "[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]" "$1" && grep -q "^  Secondary addresses reachable" "$1" &&
+        grep -q "^What failed, and what to do:" "$1" && grep -q "^      fix: check the port" "$1" && grep -q "^report: " "$1"' \
+      _ "$work/screen-$size.txt"
+  done
+  expect "... at 80 columns the table names the nodes and lists them below; at 120 it shows the endpoints" \
+    bash -c 'grep -q "^  node 2 = 127.152.14.122:10099$" "$1" && ! grep -q "node 2 = " "$2" && grep -q "127.152.14.121:10022  *127.152.14.122:10099" "$2"' \
+    _ "$work/screen-80x24.txt" "$work/screen-120x40.txt"
+else
+  echo "# note: tmux missing: the live view was not checked in a terminal" >&2
+fi
+
+# A wrong passphrase typed on the terminal is asked for again (three tries in all), as ssh does.
+if command -v tmux >/dev/null && [ -f "$work/encrypted" ]; then
+  sock=$work/tmux-pp.sock
+  d=$(mkdrill passphrase.drill 'target secondary
+step "Login" login
+step "Logout" logout')
+  tmux -S "$sock" new-session -d -x 120 -y 40 -s pp "env -u RRS_KEY_PASSPHRASE TERM=xterm $root/$bin run --report-dir $work/reports -D RRS_PROFILE=local-mirror.profile -D RRS_KEY=$work/encrypted --now 2023-04-15T14:45:00+08:00 $d; echo EXIT=\$?; sleep 60"
+  wait_for() { local deadline=$((SECONDS + 30)); until tmux -S "$sock" capture-pane -p -t pp | grep -q "$1" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done; }
+  wait_for "Passphrase for"; tmux -S "$sock" send-keys -t pp "not-the-passphrase" Enter
+  wait_for "was wrong (try 2 of 3)"; tmux -S "$sock" send-keys -t pp "$secret_pp" Enter
+  wait_for "EXIT="
+  tmux -S "$sock" capture-pane -p -S - -E - -t pp > "$work/screen-pp.txt"
+  tmux -S "$sock" kill-server
+  expect "a wrong passphrase on the terminal: asked again, then the login passes (and neither passphrase is shown)" \
+    bash -c 'grep -q "was wrong (try 2 of 3)" "$1" && grep -q "^EXIT=0$" "$1" && ! grep -q "not-the-passphrase\|$2" "$1"' \
+    _ "$work/screen-pp.txt" "$secret_pp"
+fi

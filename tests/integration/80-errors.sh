@@ -23,12 +23,30 @@ done
 cp "$state/user_ed25519" "$work/loose_key"; chmod 644 "$work/loose_key"
 out=$("$bin" check -D RRS_PROFILE=local-mirror.profile -D RRS_KEY="$work/loose_key" "$S1" 2>&1); rc=$?
 expect "check warns about a key readable by others, at the profile line" \
-  grep -qE "rrs-common.profile:[0-9]+:[0-9]+: warning: private key .* readable by group or others" <<<"$out"
+  grep -qE "rrs-common.profile:[0-9]+:[0-9]+: warning: private key .* is open to group or others \(mode 644\), which OpenSSH refuses to use: run .chmod 600 " <<<"$out"
 expect "... exit 0 without --strict" eq "$rc" 0
 out=$("$bin" check --strict -D RRS_PROFILE=local-mirror.profile -D RRS_KEY="$work/loose_key" "$S1" 2>&1); rc=$?
 expect "... exit 2 with --strict" eq "$rc" 2
 out=$("$bin" check -D RRS_PROFILE=local-mirror.profile -D RRS_KNOWN_HOSTS="$work/empty_known_hosts" "$S1" 2>&1)
 expect "check warns when known_hosts has no key for an endpoint" grep -q "no host key for 127.152.14.121:10022" <<<"$out"
+
+# run applies the real client's rules before its first packet: a listener counts connections.
+"$BUILD/silent-listener" 127.152.14.121 10094 60 > "$work/preflight.out" & fixture_pids+=($!)
+ready "$work/preflight.out"
+pre=(run --report-dir "$work/preflight-reports" -D RRS_PROFILE=local-mirror.profile -D RRS_SECONDARY=127.152.14.121:10094
+  --business-date 2023-04-15)
+out=$("$bin" "${pre[@]}" -D RRS_KEY="$work/loose_key" -D RRS_USER=CHANGE-ME-USER-ID -D RRS_SECNDARY=x "$S1" 2>&1); rc=$?
+expect "run: a mistyped -D name, exit 2, with the name meant" \
+  bash -c '[ "$1" = 2 ] && grep -q "^sftpdrill: -D RRS_SECNDARY: no drill or profile uses this name; did you mean RRS_SECONDARY?" <<<"$2"' _ "$rc" "$out"
+out=$("$bin" "${pre[@]}" -D RRS_KEY="$work/loose_key" -D RRS_USER=CHANGE-ME-USER-ID "$S1" 2>&1); rc=$?
+expect "run: a key open to others and the placeholder User ID, both reported at once; exit 2, nothing sent" \
+  bash -c '[ "$1" = 2 ] && grep -q "error: private key .* is open to group or others .*chmod 600" <<<"$2" &&
+    grep -q "error: user is still the placeholder \"CHANGE-ME-USER-ID\"" <<<"$2" && grep -q "pre-flight failed; nothing was sent" <<<"$2" &&
+    ! grep -q accepted "$3" && [ ! -e "$4" ]' _ "$rc" "$out" "$work/preflight.out" "$work/preflight-reports"
+home_key=$HOME/.sftpdrill-it-key.$$; cp "$state/user_ed25519" "$home_key"; chmod 600 "$home_key"
+out=$("$bin" plan -D RRS_PROFILE=local-mirror.profile -D RRS_KEY="~/${home_key##*/}" "$S1" 2>&1)
+expect "a key path given as ~/... is the home folder's (cron's sh leaves it literal)" grep -q "^key      $home_key$" <<<"$out"
+rm -f "$home_key"
 
 d=$(mkdrill secret.drill 'target secondary
 step "uses a secret" download "/reports/${RRS_KEY_PASSPHRASE}/x"')

@@ -31,6 +31,9 @@ ready() {
   done
 }
 
+# node_fp STATE ADDR [TYPE]: the SHA256 fingerprint of one mirror node's host key (each node has its own).
+node_fp() { ssh-keygen -lf "$1/nodes/$2/host_${3:-ed25519}.pub" | cut -d' ' -f2; }
+
 # Write a drill into the work folder that includes the shipped profile RRS_PROFILE names (as the
 # shipped drills do; the helpers pass -D RRS_PROFILE=local-mirror.profile).
 mkdrill() {  # NAME BODY

@@ -59,6 +59,11 @@ tests/mirror/mirror.sh start "$state" 2>/dev/null || { echo "could not start the
 for section in tests/integration/[0-9][0-9]-*.sh; do
   if [ "$only" != "  " ] && [[ "$only" != *" $(basename "$section" | cut -c1-2) "* ]]; then continue; fi
   echo "# ${section##*/}"
+  # A section bash cannot parse would otherwise vanish without a failure.
+  if ! bash -n "$section" 2>"$work/syntax.err"; then
+    not_ok "${section##*/} parses" "$(cat "$work/syntax.err")"
+    continue
+  fi
   . "$section"
 done
 # Last: every junit.xml any section wrote.

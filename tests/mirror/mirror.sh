@@ -12,11 +12,14 @@
 # SFTPDRILL_MIRROR_HOSTKEYS (host key types, first one in known_hosts; default "ed25519 ecdsa"; "rsa"
 # gives an RSA-only server that, as OpenSSH does by default, refuses SHA-1 signatures).
 #
-# Two OpenSSH sshd processes, SFTP only (internal-sftp -R: read-only), public key only, port 10022:
+# Four OpenSSH sshd processes, one per node, SFTP only (internal-sftp -R: read-only), public key only,
+# port 10022, admitting one user (AllowUsers):
 #   primary   127.151.14.121, 127.151.14.122   (the primary data centre's two nodes)
 #   secondary 127.152.14.121, 127.152.14.122   (the secondary data centre's two nodes)
-# Keys are generated per run: host keys ed25519 and ECDSA (known_hosts lists only the ed25519 one,
-# so the client must ask for it), a user key ed25519. Each data centre's chroot holds /reports
+# Keys are generated per run: each node its own host keys, ed25519 and ECDSA, in STATE/nodes/ADDR/
+# (known_hosts lists only each node's ed25519 one, so the client must ask for it), a user key ed25519.
+# SFTPDRILL_MIRROR_USER (or MIRROR_USER) names the User ID to admit, e.g. the one registered with
+# HKEX (default root); an account of that name is created if missing and removed by stop. Each data centre's chroot holds /reports
 # with TP001, TP002 and a dozen other DCASS-like reports named for the last business day and dated
 # 18:00 Hong Kong time that day, as published.
 #
@@ -28,6 +31,7 @@ set -euo pipefail
 cmd=${1:-}
 state=${2:-${SFTPDRILL_MIRROR_DIR:-/run/sftpdrill-mirror}}
 port=${SFTPDRILL_MIRROR_PORT:-10022}
+user=${SFTPDRILL_MIRROR_USER:-${MIRROR_USER:-root}}
 sshd=/usr/sbin/sshd
 declare -A addrs=([primary]="127.151.14.121 127.151.14.122" [secondary]="127.152.14.121 127.152.14.122")
 
@@ -60,26 +64,19 @@ banner_ok() {  # addr: does an SSH server answer there?
 start() {
   [ "$(id -u)" -eq 0 ] || die "needs root (sshd ChrootDirectory and login as root); run with sudo"
   [ -x "$sshd" ] || die "no $sshd: apt-get install -y openssh-server"
-  for dc in primary secondary; do
-    if [ -f "$state/$dc/sshd.pid" ] && kill -0 "$(cat "$state/$dc/sshd.pid")" 2>/dev/null; then
+  for pidf in "$state"/nodes/*/sshd.pid; do
+    if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
       die "already running in $state; stop it first: $0 stop $state"
     fi
   done
   mkdir -p "$state" /run/sshd
   chmod 755 "$state"
-  rm -f "$state"/host_* "$state"/user_* "$state"/known_hosts "$state"/authorized_keys
-  local hostkeys=(${SFTPDRILL_MIRROR_HOSTKEYS:-ed25519 ecdsa}) hostkey_lines="" t
-  for t in "${hostkeys[@]}"; do
-    case "$t" in
-      rsa) ssh-keygen -q -t rsa -b 3072 -N '' -C mirror-host -f "$state/host_rsa" ;;
-      ecdsa) ssh-keygen -q -t ecdsa -b 256 -N '' -C mirror-host -f "$state/host_ecdsa" ;;
-      *) ssh-keygen -q -t "$t" -N '' -C mirror-host -f "$state/host_$t" ;;
-    esac
-    hostkey_lines+="HostKey $state/host_$t"$'\n'
-  done
+  rm -rf "$state"/nodes "$state"/user_* "$state"/known_hosts "$state"/authorized_keys
+  local hostkeys=(${SFTPDRILL_MIRROR_HOSTKEYS:-ed25519 ecdsa}) t
   ssh-keygen -q -t ed25519 -N '' -C mirror-user -f "$state/user_ed25519"
   cp "$state/user_ed25519.pub" "$state/authorized_keys"
   : > "$state/known_hosts"
+  add_user
   local day; day=${SFTPDRILL_MIRROR_DATE:-$(last_business_day)}
   for dc in primary secondary; do
     local root="$state/$dc/root"
@@ -87,15 +84,24 @@ start() {
     mkdir -p "$root/reports"
     chmod 755 "$state/$dc" "$root" "$root/reports"
     publish_reports "$root/reports" "$day"
-    local listen=""
+    # One sshd per node, each with host keys of its own, as two real servers have.
     for a in ${addrs[$dc]}; do
-      listen+="ListenAddress $a:$port"$'\n'
-      echo "[$a]:$port $(cut -d' ' -f1,2 "$state/host_${hostkeys[0]}.pub")" >> "$state/known_hosts"
-    done
-    cat > "$state/$dc/sshd_config" <<CONF
-$listen
+      local node="$state/nodes/$a" hostkey_lines=""
+      mkdir -p "$node"
+      for t in "${hostkeys[@]}"; do
+        case "$t" in
+          rsa) ssh-keygen -q -t rsa -b 3072 -N '' -C "mirror-$a" -f "$node/host_rsa" ;;
+          ecdsa) ssh-keygen -q -t ecdsa -b 256 -N '' -C "mirror-$a" -f "$node/host_ecdsa" ;;
+          *) ssh-keygen -q -t "$t" -N '' -C "mirror-$a" -f "$node/host_$t" ;;
+        esac
+        hostkey_lines+="HostKey $node/host_$t"$'\n'
+      done
+      echo "[$a]:$port $(cut -d' ' -f1,2 "$node/host_${hostkeys[0]}.pub")" >> "$state/known_hosts"
+      cat > "$node/sshd_config" <<CONF
+ListenAddress $a:$port
 ${hostkey_lines}PidFile none
 AuthorizedKeysFile $state/authorized_keys
+AllowUsers $user
 StrictModes no
 UsePAM no
 PubkeyAuthentication yes
@@ -115,32 +121,44 @@ ChrootDirectory $root
 LogLevel VERBOSE
 ${SFTPDRILL_MIRROR_ADDENDUM:+VersionAddendum $SFTPDRILL_MIRROR_ADDENDUM}
 CONF
-    "$sshd" -t -f "$state/$dc/sshd_config" || die "sshd rejected $state/$dc/sshd_config"
-    "$sshd" -D -e -f "$state/$dc/sshd_config" 2> "$state/$dc/sshd.log" &
-    echo $! > "$state/$dc/sshd.pid"
+      "$sshd" -t -f "$node/sshd_config" || die "sshd rejected $node/sshd_config"
+      "$sshd" -D -e -f "$node/sshd_config" 2> "$node/sshd.log" &
+      echo $! > "$node/sshd.pid"
+    done
   done
   # Ready means each endpoint really answers with an SSH banner, not just that a process exists.
   local deadline=$((SECONDS + 15))
   for dc in primary secondary; do
     for a in ${addrs[$dc]}; do
       until banner_ok "$a"; do
-        kill -0 "$(cat "$state/$dc/sshd.pid")" 2>/dev/null || { cat "$state/$dc/sshd.log" >&2; die "sshd for $dc exited"; }
+        kill -0 "$(cat "$state/nodes/$a/sshd.pid")" 2>/dev/null || { cat "$state/nodes/$a/sshd.log" >&2; die "sshd for $a exited"; }
         [ $SECONDS -lt $deadline ] || die "$a:$port did not answer within 15 s"
         sleep 0.1
       done
     done
   done
-  echo "mirror: running in $state (business date $day); stop with: $0 stop $state" >&2
+  echo "mirror: running in $state (business date $day, user $user); stop with: $0 stop $state" >&2
+}
+
+# The User ID the mirror admits (and no other): SFTPDRILL_MIRROR_USER, e.g. the one registered with
+# HKEX, made as a system account without a shell or home when it is not there (and removed by stop).
+add_user() {
+  if [ "$user" != root ] && ! id "$user" >/dev/null 2>&1; then
+    # Password '*': no password login, but not a locked account (sshd refuses those even to keys).
+    useradd --badname -M -N -p '*' -d /nonexistent -s /usr/sbin/nologin -c "sftpdrill mirror" "$user" 2>/dev/null ||
+      useradd -M -N -p '*' -d /nonexistent -s /usr/sbin/nologin -c "sftpdrill mirror" "$user" ||
+      die "cannot create the mirror's user $user"
+    echo "$user" > "$state/created-user"
+  fi
 }
 
 stop() {
-  local rc=0
-  for dc in primary secondary; do
-    local pidf="$state/$dc/sshd.pid"
+  local rc=0 pidf
+  for pidf in "$state"/nodes/*/sshd.pid; do
     [ -f "$pidf" ] || continue
-    local pid; pid=$(cat "$pidf")
+    local pid conf; pid=$(cat "$pidf"); conf="$(dirname "$pidf")/sshd_config"
     # Only a process whose command line names our config is ours to stop.
-    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$state/$dc/sshd_config"; then
+    if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$conf"; then
       kill -TERM "$pid"
       for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; rc=1; }
@@ -148,6 +166,11 @@ stop() {
     fi
     rm -f "$pidf"
   done
+  # The account start made, and only that one.
+  if [ -f "$state/created-user" ]; then
+    userdel "$(cat "$state/created-user")" 2>/dev/null || rc=1
+    rm -f "$state/created-user"
+  fi
   return $rc
 }
 

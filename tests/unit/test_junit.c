@@ -74,6 +74,53 @@ START_TEST(hostile_text_stays_well_formed)
 }
 END_TEST
 
+START_TEST(what_was_written_reads_back)
+{
+	struct sd_run run = { 0 }, back = { 0 };
+	struct sd_suite *s = sd_run_add_suite(&run, "Drill", "h:1", "secondary", 1);
+	struct sd_case *c;
+	const char *dir = tmpdir_new();
+	char *path = sd_xasprintf("%s/junit.xml", dir), *title;
+	struct sd_err err;
+
+	sd_suite_prop(s, "drill", "Drill");
+	sd_suite_prop(s, "endpoint", "h:1");
+	sd_suite_prop(s, "target", "secondary");
+	sd_suite_prop(s, "user", "CP0042");
+	c = sd_suite_add_case(s, "Login");
+	c->message = sd_xstrdup("logged in");
+	c->detail = sd_xstrdup("line 1\nline 2\n");
+	c->time = 0.25;
+	c = sd_suite_add_case(s, "Count");
+	c->status = SD_FAIL;
+	c->kind = SD_KIND_COUNT_MISMATCH;
+	c->message = sd_xstrdup("15 files, 14 on 2023-04-14");
+	c = sd_suite_add_case(s, "Logout");
+	c->status = SD_SKIP;
+	c->kind = SD_KIND_SKIPPED;
+	c->message = sd_xstrdup("not run");
+	ck_assert_int_eq(sd_junit_write(&run, "Title", path, &err), 0);
+	ck_assert_int_eq(sd_junit_read(path, &back, &title, &err), 0);
+	ck_assert_str_eq(title, "Title");
+	ck_assert_uint_eq(back.nsuites, 1);
+	ck_assert_str_eq(back.suites[0]->name, run.suites[0]->name);
+	ck_assert_str_eq(back.suites[0]->classname, run.suites[0]->classname);
+	ck_assert_str_eq(sd_suite_get_prop(back.suites[0], "user"), "CP0042");
+	ck_assert_uint_eq(back.suites[0]->ncases, 3);
+	ck_assert_str_eq(back.suites[0]->cases[0].message, "logged in");
+	ck_assert_str_eq(back.suites[0]->cases[0].detail, "line 1\nline 2\n");
+	ck_assert_int_eq(back.suites[0]->cases[1].kind, SD_KIND_COUNT_MISMATCH);
+	ck_assert_str_eq(back.suites[0]->cases[1].message, "15 files, 14 on 2023-04-14");
+	ck_assert_int_eq(back.suites[0]->cases[2].status, SD_SKIP);
+	ck_assert_int_eq(sd_run_exit_status(&back), sd_run_exit_status(&run));
+	free(title);
+	sd_run_release(&run);
+	sd_run_release(&back);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 START_TEST(times_have_a_dot_and_three_decimals)
 {
 	struct sd_run run = { 0 };
@@ -136,6 +183,7 @@ junit_suite(void)
 	TCase *tc = tcase_create("junit");
 
 	tcase_add_test(tc, hostile_text_stays_well_formed);
+	tcase_add_test(tc, what_was_written_reads_back);
 	tcase_add_test(tc, times_have_a_dot_and_three_decimals);
 	tcase_add_test(tc, failed_write_leaves_nothing);
 	tcase_add_test(tc, exit_status_from_results);

@@ -165,19 +165,28 @@ START_TEST(verify_fails_closed)
 	good = make_blob("ssh-ed25519", 1, &glen);
 	bad = make_blob("ssh-ed25519", 9, &blen);
 	ck_assert_int_eq(sd_known_load(path, "h", 10022, &k, &err), 0);
-	ck_assert_int_eq(sd_hostkey_verify(&k, NULL, "ssh-ed25519", good, glen, "h:10022", &err), 0);
-	ck_assert_int_eq(sd_hostkey_verify(&k, NULL, "ssh-ed25519", bad, blen, "h:10022", &err), -1);
+	ck_assert_int_eq(sd_hostkey_verify(&k, NULL, "h", 10022, "ssh-ed25519", good, glen, &err), 0);
+	ck_assert_int_eq(sd_hostkey_verify(&k, NULL, "h", 10022, "ssh-ed25519", bad, blen, &err), -1);
 	ck_assert_int_eq(err.kind, SD_KIND_HOSTKEY_MISMATCH);
 	ck_assert_int_eq(sd_kind(err.kind)->status, SD_FAIL);
 	sd_sha256_fingerprint(good, glen, fp, sizeof(fp));
 	ck_assert_ptr_nonnull(strstr(err.msg, fp));       /* the expected fingerprint is named */
-	ck_assert_int_eq(sd_hostkey_verify(&none, NULL, "ssh-ed25519", bad, blen, "h:10022", &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, " line 1)"));  /* ... and where it is written */
+	ck_assert_int_eq(sd_hostkey_verify(&none, NULL, "h", 10022, "ssh-ed25519", bad, blen, &err), -1);
 	ck_assert_int_eq(err.kind, SD_KIND_HOSTKEY_UNKNOWN);
+	/* Unknown: the exact line to add, and the flag for first use. */
+	{
+		char *want = sd_known_line("h", 10022, "ssh-ed25519", bad, blen);
+		ck_assert_ptr_nonnull(strstr(err.msg, want));
+		ck_assert_ptr_nonnull(strstr(want, "[h]:10022 ssh-ed25519 AAAA"));
+		ck_assert_ptr_nonnull(strstr(err.msg, "--trust-on-first-use"));
+		free(want);
+	}
 	/* A pin accepts the key when nothing else does (rotation). */
 	sd_sha256_fingerprint(bad, blen, fp, sizeof(fp));
 	sd_strv_push(&pins, fp);
-	ck_assert_int_eq(sd_hostkey_verify(&none, &pins, "ssh-ed25519", bad, blen, "h:10022", &err), 0);
-	ck_assert_int_eq(sd_hostkey_verify(&none, &pins, "ssh-ed25519", good, glen, "h:10022", &err), -1);
+	ck_assert_int_eq(sd_hostkey_verify(&none, &pins, "h", 10022, "ssh-ed25519", bad, blen, &err), 0);
+	ck_assert_int_eq(sd_hostkey_verify(&none, &pins, "h", 10022, "ssh-ed25519", good, glen, &err), -1);
 	ck_assert_int_eq(err.kind, SD_KIND_HOSTKEY_MISMATCH);
 	sd_strv_release(&pins);
 	sd_known_release(&k);
@@ -197,7 +206,7 @@ START_TEST(revoked_key_is_refused)
 
 	blob = make_blob("ssh-ed25519", 1, &len);
 	ck_assert_int_eq(sd_known_load(path, "h", 10022, &k, &err), 0);
-	ck_assert_int_eq(sd_hostkey_verify(&k, NULL, "ssh-ed25519", blob, len, "h:10022", &err), -1);
+	ck_assert_int_eq(sd_hostkey_verify(&k, NULL, "h", 10022, "ssh-ed25519", blob, len, &err), -1);
 	ck_assert_ptr_nonnull(strstr(err.msg, "revoked"));
 	sd_known_release(&k);
 	free(blob); free(k1); free(text); free(path);
