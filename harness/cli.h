@@ -33,6 +33,9 @@ struct cli {
 	const char *on_failure, *on_success; /* --on-failure CMD, --on-success CMD */
 	const char *drill_for_calendar; /* business-day --drill FILE */
 	const char *format;         /* record --format text|csv|json */
+	const char *roster;         /* run --roster FILE */
+	const char *account;        /* run --account NAME: leads suite names (a roster's child runs) */
+	int shard_k, shard_n;       /* --shard K/N (0/0: all) */
 	int argc;                   /* the command line (options first, as getopt left it), for the */
 	char **argv;                /* catch-up commands */
 	int first_operand;          /* argv index of the first drill file */
@@ -94,6 +97,11 @@ int cmd_business_day(struct cli *c, int argc, char **argv);
 int cmd_version(struct cli *c, int argc, char **argv);
 int cmd_sign(struct cli *c, int argc, char **argv);
 int cmd_record(struct cli *c, int argc, char **argv);
+int cmd_merge(struct cli *c, int argc, char **argv);
+int cmd_roster(struct cli *c, int ndrills, char **drills);
+
+/* Verify bundles and write their merge, sealed, to out (new); prints the totals. An exit status. */
+int merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title);
 int cmd_help(struct cli *c, int argc, char **argv);
 
 /* Print the help of command name (or the overview for NULL) to f; EXIT_USAGE for an unknown name. */

@@ -435,7 +435,8 @@ run_drills(struct run_state *r)
 		.accept_new_key_reference = c->accept_new_keyref, .ask_passphrase = ask_again, .ask_ctx = r,
 		.on_event = view_event,
 		.ctx = r->view, .business_day = c->business_day, .closures = c->closures, .nclosures = c->nclosures,
-		.trust_on_first_use = c->tofu, .parallel = c->parallel, .jobs = c->jobs };
+		.trust_on_first_use = c->tofu, .parallel = c->parallel, .jobs = c->jobs, .shard_k = c->shard_k,
+		.shard_n = c->shard_n };
 	int64_t t0 = sd_now_ms();
 	char clock[32];
 
@@ -649,6 +650,8 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 	int status;
 
 	catch_signals();
+	if (c->account)
+		r.run.account = sd_xstrdup(c->account);
 	r.view = view_new(c->quiet, c->verbose, c->parallel, &r.run, &r.secrets);
 	sd_date_format(c->business_day, 0, r.date, sizeof(r.date));
 	status = prepare(&r);
@@ -695,7 +698,7 @@ out:
 int
 cmd_run(struct cli *c, int n, char **files)
 {
-	return run_or_snapshot(c, n, files, 0);
+	return c->roster ? cmd_roster(c, n, files) : run_or_snapshot(c, n, files, 0);
 }
 
 int

@@ -23,6 +23,7 @@ static const struct command commands[] = {
 	{ "version", cmd_version, 0 },
 	{ "sign", cmd_sign, 1 },
 	{ "record", cmd_record, 1 },
+	{ "merge", cmd_merge, 1 },
 	{ "help", cmd_help, 0 },
 };
 
@@ -181,6 +182,21 @@ opt_umask(struct cli *c, const char *arg)
 }
 
 static int
+opt_shard(struct cli *c, const char *arg)
+{
+	int k, n;
+	char end;
+
+	if (sscanf(arg, "%d/%d%c", &k, &n, &end) != 2 || n < 1 || n > 1000 || k < 1 || k > n) {
+		fprintf(stderr, "sftpdrill: --shard wants K/N with 1 <= K <= N (e.g. 2/4), got `%s`\n", arg);
+		return -1;
+	}
+	c->shard_k = k;
+	c->shard_n = n;
+	return 0;
+}
+
+static int
 opt_now(struct cli *c, const char *arg)
 {
 	c->now_given = arg;
@@ -202,6 +218,7 @@ static const struct optdef optdefs[] = {
 	FLAG("accept-new-key-reference", 'A', accept_new_keyref), FLAG("wait-for-window", 'w', wait_for_window), STRING("state-dir", 'd', state_dir),
 	STRING("on-failure", 'F', on_failure), STRING("on-success", 'O', on_success),
 	STRING("drill", 'R', drill_for_calendar), STRING("format", 'f', format),
+	STRING("roster", 'L', roster), STRING("account", 'a', account), FN("shard", 'k', opt_shard),
 	STRING("report-dir", 'r', report_dir), STRING("operator", 'o', operator_name),
 	STRING("sign-key", 'S', sign_key), STRING("key", 'K', sign_key), FN("pub", 'P', opt_pub),
 	FN("umask", 'U', opt_umask),

@@ -257,6 +257,13 @@ read_suite(xmlNodePtr ts, struct sd_run *run)
 		free(s->endpoint);
 		s->endpoint = sd_xasprintf("%s (not contacted)", target ? target : "?");
 	}
+	/* The names as written (an account's prefix included): a merge keeps suites unchanged. */
+	free(s->name);
+	s->name = get_attr(ts, "name");
+	if (classname) {
+		free(s->classname);
+		s->classname = sd_xstrdup(classname);
+	}
 	for (size_t i = 0; i < names.n; i++)
 		sd_suite_prop(s, names.v[i], values.v[i]);
 	{

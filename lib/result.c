@@ -27,8 +27,17 @@ sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint, co
 
 	s->drill = sd_xstrdup(drill);
 	s->endpoint = sd_xstrdup(endpoint);
-	s->name = sd_xasprintf("%s @ %s", drill, endpoint);
-	s->classname = sd_xasprintf("%s \u203a %s node %zu", d, st, index + 1);
+	/* One account of a roster: its name leads, so a merged file keeps every suite apart. */
+	if (run->account != NULL) {
+		char *a = undotted(run->account);
+		s->name = sd_xasprintf("%s: %s @ %s", run->account, drill, endpoint);
+		s->classname = sd_xasprintf("%s \u203a %s \u203a %s node %zu", a, d, st, index + 1);
+		free(a);
+		sd_suite_prop(s, "account", run->account);
+	} else {
+		s->name = sd_xasprintf("%s @ %s", drill, endpoint);
+		s->classname = sd_xasprintf("%s \u203a %s node %zu", d, st, index + 1);
+	}
 	free(d);
 	free(st);
 	s->started = time(NULL);
@@ -179,5 +188,27 @@ sd_run_release(struct sd_run *run)
 	}
 	free(run->files);
 	free(run->mode);
+	free(run->account);
 	memset(run, 0, sizeof(*run));
+}
+
+void
+sd_run_take(struct sd_run *into, struct sd_run *from)
+{
+	for (size_t i = 0; i < from->nsuites; i++) {
+		SD_GROW(into->suites, into->nsuites + 1, into->capsuites);
+		into->suites[into->nsuites++] = from->suites[i];
+	}
+	for (size_t i = 0; i < from->nfiles; i++) {
+		SD_GROW(into->files, into->nfiles + 1, into->capfiles);
+		into->files[into->nfiles++] = from->files[i];
+	}
+	if (into->started == 0 || (from->started != 0 && from->started < into->started))
+		into->started = from->started;
+	into->time += from->time;
+	free(from->suites);
+	free(from->files);
+	from->suites = NULL;
+	from->files = NULL;
+	from->nsuites = from->capsuites = from->nfiles = from->capfiles = 0;
 }

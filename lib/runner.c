@@ -479,12 +479,16 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 		closed_day(d, o, run, why, &lock);
 		n = 0;
 	}
+	/* A shard takes every shard_n-th endpoint of the set, by its place: N machines cover it once. */
+	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		states[i] = (struct sd_step_ctx){ .d = d, .o = o, .t = o->transport ? o->transport : &sd_transport_ssh,
+		if (o->shard_n > 1 && (int)(i % (size_t)o->shard_n) != o->shard_k - 1)
+			continue;
+		states[k] = (struct sd_step_ctx){ .d = d, .o = o, .t = o->transport ? o->transport : &sd_transport_ssh,
 			.ep = &set->v[i], .cal = &cal, .run = run, .lock = &lock, .passphrase = &passphrase };
-		begin_suite(&states[i], bdate, host);
+		begin_suite(&states[k++], bdate, host);
 	}
-	run_pool(states, n, o);
+	run_pool(states, k, o);
 	free(states);
 	sd_calendar_release(&cal);
 	pthread_mutex_destroy(&lock);

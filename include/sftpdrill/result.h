@@ -49,6 +49,7 @@ struct sd_run {
 	time_t started;
 	double time;
 	char *mode;             /* NULL: the session itself; else why it is a rehearsal, shown in every verdict */
+	char *account;          /* a roster account's name, or NULL: leads every suite's name and classname */
 	struct sd_suite **suites;
 	size_t nsuites, capsuites;
 	struct sd_downloaded *files;
@@ -87,6 +88,9 @@ size_t sd_count_all(const struct sd_run *run, const struct sd_suite *suite);
  * neutral skip. Neutral skips (SD_KIND_NEUTRAL) count as passed.
  */
 const char *sd_run_verdict(const struct sd_run *run);
+
+/* Move every suite (and downloaded file) of from into into; from is left empty. */
+void sd_run_take(struct sd_run *into, struct sd_run *from);
 
 /* Exit status of a run: 0 all passed (or neutral skips), 1 a check failed, 3 a step could not be evaluated. */
 int sd_run_exit_status(const struct sd_run *run);

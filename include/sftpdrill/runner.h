@@ -39,6 +39,7 @@ struct sd_run_opts {
 	int trust_on_first_use;     /* write unknown host keys to known_hosts (explicit option only) */
 	int parallel;               /* run the endpoints of the set at once, a thread and a session each */
 	int jobs;                   /* with parallel: at most this many at a time (0: all of them) */
+	int shard_k, shard_n;       /* only the endpoints i of the set with i % shard_n == shard_k - 1 (0: all) */
 };
 
 /*

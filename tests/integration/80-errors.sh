@@ -57,3 +57,10 @@ out=$("$bin" 2>&1); rc=$?
 expect "no arguments: usage, exit 2" eq "$rc" 2
 out=$("$bin" run --no-such-option x 2>&1); rc=$?
 expect "unknown option: exit 2" eq "$rc" 2
+
+# The help and the man page are true to the option table: every option the program takes is in both.
+opts=$(grep -o '\(FLAG\|STRING\|FN\)("[a-z-]*"' "$root/harness/sftpdrill.c" | sed 's/.*("\(.*\)"/\1/' | grep -v '^define$')
+expect "every option of the program is in \`sftpdrill help\` and in the man page" \
+  bash -c 'for o in $1; do grep -q -- "--$o\b" <<<"$2" || { echo "help lacks --$o"; exit 1; };
+    tr -d "\\\\" < "$3" | grep -q -- "--$o\b" || { echo "man page lacks --$o"; exit 1; }; done' \
+  _ "$opts" "$("$bin" help; for c in run check plan snapshot business-day verify sign record merge; do "$bin" help $c; done)" "$root/harness/sftpdrill.1"

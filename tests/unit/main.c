@@ -9,6 +9,7 @@ Suite *junit_suite(void);
 Suite *calendar_suite(void);
 Suite *kind_suite(void);
 Suite *runner_suite(void);
+Suite *roster_suite(void);
 
 int
 main(void)
@@ -22,6 +23,7 @@ main(void)
 	srunner_add_suite(sr, calendar_suite());
 	srunner_add_suite(sr, kind_suite());
 	srunner_add_suite(sr, runner_suite());
+	srunner_add_suite(sr, roster_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

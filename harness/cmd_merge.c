@@ -1,0 +1,151 @@
+/* cmd_merge.c — `merge`: the bundles of many runs (a roster's accounts, a CI matrix's shards) as one. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sftpdrill/buf.h"
+#include "sftpdrill/evidence.h"
+#include "sftpdrill/html.h"
+#include "sftpdrill/junit.h"
+#include "cli.h"
+
+/* Two inputs holding the same suite would count it twice: name both. Returns the first duplicate or -1. */
+static int
+duplicate(const struct sd_run *run, size_t *a, size_t *b)
+{
+	for (size_t i = 0; i < run->nsuites; i++)
+		for (size_t k = i + 1; k < run->nsuites; k++)
+			if (strcmp(run->suites[i]->name, run->suites[k]->name) == 0) {
+				*a = i;
+				*b = k;
+				return 0;
+			}
+	return -1;
+}
+
+/*
+ * Read every bundle (each verified first: a tampered input stops the merge,
+ * named) into merged, and the lines of BUNDLES into list: the SHA-256 of each
+ * input's MANIFEST and the bundle. 0, or an exit status after saying why.
+ */
+static int
+gather(const struct cli *c, int n, char **bundles, struct sd_run *merged, struct sd_buf *list)
+{
+	for (int i = 0; i < n; i++) {
+		struct sd_bundle_check check = { 0 };
+		struct sd_run one = { 0 };
+		struct sd_err err;
+		char *path = sd_xasprintf("%s/MANIFEST", bundles[i]), hex[65], *title = NULL;
+		int rc = sd_bundle_verify(bundles[i], &c->pubs, &check, &err);
+
+		if (rc == 0 && sd_sha256_file(path, hex) < 0)
+			rc = -1, snprintf(err.msg, sizeof(err.msg), "cannot read %s: %s", path, strerror(errno));
+		free(path);
+		if (rc != 0) {
+			for (size_t k = 0; k < check.problems.n; k++)
+				fprintf(stderr, "%s: %s\n", bundles[i], check.problems.v[k]);
+			if (rc < 0)
+				fprintf(stderr, "sftpdrill merge: %s; nothing was merged\n", err.msg);
+			else
+				fprintf(stderr, "sftpdrill merge: %s is not intact; nothing was merged\n", bundles[i]);
+			sd_strv_release(&check.problems);
+			return rc < 0 ? EXIT_USAGE : EXIT_CHECK_FAILED;
+		}
+		sd_strv_release(&check.problems);
+		path = sd_xasprintf("%s/junit.xml", bundles[i]);
+		rc = sd_junit_read(path, &one, &title, &err);
+		free(path);
+		free(title);
+		if (rc < 0) {
+			fprintf(stderr, "sftpdrill merge: %s: %s; nothing was merged\n", bundles[i], err.msg);
+			sd_run_release(&one);
+			return EXIT_CHECK_FAILED;
+		}
+		/* Each suite says which bundle it came from: its own evidence stays there. */
+		for (size_t s = 0; s < one.nsuites; s++)
+			sd_suite_prop(one.suites[s], "merged.from", bundles[i]);
+		sd_run_take(merged, &one);
+		sd_run_release(&one);
+		sd_buf_addf(list, "%s  %s\n", hex, bundles[i]);
+	}
+	return EXIT_PASS;
+}
+
+int
+merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title)
+{
+	struct sd_run merged = { 0 };
+	struct sd_buf list = SD_BUF_INIT(0);
+	struct sd_html_info hi = { .title = title, .tool = "sftpdrill " SFTPDRILL_VERSION, .utc_offset = c->zone_offset,
+		.zone_name = "Hong Kong" };
+	struct sd_err err = { 0 };
+	char *path;
+	size_t a, b;
+	int status = gather(c, n, bundles, &merged, &list);
+
+	if (status == EXIT_PASS && duplicate(&merged, &a, &b) == 0) {
+		fprintf(stderr, "sftpdrill merge: \"%s\" is in %s and in %s: it would count twice (a shard given twice?); "
+		    "nothing was merged\n", merged.suites[a]->name, sd_suite_get_prop(merged.suites[a], "merged.from"),
+		    sd_suite_get_prop(merged.suites[b], "merged.from"));
+		status = EXIT_CHECK_FAILED;
+	}
+	if (status == EXIT_PASS && (sd_mkdirs(out) < 0 || access(out, W_OK) < 0)) {
+		fprintf(stderr, "sftpdrill merge: cannot create %s: %s\n", out, strerror(errno));
+		status = EXIT_INTERNAL;
+	}
+	if (status == EXIT_PASS) {
+		/* As a run's bundle: the reports staged, then the seal puts them in place. */
+		path = sd_xasprintf("%s/BUNDLES", out);
+		if (sd_write_atomic(path, sd_buf_str(&list), list.len) < 0)
+			sd_fail(&err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
+		free(path);
+		path = sd_bundle_staged(out, "junit.xml");
+		if (err.msg[0] == '\0')
+			sd_junit_write(&merged, title, path, &err);
+		free(path);
+		path = sd_bundle_staged(out, "summary.html");
+		if (err.msg[0] == '\0')
+			sd_html_write(&merged, &hi, path, &err);
+		free(path);
+		if (err.msg[0] == '\0')
+			sd_bundle_seal(out, NULL, &err);
+		if (err.msg[0] != '\0') {
+			fprintf(stderr, "sftpdrill merge: %s\n", err.msg);
+			status = EXIT_INTERNAL;
+		}
+	}
+	if (status == EXIT_PASS) {
+		printf("%zu bundles, %zu suites: %zu passed, %zu failed, %zu errors, %zu skipped — %s\n", (size_t)n,
+		    merged.nsuites, sd_count(&merged, NULL, SD_PASS), sd_count(&merged, NULL, SD_FAIL),
+		    sd_count(&merged, NULL, SD_ERROR), sd_count(&merged, NULL, SD_SKIP), sd_run_verdict(&merged));
+		printf("report: %s/junit.xml\n", out);
+		status = sd_run_exit_status(&merged);
+	}
+	sd_run_release(&merged);
+	sd_buf_release(&list);
+	return status;
+}
+
+int
+cmd_merge(struct cli *c, int n, char **args)
+{
+	char *title;
+	int status;
+
+	if (n < 2) {
+		fprintf(stderr, "usage: sftpdrill merge [--pub KEY.pem]... OUT-DIR BUNDLE...\n");
+		return EXIT_USAGE;
+	}
+	if (access(args[0], F_OK) == 0) {
+		fprintf(stderr, "sftpdrill merge: %s exists; a merge is written to a new folder\n", args[0]);
+		return EXIT_USAGE;
+	}
+	title = sd_xasprintf("Merged: %d bundles", n - 1);
+	status = merge_bundles(c, args[0], n - 1, args + 1, title);
+	free(title);
+	return status;
+}

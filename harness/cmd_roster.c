@@ -1,0 +1,377 @@
+/*
+ * cmd_roster.c — `run --roster FILE`: every account of a roster drilled, a few at a time, each in a
+ * process of its own (its own key, passphrase and evidence bundle), then their bundles merged.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sftpdrill/evidence.h"
+#include "sftpdrill/junit.h"
+#include "sftpdrill/roster.h"
+#include "cli.h"
+
+/* One account's run. */
+struct account {
+	const struct sd_roster_row *row;
+	pid_t pid;
+	int status;                 /* its exit status (-1: not run) */
+	char *log;                  /* its output */
+	char *bundle;               /* its run folder, once it said so */
+};
+
+static atomic_int stop_signal;
+
+static void
+on_signal(int sig)
+{
+	atomic_store(&stop_signal, sig);
+}
+
+/* Options of this command line a child must not get: the roster's own, or the parent's to decide. */
+static int
+parent_only(const char *opt, int *takes_value)
+{
+	static const char *const with_value[] = { "--roster", "--shard", "--jobs", "--report-dir", "--on-failure",
+		"--on-success", "--account", NULL };
+	static const char *const flags[] = { "--parallel", NULL };
+
+	*takes_value = 0;
+	for (int i = 0; with_value[i]; i++) {
+		size_t n = strlen(with_value[i]);
+		if (strncmp(opt, with_value[i], n) == 0 && (opt[n] == '\0' || opt[n] == '=')) {
+			*takes_value = opt[n] == '\0';
+			return 1;
+		}
+	}
+	for (int i = 0; flags[i]; i++)
+		if (strcmp(opt, flags[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The child's command line: this one's options (less the roster's), the account's, the drills. */
+static char **
+child_argv(const struct cli *c, const struct account *a, const char *accounts_dir, int ndrills, char **drills)
+{
+	struct sd_strv v = { 0 };
+	char *def;
+
+	sd_strv_push(&v, c->argv[0]);
+	sd_strv_push(&v, "run");
+	for (int i = 2; i < c->first_operand && i < c->argc; i++) {
+		int takes;
+		if (parent_only(c->argv[i], &takes)) {
+			i += takes;
+			continue;
+		}
+		sd_strv_push(&v, c->argv[i]);
+	}
+	sd_strv_push(&v, "--account");
+	sd_strv_push(&v, a->row->name);
+	sd_strv_push(&v, "--report-dir");
+	sd_strv_push(&v, accounts_dir);
+#define DEFINE(name, val) do { def = sd_xasprintf("%s=%s", name, val); sd_strv_push(&v, "-D"); \
+	sd_strv_push(&v, def); free(def); } while (0)
+	DEFINE("RRS_USER", a->row->user);
+	DEFINE("RRS_KEY", a->row->key);
+	if (a->row->known_hosts)
+		DEFINE("RRS_KNOWN_HOSTS", a->row->known_hosts);
+	if (a->row->profile)
+		DEFINE("RRS_PROFILE", a->row->profile);
+#undef DEFINE
+	for (int i = 0; i < ndrills; i++)
+		sd_strv_push(&v, drills[i]);
+	SD_GROW(v.v, v.n + 1, v.cap);
+	v.v[v.n] = NULL;
+	return v.v;
+}
+
+/* The account's passphrase from where its row says (env:NAME, file:PATH); NULL for none. -1 when missing. */
+static int
+passphrase_of(const struct sd_roster_row *row, char **out)
+{
+	*out = NULL;
+	if (row->passphrase[0] == '\0')
+		return 0;
+	if (strncmp(row->passphrase, "env:", 4) == 0) {
+		const char *v = getenv(row->passphrase + 4);
+		if (v == NULL)
+			return -1;
+		*out = sd_xstrdup(v);
+		return 0;
+	}
+	FILE *f = sd_fopen_regular(row->passphrase + 5, 0);
+	char line[1024];
+	if (f == NULL || fgets(line, sizeof(line), f) == NULL) {
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	*out = sd_xstrdup(line);
+	explicit_bzero(line, sizeof(line));
+	return 0;
+}
+
+/* Start one account's run; its output to its log. 0, or -1 (said why, status set). */
+static int
+start(const struct cli *c, struct account *a, const char *dir, int ndrills, char **drills)
+{
+	char *accounts = sd_xasprintf("%s/accounts", dir), *pp = NULL;
+	char **argv;
+	int fd;
+
+	if (passphrase_of(a->row, &pp) < 0) {
+		fprintf(stderr, "  ! %s: its passphrase is not where the roster says (%s); not run\n", a->row->name,
+		    strncmp(a->row->passphrase, "env:", 4) == 0 ? "no such environment variable" : "file unreadable");
+		a->status = EXIT_INTERNAL;
+		free(accounts);
+		return -1;
+	}
+	argv = child_argv(c, a, accounts, ndrills, drills);
+	fd = open(a->log, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fflush(NULL);
+	a->pid = fd < 0 ? -1 : fork();
+	if (a->pid == 0) {
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		/* One account's passphrase never reaches another's run. */
+		if (pp)
+			setenv(c->site.passphrase_env, pp, 1);
+		else
+			unsetenv(c->site.passphrase_env);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (pp) {
+		explicit_bzero(pp, strlen(pp));
+		free(pp);
+	}
+	for (char **p = argv; *p; p++)
+		free(*p);
+	free(argv);
+	free(accounts);
+	if (a->pid < 0) {
+		fprintf(stderr, "  ! %s: cannot start its run: %s\n", a->row->name, strerror(errno));
+		a->status = EXIT_INTERNAL;
+		return -1;
+	}
+	return 0;
+}
+
+/* After an account's run: its run folder (the "report:" line it printed) and its closing line shown. */
+static void
+finished(struct account *a, int wstatus)
+{
+	FILE *f = fopen(a->log, "re");
+	char line[4096], counts[512] = "";
+
+	a->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+	while (f && fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "report: ", 8) == 0) {
+			char *slash = strrchr(line + 8, '/');
+			free(a->bundle);
+			a->bundle = slash ? sd_xstrndup(line + 8, (size_t)(slash - line - 8)) : NULL;
+		} else if (strstr(line, " passed, ") && strstr(line, " skipped — "))
+			snprintf(counts, sizeof(counts), "%.500s", line);
+	}
+	if (f)
+		fclose(f);
+	printf("  %s %s (%s): %s\n", a->status == 0 ? "✓" : "✗", a->row->name, a->row->user,
+	    counts[0] ? counts : a->bundle ? "see its bundle" : "not run: see its log");
+	if (a->status != 0)
+		printf("      log: %s\n", a->log);
+	fflush(stdout);
+}
+
+/* Per account and session: its verdict, from its bundle. Written to the roster folder and shown. */
+static void
+summary(const struct account *accts, size_t n, const char *dir)
+{
+	char *path = sd_xasprintf("%s/roster-summary.txt", dir);
+	FILE *f = fopen(path, "we");
+
+	printf("\n%-16s %-12s %-50s %s\n", "account", "user", "session", "result");
+	for (size_t i = 0; i < n; i++) {
+		const struct account *a = &accts[i];
+		struct sd_run run = { 0 };
+		struct sd_err err;
+		char *junit = a->bundle ? sd_xasprintf("%s/junit.xml", a->bundle) : NULL, *title = NULL, line[1024];
+
+		if (junit == NULL || sd_junit_read(junit, &run, &title, &err) < 0 || run.nsuites == 0) {
+			snprintf(line, sizeof(line), "%-16s %-12s %-50s %s", a->row->name, a->row->user, "-",
+			    a->status < 0 ? "not run" : "no results (see its log)");
+			printf("%s\n", line);
+			if (f)
+				fprintf(f, "%s\n", line);
+		}
+		for (size_t s = 0, e; s < run.nsuites; s = e) {
+			size_t failed = 0, all = 0;
+			for (e = s; e < run.nsuites && strcmp(run.suites[e]->drill, run.suites[s]->drill) == 0; e++) {
+				all += run.suites[e]->ncases;
+				failed += run.suites[e]->ncases - sd_count(&run, run.suites[e], SD_PASS);
+			}
+			snprintf(line, sizeof(line), "%-16s %-12s %-50.50s %s", a->row->name, a->row->user, run.suites[s]->drill,
+			    failed ? "NOT ALL STEPS PASSED" : "ALL STEPS PASSED");
+			if (failed)
+				snprintf(line + strlen(line), sizeof(line) - strlen(line), " (%zu of %zu)", all - failed, all);
+			printf("%s\n", line);
+			if (f)
+				fprintf(f, "%s\n", line);
+		}
+		sd_run_release(&run);
+		free(title);
+		free(junit);
+	}
+	if (f)
+		fclose(f);
+	free(path);
+}
+
+/* The folder of this roster run: REPORT-DIR/TIME-roster-NAME[-shard-K-of-N]. */
+static char *
+roster_dir(const struct cli *c)
+{
+	const char *base = strrchr(c->roster, '/') ? strrchr(c->roster, '/') + 1 : c->roster;
+	char ts[32], name[64];
+	struct tm tm;
+	time_t now = time(NULL);
+	size_t k = 0;
+
+	for (const char *p = base; *p && *p != '.' && k + 1 < sizeof(name); p++)
+		name[k++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ? *p :
+		    (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : '-';
+	name[k] = '\0';
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	return c->shard_n > 1 ? sd_xasprintf("%s/%s-roster-%s-shard-%d-of-%d", c->report_dir, ts, name, c->shard_k,
+	    c->shard_n) : sd_xasprintf("%s/%s-roster-%s", c->report_dir, ts, name);
+}
+
+/* Run the accounts, at most jobs at once; a signal stops new starts and is passed on to the running. */
+static void
+run_all(const struct cli *c, struct account *accts, size_t n, const char *dir, int ndrills, char **drills)
+{
+	size_t next = 0, running = 0;
+	int jobs = c->jobs > 0 ? c->jobs : 4, forwarded = 0;
+
+	while (next < n || running > 0) {
+		int wstatus;
+		pid_t pid;
+
+		while (next < n && running < (size_t)jobs && !atomic_load(&stop_signal))
+			if (start(c, &accts[next++], dir, ndrills, drills) == 0)
+				running++;
+		if (running == 0)
+			break;
+		pid = waitpid(-1, &wstatus, 0);
+		if (pid < 0 && errno == EINTR) {
+			if (atomic_load(&stop_signal) && !forwarded) {
+				for (size_t i = 0; i < n; i++)
+					if (accts[i].pid > 0 && accts[i].status == -1)
+						kill(accts[i].pid, atomic_load(&stop_signal));
+				forwarded = 1;
+			}
+			continue;
+		}
+		for (size_t i = 0; pid > 0 && i < n; i++)
+			if (accts[i].pid == pid && accts[i].status == -1) {
+				finished(&accts[i], wstatus);
+				running--;
+			}
+		if (pid < 0)
+			break;
+	}
+}
+
+int
+cmd_roster(struct cli *c, int ndrills, char **drills)
+{
+	struct sd_roster roster;
+	struct sd_diag diag = { 0 };
+	struct account *accts;
+	size_t n = 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+	char *dir, *merged, **bundles, *title;
+	size_t nb = 0;
+	int status, bad;
+
+	if (sd_roster_read(c->roster, &roster, &diag) < 0) {
+		cli_print_diag(c, &diag);
+		sd_diag_release(&diag);
+		return EXIT_USAGE;
+	}
+	cli_print_diag(c, &diag);
+	bad = diag.nerrors > 0;
+	sd_diag_release(&diag);
+	accts = sd_xcalloc(roster.n ? roster.n : 1, sizeof(*accts));
+	dir = roster_dir(c);
+	merged = sd_xasprintf("%s/accounts", dir);
+	if (sd_mkdirs(merged) < 0) {
+		fprintf(stderr, "sftpdrill: cannot create %s: %s\n", merged, strerror(errno));
+		free(merged);
+		free(dir);
+		free(accts);
+		sd_roster_release(&roster);
+		return EXIT_INTERNAL;
+	}
+	free(merged);
+	for (size_t i = 0; i < roster.n; i++)
+		if (sd_roster_in_shard(&roster.v[i], c->shard_k, c->shard_n))
+			accts[n++] = (struct account){ .row = &roster.v[i], .status = -1,
+				.log = sd_xasprintf("%s/accounts/%s.log", dir, roster.v[i].name) };
+	printf("roster %s: %zu account%s%s, at most %d at a time\n", c->roster, n, n == 1 ? "" : "s",
+	    c->shard_n > 1 ? " in this shard" : "", c->jobs > 0 ? c->jobs : 4);
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	run_all(c, accts, n, dir, ndrills, drills);
+	summary(accts, n, dir);
+	/* One bundle for them all: every account's bundle verified and merged. */
+	bundles = sd_xcalloc(n ? n : 1, sizeof(*bundles));
+	for (size_t i = 0; i < n; i++)
+		if (accts[i].bundle)
+			bundles[nb++] = accts[i].bundle;
+	merged = sd_xasprintf("%s/merged", dir);
+	title = sd_xasprintf("Roster %s%s", c->roster, c->shard_n > 1 ? " (one shard)" : "");
+	printf("\n");
+	status = nb ? merge_bundles(c, merged, (int)nb, bundles, title) : EXIT_CHECK_FAILED;
+	for (size_t i = 0; i < n; i++) {
+		int s = accts[i].status < 0 ? EXIT_CHECK_FAILED : accts[i].status;
+		if (s > status && s != EXIT_USAGE)
+			status = s;
+		if (s == EXIT_USAGE && status < EXIT_USAGE)
+			status = EXIT_USAGE;
+		free(accts[i].log);
+		free(accts[i].bundle);
+	}
+	/* Bad rows were reported and the rest ran; the exit status still says the roster needs fixing. */
+	if (bad && status == EXIT_PASS)
+		status = EXIT_USAGE;
+	if (atomic_load(&stop_signal))
+		status = 128 + atomic_load(&stop_signal);
+	free(title);
+	free(merged);
+	free(bundles);
+	free(dir);
+	free(accts);
+	sd_roster_release(&roster);
+	return status;
+}

@@ -1,0 +1,101 @@
+/* test_roster.c — a roster of accounts: bad rows named and left out, secrets never written down, shards exact. */
+#define _GNU_SOURCE
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "sftpdrill/roster.h"
+
+static int
+has(const struct sd_diag *diag, const char *want)
+{
+	for (size_t i = 0; i < diag->n; i++)
+		if (strstr(diag->msgs[i], want))
+			return 1;
+	return 0;
+}
+
+START_TEST(good_and_bad_rows)
+{
+	const char *dir = tmpdir_new();
+	const char text[] = "# accounts of the vendor\n"
+	    "name,user,key,passphrase,known_hosts\n"
+	    "cp01,CP0001,/k/cp01,env:CP01_PP,\n"
+	    "\"cp, two\",CP0002,\"/k/with \"\"quotes\"\"\",,/kh\n"
+	    "cp03,,/k/cp03,,\n"
+	    "cp01,CP0004,/k/cp04,,\n"
+	    "cp05,CP0005,/k/cp05,hunter2-secret,\n"
+	    "\n"
+	    "cp06,CP0006,/k/cp06,file:/run/pp/cp06,\n";
+	char *path = write_text(dir, "r.csv", text, strlen(text));
+	struct sd_roster r;
+	struct sd_diag diag = { 0 };
+
+	ck_assert_int_eq(sd_roster_read(path, &r, &diag), 3);
+	ck_assert_str_eq(r.v[0].name, "cp01");
+	ck_assert_str_eq(r.v[0].passphrase, "env:CP01_PP");
+	ck_assert_ptr_null(r.v[0].known_hosts);
+	ck_assert_str_eq(r.v[1].name, "cp, two");
+	ck_assert_str_eq(r.v[1].key, "/k/with \"quotes\"");
+	ck_assert_str_eq(r.v[1].known_hosts, "/kh");
+	ck_assert_str_eq(r.v[2].name, "cp06");
+	ck_assert_int_eq(r.rows, 6);
+	ck_assert_int_eq(r.v[2].index, 5);      /* bad rows keep their place: shards do not shift */
+	ck_assert_uint_eq(diag.nerrors, 3);
+	ck_assert(has(&diag, "r.csv:5: error: a row needs a name, a user and a key (user is empty)"));
+	ck_assert(has(&diag, "r.csv:6: error: account `cp01` is already on line 3"));
+	ck_assert(has(&diag, "r.csv:7: error: account `cp05`: the passphrase column: write where the passphrase is"));
+	/* A passphrase written in clear is never repeated in a message. */
+	for (size_t i = 0; i < diag.n; i++)
+		ck_assert_ptr_null(strstr(diag.msgs[i], "hunter2"));
+	sd_roster_release(&r);
+	sd_diag_release(&diag);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(bad_header_keeps_nothing)
+{
+	const char *dir = tmpdir_new();
+	const char text[] = "name,usr,key\ncp01,CP0001,/k\n";
+	char *path = write_text(dir, "h.csv", text, strlen(text));
+	struct sd_roster r;
+	struct sd_diag diag = { 0 };
+
+	ck_assert_int_eq(sd_roster_read(path, &r, &diag), -1);
+	ck_assert(has(&diag, "h.csv:1: error: unknown column `usr`; did you mean `user`?"));
+	sd_diag_release(&diag);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(shards_cover_every_row_once)
+{
+	struct sd_roster_row row = { 0 };
+
+	for (int n = 1; n <= 7; n++)
+		for (int i = 0; i < 40; i++) {
+			int hits = 0;
+			row.index = i;
+			for (int k = 1; k <= n; k++)
+				hits += sd_roster_in_shard(&row, k, n);
+			ck_assert_int_eq(hits, 1);
+		}
+}
+END_TEST
+
+Suite *
+roster_suite(void)
+{
+	Suite *s = suite_create("roster");
+	TCase *tc = tcase_create("roster");
+
+	tcase_add_test(tc, good_and_bad_rows);
+	tcase_add_test(tc, bad_header_keeps_nothing);
+	tcase_add_test(tc, shards_cover_every_row_once);
+	suite_add_tcase(s, tc);
+	return s;
+}
