@@ -29,6 +29,7 @@ struct cli {
 	const char *report_dir;
 	const char *operator_name;
 	int quiet, verbose, strict, tofu, parallel, jobs, enforce_window, accept_new_keyref, wait_for_window;
+	int retry_every;            /* --retry-until-window-end: seconds between attempts (0: no retries) */
 	const char *state_dir;      /* --state-dir */
 	const char *on_failure, *on_success; /* --on-failure CMD, --on-success CMD */
 	const char *drill_for_calendar; /* business-day --drill FILE */
@@ -100,8 +101,12 @@ int cmd_record(struct cli *c, int argc, char **argv);
 int cmd_merge(struct cli *c, int argc, char **argv);
 int cmd_roster(struct cli *c, int ndrills, char **drills);
 
-/* Verify bundles and write their merge, sealed, to out (new); prints the totals. An exit status. */
-int merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title);
+/*
+ * Verify bundles and write their merge, sealed, to out (new); prints the totals. An exit status.
+ * shard, if not NULL, is written as the merge's SHARD file: a roster shard's account of itself
+ * ("roster NAME\nrows R\nshard K of N\n"), by which a later merge finds a shard missing.
+ */
+int merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title, const char *shard);
 int cmd_help(struct cli *c, int argc, char **argv);
 
 /* Print the help of command name (or the overview for NULL) to f; EXIT_USAGE for an unknown name. */

@@ -27,13 +27,66 @@ duplicate(const struct sd_run *run, size_t *a, size_t *b)
 	return -1;
 }
 
+/* What a roster shard's bundle says of itself in its SHARD file: which roster, how many rows, K of N. */
+struct shard {
+	char roster[256];
+	int rows, k, n;             /* n == 0: not a shard's bundle */
+};
+
+static void
+read_shard(const char *bundle, struct shard *s)
+{
+	char *path = sd_xasprintf("%s/SHARD", bundle), line[512];
+	FILE *f = sd_fopen_regular(path, 0);
+
+	memset(s, 0, sizeof(*s));
+	while (f && fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "roster %255[^\n]", s->roster) != 1 && sscanf(line, "rows %d", &s->rows) != 1)
+			(void)sscanf(line, "shard %d of %d", &s->k, &s->n);
+	if (f)
+		fclose(f);
+	if (s->k < 1 || s->k > s->n)
+		s->n = 0;
+	free(path);
+}
+
+/*
+ * Every shard of a roster given: a missing one would read as accounts never
+ * drilled, not as a failure. Says which are missing; 0 when none is.
+ */
+static int
+shards_missing(const struct shard *v, int n)
+{
+	int missing = 0;
+
+	for (int i = 0; i < n; i++) {
+		int first = v[i].n > 0;
+		for (int j = 0; first && j < i; j++)
+			first = !(v[j].n == v[i].n && v[j].rows == v[i].rows && strcmp(v[j].roster, v[i].roster) == 0);
+		if (!first)
+			continue;
+		char *seen = sd_xcalloc((size_t)v[i].n, 1);
+		for (int j = i; j < n; j++)
+			if (v[j].n == v[i].n && v[j].rows == v[i].rows && strcmp(v[j].roster, v[i].roster) == 0)
+				seen[v[j].k - 1] = 1;
+		for (int k = 0; k < v[i].n; k++)
+			if (!seen[k]) {
+				fprintf(stderr, "sftpdrill merge: roster %s: shard %d of %d is missing (its accounts would "
+				    "look never drilled); nothing was merged\n", v[i].roster, k + 1, v[i].n);
+				missing++;
+			}
+		free(seen);
+	}
+	return missing;
+}
+
 /*
  * Read every bundle (each verified first: a tampered input stops the merge,
  * named) into merged, and the lines of BUNDLES into list: the SHA-256 of each
  * input's MANIFEST and the bundle. 0, or an exit status after saying why.
  */
 static int
-gather(const struct cli *c, int n, char **bundles, struct sd_run *merged, struct sd_buf *list)
+gather(const struct cli *c, int n, char **bundles, struct sd_run *merged, struct sd_buf *list, struct shard *shards)
 {
 	for (int i = 0; i < n; i++) {
 		struct sd_bundle_check check = { 0 };
@@ -71,21 +124,23 @@ gather(const struct cli *c, int n, char **bundles, struct sd_run *merged, struct
 		sd_run_take(merged, &one);
 		sd_run_release(&one);
 		sd_buf_addf(list, "%s  %s\n", hex, bundles[i]);
+		read_shard(bundles[i], &shards[i]);
 	}
 	return EXIT_PASS;
 }
 
 int
-merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title)
+merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title, const char *shard)
 {
 	struct sd_run merged = { 0 };
+	struct shard *shards = sd_xcalloc((size_t)n, sizeof(*shards));
 	struct sd_buf list = SD_BUF_INIT(0);
 	struct sd_html_info hi = { .title = title, .tool = "sftpdrill " SFTPDRILL_VERSION, .utc_offset = c->zone_offset,
 		.zone_name = "Hong Kong" };
 	struct sd_err err = { 0 };
 	char *path;
 	size_t a, b;
-	int status = gather(c, n, bundles, &merged, &list);
+	int status = gather(c, n, bundles, &merged, &list, shards);
 
 	if (status == EXIT_PASS && duplicate(&merged, &a, &b) == 0) {
 		fprintf(stderr, "sftpdrill merge: \"%s\" is in %s and in %s: it would count twice (a shard given twice?); "
@@ -93,6 +148,8 @@ merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const
 		    sd_suite_get_prop(merged.suites[b], "merged.from"));
 		status = EXIT_CHECK_FAILED;
 	}
+	if (status == EXIT_PASS && shards_missing(shards, n))
+		status = EXIT_CHECK_FAILED;
 	if (status == EXIT_PASS && (sd_mkdirs(out) < 0 || access(out, W_OK) < 0)) {
 		fprintf(stderr, "sftpdrill merge: cannot create %s: %s\n", out, strerror(errno));
 		status = EXIT_INTERNAL;
@@ -101,6 +158,10 @@ merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const
 		/* As a run's bundle: the reports staged, then the seal puts them in place. */
 		path = sd_xasprintf("%s/BUNDLES", out);
 		if (sd_write_atomic(path, sd_buf_str(&list), list.len) < 0)
+			sd_fail(&err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
+		free(path);
+		path = sd_xasprintf("%s/SHARD", out);
+		if (shard && err.msg[0] == '\0' && sd_write_atomic(path, shard, strlen(shard)) < 0)
 			sd_fail(&err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
 		free(path);
 		path = sd_bundle_staged(out, "junit.xml");
@@ -127,6 +188,7 @@ merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const
 	}
 	sd_run_release(&merged);
 	sd_buf_release(&list);
+	free(shards);
 	return status;
 }
 
@@ -145,7 +207,7 @@ cmd_merge(struct cli *c, int n, char **args)
 		return EXIT_USAGE;
 	}
 	title = sd_xasprintf("Merged: %d bundles", n - 1);
-	status = merge_bundles(c, args[0], n - 1, args + 1, title);
+	status = merge_bundles(c, args[0], n - 1, args + 1, title, NULL);
 	free(title);
 	return status;
 }

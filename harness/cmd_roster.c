@@ -308,7 +308,7 @@ cmd_roster(struct cli *c, int ndrills, char **drills)
 	struct account *accts;
 	size_t n = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
-	char *dir, *merged, **bundles, *title;
+	char *dir, *merged, **bundles, *title, *shard;
 	size_t nb = 0;
 	int status, bad;
 
@@ -352,7 +352,10 @@ cmd_roster(struct cli *c, int ndrills, char **drills)
 	merged = sd_xasprintf("%s/merged", dir);
 	title = sd_xasprintf("Roster %s%s", c->roster, c->shard_n > 1 ? " (one shard)" : "");
 	printf("\n");
-	status = nb ? merge_bundles(c, merged, (int)nb, bundles, title) : EXIT_CHECK_FAILED;
+	shard = sd_xasprintf("roster %s\nrows %d\nshard %d of %d\n", strrchr(c->roster, '/') ? strrchr(c->roster, '/') + 1 :
+	    c->roster, roster.rows, c->shard_n > 1 ? c->shard_k : 1, c->shard_n > 1 ? c->shard_n : 1);
+	status = nb ? merge_bundles(c, merged, (int)nb, bundles, title, shard) : EXIT_CHECK_FAILED;
+	free(shard);
 	for (size_t i = 0; i < n; i++) {
 		int s = accts[i].status < 0 ? EXIT_CHECK_FAILED : accts[i].status;
 		if (s > status && s != EXIT_USAGE)

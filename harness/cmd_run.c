@@ -227,29 +227,39 @@ check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char
 }
 
 /*
- * --wait-for-window: sleep until the drill's window opens, with a countdown
- * on a terminal; a signal ends the wait (and the run then stops as usual).
+ * Sleep until `until`, saying "WHAT at HH:MM:SS ZONE" (with a countdown on a
+ * terminal); a signal ends the wait (and the run then stops as usual).
  */
 static void
-wait_for_window(struct run_state *r, int i)
+sleep_until(const struct run_state *r, time_t until, const char *what)
 {
-	const struct sd_drill *d = r->drills[i];
 	int tty = isatty(STDERR_FILENO);
-	time_t until = r->wait_until[i], t0 = time(NULL);
 	char at[32];
 
 	sd_utc_iso(until + r->c->zone_offset, at, sizeof(at));
-	fprintf(stderr, "waiting for the window of %s: it opens at %s %s%s", d->name, at + 11, SITE_ZONE_LABEL,
-	    tty ? "" : "\n");
+	view_pause(r->view, 1);
+	fprintf(stderr, "%s at %s %s%s", what, at + 11, SITE_ZONE_LABEL, tty ? "" : "\n");
 	for (time_t now = time(NULL); now < until && !sd_cancelled(&stop); now = time(NULL)) {
 		if (tty)
-			fprintf(stderr, "\r\033[Kwaiting for the window of %s: it opens at %s %s, in %ld:%02ld:%02ld", d->name,
-			    at + 11, SITE_ZONE_LABEL, (long)(until - now) / 3600, (long)(until - now) % 3600 / 60,
-			    (long)(until - now) % 60);
+			fprintf(stderr, "\r\033[K%s at %s %s, in %ld:%02ld:%02ld", what, at + 11, SITE_ZONE_LABEL,
+			    (long)(until - now) / 3600, (long)(until - now) % 3600 / 60, (long)(until - now) % 60);
 		nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
 	}
 	if (tty)
 		fputc('\n', stderr);
+	view_pause(r->view, 0);
+}
+
+/* --wait-for-window: sleep until the drill's window opens, then look at the window again. */
+static void
+wait_for_window(struct run_state *r, int i)
+{
+	const struct sd_drill *d = r->drills[i];
+	time_t t0 = time(NULL);
+	char *what = sd_xasprintf("waiting for the window of %s: it opens", d->name);
+
+	sleep_until(r, r->wait_until[i], what);
+	free(what);
 	sd_transcript_line(r->transcript, "waited %ld s for the window %s (--wait-for-window)", (long)(time(NULL) - t0),
 	    d->window);
 	/* The clock moved on: the window is looked at again, as it is now. */
@@ -324,6 +334,28 @@ migrate_state(struct run_state *r, const struct sd_drill *d)
 	return rc < 0 ? -1 : 0;
 }
 
+/*
+ * One account of several (a roster): its downloads and backups in a folder of its own under the
+ * drill's, so that two participants' reports of the same name never meet.
+ */
+static void
+account_folders(struct sd_drill *d, const char *account)
+{
+	char *dir;
+
+	if (d->download_dir) {
+		dir = sd_xasprintf("%s/%s", d->download_dir, account);
+		free(d->download_dir);
+		d->download_dir = dir;
+	}
+	for (size_t i = 0; i < d->nsteps; i++)
+		if (d->steps[i].dest) {
+			dir = sd_xasprintf("%s/%s", d->steps[i].dest, account);
+			free(d->steps[i].dest);
+			d->steps[i].dest = dir;
+		}
+}
+
 /* Everything decided before the first packet: drills, window, secrets, passphrases. */
 static int
 prepare(struct run_state *r)
@@ -333,6 +365,9 @@ prepare(struct run_state *r)
 
 	if (cli_parse_drills(r->c, r->n, r->files, r->drills) > 0)
 		return EXIT_USAGE;
+	if (r->c->account)
+		for (int i = 0; i < r->n; i++)
+			account_folders(r->drills[i], r->c->account);
 	if (r->c->sign_key != NULL) {
 		r->signer = sd_signer_load(r->c->sign_key, getenv("SFTPDRILL_SIGN_PASSPHRASE"), &err);
 		if (r->signer == NULL) {
@@ -350,6 +385,12 @@ prepare(struct run_state *r)
 		}
 		if (!r->snapshot && check_window(r->c, d, r->view, r->window[i], sizeof(r->window[i]), &r->wait_until[i]) < 0)
 			bad = EXIT_USAGE;
+		if (!r->snapshot && r->c->retry_every && (d->window == NULL || r->c->now_given)) {
+			fprintf(stderr, "sftpdrill: %s: --retry-until-window-end %s\n", r->files[i], d->window == NULL ?
+			    "needs the drill's window (it retries until the window closes)" :
+			    "waits on the machine's clock; it cannot wait with --now");
+			bad = EXIT_USAGE;
+		}
 		if (preflight(r, d) < 0)
 			bad = EXIT_USAGE;
 	}
@@ -426,6 +467,67 @@ open_bundle(struct run_state *r, struct sd_err *err)
 	return 0;
 }
 
+/*
+ * --retry-until-window-end: while an endpoint of drill i failed (its latest
+ * attempt) and the window leaves time, wait the interval and run the drill
+ * again on the failing endpoints only. Every attempt stays in the evidence;
+ * the latest of each endpoint decides.
+ */
+static void
+retry_failing(struct run_state *r, int i, struct sd_run_opts *ro, size_t first)
+{
+	const struct sd_drill *d = r->drills[i];
+	struct sd_err err;
+	time_t start, close_at;
+	long offset;
+
+	if (d->window == NULL || sd_window_parse(d->window, &start, &close_at, &offset, &err) < 0)
+		return;
+	for (int attempt = 2; !sd_cancelled(&stop); attempt++) {
+		struct sd_strv failing = { 0 };
+		struct sd_buf names = SD_BUF_INIT(0);
+		time_t next = time(NULL) + r->c->retry_every;
+		char *what, end[32];
+
+		for (size_t k = first; k < r->run.nsuites; k++) {
+			const struct sd_suite *s = r->run.suites[k];
+			if (!s->superseded && sd_count(&r->run, s, SD_FAIL) + sd_count(&r->run, s, SD_ERROR) > 0) {
+				sd_strv_push(&failing, s->endpoint);
+				sd_buf_join(&names, ", ", s->endpoint);
+			}
+		}
+		/* The window's own clock, as the drill wrote it. */
+		sd_utc_iso(close_at + offset, end, sizeof(end));
+		if (failing.n > 0 && next >= close_at) {
+			view_warn(r->view, "%s: no time for attempt %d on %s before the window closes at %.5s %s", d->name,
+			    attempt, sd_buf_str(&names), end + 11, strrchr(d->window, ' ') + 1);
+			sd_transcript_line(r->transcript, "no time for attempt %d on %s before the window closes at %s",
+			    attempt, sd_buf_str(&names), end);
+		}
+		if (failing.n == 0 || next >= close_at) {
+			sd_strv_release(&failing);
+			sd_buf_release(&names);
+			break;
+		}
+		sd_transcript_line(r->transcript, "attempt %d of %s on %s, in %d s (--retry-until-window-end; the window "
+		    "closes at %s)", attempt, d->name, sd_buf_str(&names), r->c->retry_every, end);
+		what = sd_xasprintf("%s: attempt %d on %s", d->name, attempt, sd_buf_str(&names));
+		sleep_until(r, next, what);
+		free(what);
+		if (!sd_cancelled(&stop)) {
+			size_t from = r->run.nsuites;
+			ro->attempt = attempt;
+			ro->only = &failing;
+			sd_run_drill(d, ro, &r->run);
+			sd_run_supersede(&r->run, from);
+		}
+		ro->attempt = 0;
+		ro->only = NULL;
+		sd_strv_release(&failing);
+		sd_buf_release(&names);
+	}
+}
+
 static void
 run_drills(struct run_state *r)
 {
@@ -454,6 +556,8 @@ run_drills(struct run_state *r)
 		ro.passphrase = r->passphrases[i];
 		r->current = i;
 		sd_run_drill(r->drills[i], &ro, &r->run);
+		if (c->retry_every)
+			retry_failing(r, i, &ro, first);
 		for (size_t k = first; k < r->run.nsuites; k++) {
 			sd_suite_prop(r->run.suites[k], "window.status", r->drills[i]->window ? r->window[i] : "none");
 			sd_suite_prop(r->run.suites[k], "run.mode", r->run.mode ? r->run.mode : "session");

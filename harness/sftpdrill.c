@@ -10,6 +10,7 @@
 
 #include "sftpdrill/calendar.h"
 #include "sftpdrill/kind.h"
+#include "sftpdrill/roster.h"
 #include "cli.h"
 #include "help.h"
 
@@ -181,6 +182,38 @@ opt_umask(struct cli *c, const char *arg)
 	return 0;
 }
 
+/* --retry-until-window-end INTERVAL: 30s, 5m, 5 (minutes); from 10 s to 2 h. */
+static int
+opt_retry(struct cli *c, const char *arg)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (end != arg && (*end == '\0' || strcmp(end, "m") == 0 || strcmp(end, "min") == 0))
+		v *= 60;
+	else if (end == arg || strcmp(end, "s") != 0)
+		v = -1;
+	if (v < 10 || v > 7200) {
+		fprintf(stderr, "sftpdrill: --retry-until-window-end wants an interval from 10s to 120m (e.g. 5m), got `%s`\n",
+		    arg);
+		return -1;
+	}
+	c->retry_every = (int)v;
+	return 0;
+}
+
+static int
+opt_account(struct cli *c, const char *arg)
+{
+	if (!sd_account_name_ok(arg)) {
+		fprintf(stderr, "sftpdrill: --account names folders: 1 to 64 of A-Z a-z 0-9 . _ - (not first: . or -), "
+		    "got `%s`\n", arg);
+		return -1;
+	}
+	c->account = arg;
+	return 0;
+}
+
 static int
 opt_shard(struct cli *c, const char *arg)
 {
@@ -218,13 +251,13 @@ static const struct optdef optdefs[] = {
 	FLAG("accept-new-key-reference", 'A', accept_new_keyref), FLAG("wait-for-window", 'w', wait_for_window), STRING("state-dir", 'd', state_dir),
 	STRING("on-failure", 'F', on_failure), STRING("on-success", 'O', on_success),
 	STRING("drill", 'R', drill_for_calendar), STRING("format", 'f', format),
-	STRING("roster", 'L', roster), STRING("account", 'a', account), FN("shard", 'k', opt_shard),
+	STRING("roster", 'L', roster), FN("account", 'a', opt_account), FN("shard", 'k', opt_shard),
 	STRING("report-dir", 'r', report_dir), STRING("operator", 'o', operator_name),
 	STRING("sign-key", 'S', sign_key), STRING("key", 'K', sign_key), FN("pub", 'P', opt_pub),
 	FN("umask", 'U', opt_umask),
 	FN("define", 'D', opt_define), FN("business-date", 'b', opt_business_date),
 	FN("non-business-day", 'n', opt_closure), FN("holidays", 'H', opt_holidays), FN("jobs", 'j', opt_jobs),
-	FN("now", 'N', opt_now),
+	FN("now", 'N', opt_now), FN("retry-until-window-end", 'Y', opt_retry),
 };
 
 #define NOPTS (sizeof(optdefs) / sizeof(optdefs[0]))

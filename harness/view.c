@@ -586,8 +586,13 @@ print_table(struct view *v, const struct sd_run *run, size_t i, size_t j, int wi
 		}
 		fputc('\n', stdout);
 	}
-	for (size_t s = i; l.nodes && s < j; s++)
-		printf("  node %zu = %s\n", s - i + 1, run->suites[s]->endpoint);
+	for (size_t s = i; l.nodes && s < j; s++) {
+		char attempt[32] = "";
+		if (run->suites[s]->attempt > 1)
+			snprintf(attempt, sizeof(attempt), " (attempt %d)", run->suites[s]->attempt);
+		printf("  node %zu = %s%s%s\n", s - i + 1, run->suites[s]->endpoint, attempt,
+		    run->suites[s]->superseded ? " (then retried)" : "");
+	}
 }
 
 /* After the tables: each failure again, with its reason, what to do, and whom to call. */
@@ -609,6 +614,16 @@ print_recap(struct view *v, const struct sd_run *run, int width)
 
 			if (c->status != SD_FAIL && c->status != SD_ERROR)
 				continue;
+			if (s->superseded) {
+				/* Kept in the evidence; a later attempt decides. */
+				lead = sd_xasprintf("  ↻ %s, %s (retried, see %s): ", s->endpoint, c->name,
+				    sd_suite_get_prop(s, "superseded.by"));
+				what = masked(v, sd_xasprintf("%s: %s", kd->name, c->message ? c->message : ""));
+				wrap(lead, what, 6, width, 3);
+				free(lead);
+				free(what);
+				continue;
+			}
 			if (++shown > 20) {
 				printf("  ... and %zu more: see the report\n", failed - 20);
 				return;

@@ -264,8 +264,13 @@ read_suite(xmlNodePtr ts, struct sd_run *run)
 		free(s->classname);
 		s->classname = sd_xstrdup(classname);
 	}
-	for (size_t i = 0; i < names.n; i++)
+	for (size_t i = 0; i < names.n; i++) {
 		sd_suite_prop(s, names.v[i], values.v[i]);
+		if (strcmp(names.v[i], "attempt") == 0)
+			s->attempt = atoi(values.v[i]);
+		else if (strcmp(names.v[i], "superseded.by") == 0)
+			s->superseded = 1;
+	}
 	{
 		struct tm tm = { 0 };
 		if (strptime(stamp, "%Y-%m-%dT%H:%M:%SZ", &tm) != NULL)

@@ -47,6 +47,39 @@ sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint, co
 }
 
 void
+sd_suite_attempt(struct sd_suite *s, int attempt)
+{
+	char *name = sd_xasprintf("%s (attempt %d)", s->name, attempt);
+	char *classname = sd_xasprintf("%s attempt %d", s->classname, attempt);
+	char n[16];
+
+	free(s->name);
+	free(s->classname);
+	s->name = name;
+	s->classname = classname;
+	s->attempt = attempt;
+	snprintf(n, sizeof(n), "%d", attempt);
+	sd_suite_prop(s, "attempt", n);
+}
+
+void
+sd_run_supersede(struct sd_run *run, size_t from)
+{
+	for (size_t k = from; k < run->nsuites; k++) {
+		const struct sd_suite *later = run->suites[k];
+		char by[32];
+		snprintf(by, sizeof(by), "attempt %d", later->attempt > 1 ? later->attempt : 1);
+		for (size_t i = 0; i < from; i++) {
+			struct sd_suite *s = run->suites[i];
+			if (!s->superseded && strcmp(s->drill, later->drill) == 0 && strcmp(s->endpoint, later->endpoint) == 0) {
+				s->superseded = 1;
+				sd_suite_prop(s, "superseded.by", by);
+			}
+		}
+	}
+}
+
+void
 sd_suite_prop(struct sd_suite *s, const char *name, const char *value)
 {
 	if (value == NULL || value[0] == '\0')
@@ -129,15 +162,27 @@ count_neutral(const struct sd_run *run)
 	size_t n = 0;
 
 	for (size_t i = 0; i < run->nsuites; i++)
-		for (size_t k = 0; k < run->suites[i]->ncases; k++)
+		for (size_t k = 0; k < run->suites[i]->ncases && !run->suites[i]->superseded; k++)
 			n += (sd_kind(run->suites[i]->cases[k].kind)->flags & SD_KIND_NEUTRAL) != 0;
+	return n;
+}
+
+/* What decides: the steps of suites no later attempt took the place of. */
+static size_t
+count_live(const struct sd_run *run, int all, enum sd_status st)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < run->nsuites; i++)
+		if (!run->suites[i]->superseded)
+			n += all ? run->suites[i]->ncases : sd_count(run, run->suites[i], st);
 	return n;
 }
 
 const char *
 sd_run_verdict(const struct sd_run *run)
 {
-	size_t all = sd_count_all(run, NULL), neutral = count_neutral(run);
+	size_t all = count_live(run, 1, SD_PASS), neutral = count_neutral(run);
 
 	for (size_t i = 0; i < run->nsuites; i++)
 		for (size_t k = 0; k < run->suites[i]->ncases; k++)
@@ -145,15 +190,15 @@ sd_run_verdict(const struct sd_run *run)
 				return "INCOMPLETE";
 	if (all > 0 && neutral == all)
 		return "NOTHING TO DO (NOT A BUSINESS DAY)";
-	return sd_count(run, NULL, SD_PASS) + neutral == all ? "ALL STEPS PASSED" : "NOT ALL STEPS PASSED";
+	return count_live(run, 0, SD_PASS) + neutral == all ? "ALL STEPS PASSED" : "NOT ALL STEPS PASSED";
 }
 
 int
 sd_run_exit_status(const struct sd_run *run)
 {
-	if (sd_count(run, NULL, SD_ERROR) > 0)
+	if (count_live(run, 0, SD_ERROR) > 0)
 		return 3;
-	if (sd_count(run, NULL, SD_FAIL) > 0 || sd_count(run, NULL, SD_SKIP) > count_neutral(run))
+	if (count_live(run, 0, SD_FAIL) > 0 || count_live(run, 0, SD_SKIP) > count_neutral(run))
 		return 1;
 	return 0;
 }

@@ -79,6 +79,16 @@ value(const char *s)
 	return len ? sd_xstrndup(s, len) : NULL;
 }
 
+int
+sd_account_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return 0;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
 /* The header: which field holds which column. -1 after reporting. */
 static int
 read_header(const char *path, int line, char **fields, int n, int *where, struct sd_diag *diag)
@@ -147,6 +157,11 @@ read_row(struct sd_roster *r, const char *path, int line, char **fields, int n, 
 	if (row.name == NULL || row.user == NULL || row.key == NULL) {
 		report(diag, 0, path, line, "a row needs a name, a user and a key (%s is empty)",
 		    row.name == NULL ? "name" : row.user == NULL ? "user" : "key");
+		goto bad;
+	}
+	if (!sd_account_name_ok(row.name)) {
+		report(diag, 0, path, line, "account name `%s`: it names folders, so 1 to 64 of A-Z a-z 0-9 . _ - "
+		    "(not first: . or -)", row.name);
 		goto bad;
 	}
 	if ((why = passphrase_problem(row.passphrase)) != NULL) {

@@ -423,6 +423,8 @@ begin_suite(struct sd_step_ctx *s, const char *bdate, const char *host)
 	sd_step_prop(s, "libraries", sd_library_versions());
 	sd_step_prop(s, "operator", s->o->operator_name);
 	sd_step_prop(s, "hostname", host);
+	if (s->o->attempt > 1)
+		sd_suite_attempt(s->suite, s->o->attempt);
 }
 
 /*
@@ -483,6 +485,8 @@ sd_run_drill(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_ru
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (o->shard_n > 1 && (int)(i % (size_t)o->shard_n) != o->shard_k - 1)
+			continue;
+		if (o->only && !sd_strv_has(o->only, set->v[i].label))
 			continue;
 		states[k] = (struct sd_step_ctx){ .d = d, .o = o, .t = o->transport ? o->transport : &sd_transport_ssh,
 			.ep = &set->v[i], .cal = &cal, .run = run, .lock = &lock, .passphrase = &passphrase };

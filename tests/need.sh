@@ -10,7 +10,7 @@ want=(gcc make pkg-config libssh2-1-dev libssl-dev libxml2-dev dpkg-dev)
 case "${1:-build}" in
   build) ;;
   test)  want+=(check openssh-server openssh-client libxml2-utils iproute2 util-linux openssl chromium poppler-utils
-                proftpd-core proftpd-mod-crypto python3-asyncssh python3-junitparser tmux time) ;;
+                proftpd-core proftpd-mod-crypto python3-asyncssh python3-junitparser python3-yaml groovy tmux time) ;;
   demo)  want+=(openssh-server openssh-client iproute2 util-linux) ;;
   bench) want+=(openssh-server openssh-client curl iproute2 util-linux time) ;;
   fuzz)  want+=(clang libclang-rt-14-dev) ;;

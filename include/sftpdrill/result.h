@@ -37,6 +37,8 @@ struct sd_suite {
 	size_t nprops, capprops;
 	struct sd_case *cases;      /* grows: a pointer to a case is valid until the next add */
 	size_t ncases, capcases;
+	int attempt;                /* 0 or 1: the first; N: the N-th attempt at this drill and endpoint */
+	int superseded;             /* a later attempt of the same drill and endpoint took its place */
 };
 
 struct sd_downloaded {
@@ -63,6 +65,20 @@ struct sd_run {
  */
 struct sd_suite *sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint, const char *set,
     size_t index);
+
+/*
+ * Make s the attempt-th attempt at its drill and endpoint (attempt > 1): its
+ * name and classname say so ("... (attempt 2)"), and the property attempt.
+ */
+void sd_suite_attempt(struct sd_suite *s, int attempt);
+
+/*
+ * The suites [from, nsuites) are later attempts: each earlier suite of the
+ * same drill and endpoint (and account) is marked superseded, with the
+ * property superseded.by. Superseded suites stay in every report, as the
+ * evidence of what happened, but no longer decide the verdict or exit status.
+ */
+void sd_run_supersede(struct sd_run *run, size_t from);
 
 /* Set (or replace) a suite property; value NULL or "" leaves it out. */
 void sd_suite_prop(struct sd_suite *s, const char *name, const char *value);

@@ -38,6 +38,12 @@ struct sd_roster {
  */
 int sd_roster_read(const char *path, struct sd_roster *out, struct sd_diag *diag);
 
+/*
+ * Is name usable as an account's name? It names a folder (its downloads, its
+ * bundle) and a log: 1 to 64 of A-Z a-z 0-9 . _ -, not starting with . or -.
+ */
+int sd_account_name_ok(const char *name);
+
 /* Does row belong to shard k of n (1 <= k <= n)? Rows go round-robin by their place in the file. */
 int sd_roster_in_shard(const struct sd_roster_row *row, int k, int n);
 

@@ -38,6 +38,9 @@ expect "... one merged junit.xml whose suites name the account (24 suites, 168 s
     [ "$(xmllint --xpath "count(//testcase[not(failure|error|skipped)])" "$1/merged/junit.xml")" = 168 ] &&
     [ "$(xmllint --xpath "count(//testsuite[starts-with(@name, \"cp07: \")])" "$1/merged/junit.xml")" = 2 ] &&
     [ "$(wc -l < "$1/merged/BUNDLES")" = 12 ] && grep -q "^cp12 *root" "$1/roster-summary.txt"' _ "$rrun" "$bin"
+expect "... each account's downloads in a folder of its own (two participants' TP001 never meet)" \
+  bash -c '[ "$(ls "$1" | tr "\n" " ")" = "$(seq -f "cp%02g" 1 12 | tr "\n" " ")" ] &&
+    [ "$(ls "$1"/cp*/*/TP001* | wc -l)" -ge 24 ] && [ -z "$(find "$1" -maxdepth 1 -type f)" ]' _ "$rdir/dl"
 expect "... no passphrase in any output, log or bundle" \
   bash -c '! grep -rq "pp-env-03-secret\|pp-file-07-secret\|the-passphrase-itself" "$1" && ! grep -q "pp-env-03-secret\|pp-file-07-secret\|the-passphrase-itself" <<<"$2"' _ "$rrun" "$out"
 
@@ -52,6 +55,10 @@ expect "roster in 4 shards, merged: every account exactly once, the counts addin
     [ "$(xmllint --xpath "//property[@name=\"account\"]/@value" "$2/junit.xml" | grep -o "value=\"[^\"]*\"" | sort | uniq -c | awk "\$1 != 2" | wc -l)" = 0 ] &&
     [ "$(xmllint --xpath "//property[@name=\"account\"]/@value" "$2/junit.xml" | grep -o "value=\"[^\"]*\"" | sort -u | wc -l)" = 12 ] &&
     grep -q "^4 bundles, 24 suites: 168 passed" <<<"$3"' _ "$rc" "$rdir/all-shards" "$out"
+out=$("$bin" merge "$rdir/three" "$rdir"/shards/*-shard-[124]-of-4/merged 2>&1); rc=$?
+expect "... three of the four shards: refused, naming the one missing (its accounts would look never drilled)" \
+  bash -c '[ "$1" = 1 ] && grep -q "roster vendor.csv: shard 3 of 4 is missing" <<<"$2" && [ "$(grep -c "is missing" <<<"$2")" = 1 ] &&
+    [ ! -e "$3" ]' _ "$rc" "$out" "$rdir/three"
 out=$("$bin" merge "$rdir/twice" "$rdir"/shards/*-shard-1-of-4/merged "$rdir"/shards/*-shard-1-of-4/merged 2>&1); rc=$?
 expect "... the same shard given twice: refused, naming the suite counted twice" \
   bash -c '[ "$1" = 1 ] && grep -q "would count twice" <<<"$2" && [ ! -e "$3" ]' _ "$rc" "$out" "$rdir/twice"

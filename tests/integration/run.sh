@@ -44,7 +44,7 @@ cleanup() {
   for p in "${fixture_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
   tests/mirror/mirror.sh stop "$state" >/dev/null 2>&1
   SFTPDRILL_MIRROR_PORT=10023 tests/mirror/mirror.sh stop "$state2" >/dev/null 2>&1
-  rm -rf "$state" "$state2" "$work"
+  [ -n "${SFTPDRILL_KEEP_WORK:-}" ] && echo "# kept: $work" >&2 || rm -rf "$state" "$state2" "$work"
 }
 trap cleanup EXIT
 export SFTPDRILL_MIRROR_DIR=$state

@@ -152,6 +152,12 @@ add_user() {
   fi
 }
 
+running() {  # PID: alive and not a zombie?
+  local st
+  st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ]
+}
+
 stop() {
   local rc=0 pidf
   for pidf in "$state"/nodes/*/sshd.pid; do
@@ -160,8 +166,9 @@ stop() {
     # Only a process whose command line names our config is ours to stop.
     if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$conf"; then
       kill -TERM "$pid"
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; rc=1; }
+      # Stopped once it is gone or a zombie (init reaps those when it gets to it).
+      for _ in $(seq 50); do running "$pid" || break; sleep 0.05; done
+      running "$pid" && { kill -KILL "$pid"; rc=1; }
       wait "$pid" 2>/dev/null || true
     fi
     rm -f "$pidf"

@@ -22,12 +22,13 @@ START_TEST(good_and_bad_rows)
 	const char text[] = "# accounts of the vendor\n"
 	    "name,user,key,passphrase,known_hosts\n"
 	    "cp01,CP0001,/k/cp01,env:CP01_PP,\n"
-	    "\"cp, two\",CP0002,\"/k/with \"\"quotes\"\"\",,/kh\n"
+	    "\"cp02\",CP0002,\"/k/with \"\"quotes\"\"\",,/kh\n"
 	    "cp03,,/k/cp03,,\n"
 	    "cp01,CP0004,/k/cp04,,\n"
 	    "cp05,CP0005,/k/cp05,hunter2-secret,\n"
 	    "\n"
-	    "cp06,CP0006,/k/cp06,file:/run/pp/cp06,\n";
+	    "cp06,CP0006,/k/cp06,file:/run/pp/cp06,\n"
+	    "../cp07,CP0007,/k/cp07,,\n";
 	char *path = write_text(dir, "r.csv", text, strlen(text));
 	struct sd_roster r;
 	struct sd_diag diag = { 0 };
@@ -36,16 +37,18 @@ START_TEST(good_and_bad_rows)
 	ck_assert_str_eq(r.v[0].name, "cp01");
 	ck_assert_str_eq(r.v[0].passphrase, "env:CP01_PP");
 	ck_assert_ptr_null(r.v[0].known_hosts);
-	ck_assert_str_eq(r.v[1].name, "cp, two");
+	ck_assert_str_eq(r.v[1].name, "cp02");
 	ck_assert_str_eq(r.v[1].key, "/k/with \"quotes\"");
 	ck_assert_str_eq(r.v[1].known_hosts, "/kh");
 	ck_assert_str_eq(r.v[2].name, "cp06");
-	ck_assert_int_eq(r.rows, 6);
+	ck_assert_int_eq(r.rows, 7);
 	ck_assert_int_eq(r.v[2].index, 5);      /* bad rows keep their place: shards do not shift */
-	ck_assert_uint_eq(diag.nerrors, 3);
+	ck_assert_uint_eq(diag.nerrors, 4);
 	ck_assert(has(&diag, "r.csv:5: error: a row needs a name, a user and a key (user is empty)"));
 	ck_assert(has(&diag, "r.csv:6: error: account `cp01` is already on line 3"));
 	ck_assert(has(&diag, "r.csv:7: error: account `cp05`: the passphrase column: write where the passphrase is"));
+	/* A name becomes a folder: nothing that climbs out of one. */
+	ck_assert(has(&diag, "r.csv:10: error: account name `../cp07`: it names folders"));
 	/* A passphrase written in clear is never repeated in a message. */
 	for (size_t i = 0; i < diag.n; i++)
 		ck_assert_ptr_null(strstr(diag.msgs[i], "hunter2"));
@@ -53,6 +56,19 @@ START_TEST(good_and_bad_rows)
 	sd_diag_release(&diag);
 	free(path);
 	tmpdir_remove(dir);
+}
+END_TEST
+
+START_TEST(account_names)
+{
+	ck_assert(sd_account_name_ok("cp0042"));
+	ck_assert(sd_account_name_ok("CP_0042.vendor-a"));
+	ck_assert(!sd_account_name_ok(""));
+	ck_assert(!sd_account_name_ok(".hidden"));
+	ck_assert(!sd_account_name_ok("-rf"));
+	ck_assert(!sd_account_name_ok("a/b"));
+	ck_assert(!sd_account_name_ok("cp 42"));
+	ck_assert(!sd_account_name_ok("x123456789x123456789x123456789x123456789x123456789x123456789x1234"));
 }
 END_TEST
 
@@ -95,6 +111,7 @@ roster_suite(void)
 
 	tcase_add_test(tc, good_and_bad_rows);
 	tcase_add_test(tc, bad_header_keeps_nothing);
+	tcase_add_test(tc, account_names);
 	tcase_add_test(tc, shards_cover_every_row_once);
 	suite_add_tcase(s, tc);
 	return s;
