@@ -94,7 +94,7 @@ $(B)/asan/unit-tests: $(UNITSRC) $(B)/asan/libsftpdrill.a
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -o $@ $(UNITSRC) $(B)/asan/libsftpdrill.a $(DEPLIBS) $(CHECKLIBS)
 
 TESTBIN   := $(PROG) $(B)/asan/sftpdrill $(B)/unit-tests $(B)/asan/unit-tests $(B)/junit-check \
-             $(B)/silent-listener $(B)/cut-proxy $(B)/asan/fuzz-replay
+             $(B)/silent-listener $(B)/cut-proxy $(B)/link-emu $(B)/asan/fuzz-replay
 
 check-deps:
 	@tests/need.sh test
@@ -108,7 +108,7 @@ check: check-deps
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
-integration: $(PROG) $(B)/junit-check $(B)/silent-listener $(B)/cut-proxy
+integration: $(PROG) $(B)/junit-check $(B)/silent-listener $(B)/cut-proxy $(B)/link-emu
 	SFTPDRILL_BUILD=$(B) SFTPDRILL=$(PROG) tests/integration/run.sh
 
 demo:
@@ -145,7 +145,11 @@ $(B)/silent-listener: tests/tools/silent-listener.c
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
 
-$(B)/cut-proxy: tests/tools/cut-proxy.c
+$(B)/cut-proxy: tests/tools/cut-proxy.c tests/tools/tcp.h
+	@mkdir -p $(@D)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $<
+
+$(B)/link-emu: tests/tools/link-emu.c tests/tools/tcp.h
 	@mkdir -p $(@D)
 	$(CC) $(WARN) $(CFLAGS) -o $@ $<
 
@@ -171,5 +175,5 @@ fuzz:
 # ---- benchmarks (timings live here, never in tests) ------------------------
 bench:
 	@tests/need.sh bench
-	@$(MAKE) --no-print-directory LIBSSH2=$(LIBSSH2) $(PROG)
-	@SFTPDRILL=$(PROG) tests/bench/bench.sh
+	@$(MAKE) --no-print-directory LIBSSH2=$(LIBSSH2) $(PROG) $(B)/link-emu
+	@SFTPDRILL=$(PROG) SFTPDRILL_BUILD=$(B) tests/bench/bench.sh

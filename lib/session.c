@@ -511,7 +511,8 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	int rc;
 
 	*c = (struct sd_conn){ .fd = -1, .to = *o->timeouts, .note = o->note, .note_ctx = o->note_ctx, .cancel = o->cancel,
-		.limits = o->limits ? *o->limits : (struct sd_limits){ SD_LIMIT_SIZE, SD_LIMIT_ENTRIES, SD_LIMIT_NAMES } };
+		.limits = o->limits ? *o->limits : (struct sd_limits){ SD_LIMIT_SIZE, SD_LIMIT_ENTRIES,
+		SD_LIMIT_NAMES, SD_LIMIT_INFLIGHT } };
 	snprintf(c->label, sizeof(c->label), "%s", o->label);
 	rc = load_known(c, o, &known, err);
 	if (rc == 0)

@@ -17,6 +17,7 @@ struct wanted {
 	size_t name_len;
 	uint64_t size;
 	int has_size;
+	int regular;                /* the listing said so (not merely "type unknown") */
 	const char *refused;        /* why it cannot become a local file, or NULL */
 };
 
@@ -43,11 +44,12 @@ refusal(const char *name, size_t len, int backup)
 }
 
 static void
-wanted_add(struct wanted_list *w, const char *name, size_t len, uint64_t size, int has_size)
+wanted_add(struct wanted_list *w, const struct sd_dirent *e)
 {
 	SD_GROW(w->v, w->n + 1, w->cap);
-	w->v[w->n++] = (struct wanted){ .name = sd_xstrndup(name, len), .name_len = len, .size = size,
-		.has_size = has_size, .refused = refusal(name, len, w->backup) };
+	w->v[w->n++] = (struct wanted){ .name = sd_xstrndup(e->name, e->name_len), .name_len = e->name_len,
+		.size = e->size, .has_size = e->has_size, .regular = e->has_perm && e->is_regular,
+		.refused = refusal(e->name, e->name_len, w->backup) };
 }
 
 static void
@@ -65,7 +67,7 @@ match_entry(void *ctx, const struct sd_dirent *e)
 	struct wanted_list *w = ctx;
 
 	if (e->is_regular && !e->is_dir && fnmatch(w->pattern, e->name, FNM_PERIOD) == 0)
-		wanted_add(w, e->name, e->name_len, e->size, e->has_size);
+		wanted_add(w, e);
 	return 0;
 }
 
@@ -83,7 +85,8 @@ static int
 find_files(struct sd_step_ctx *s, const char *dir, const char *pattern, struct wanted_list *w, struct sd_err *err)
 {
 	if (strpbrk(pattern, "*?[") == NULL) {
-		wanted_add(w, pattern, strlen(pattern), 0, 0);
+		/* One file named: nothing listed it, so its open handle is asked for its size and type. */
+		wanted_add(w, &(struct sd_dirent){ .name = pattern, .name_len = strlen(pattern) });
 		return 0;
 	}
 	w->pattern = pattern;
@@ -107,47 +110,45 @@ struct fetch {
 	uint64_t total;
 	struct sd_buf lines;        /* one line per file: SHA-256, path, size; or why it was refused */
 	struct sd_buf refusals;     /* the refused names, shown escaped */
+	enum got *got;              /* per wanted file */
+	struct sd_download *dl;     /* per wanted file, once got */
+	size_t *which;              /* per download of the batch: its wanted file */
+	struct sd_fetch_stats stats;
 };
 
-/* Fetch one file, or find it already backed up unchanged; adds its line. */
-static int
-fetch_one(struct fetch *f, const struct wanted *w, struct sd_err *err)
-{
-	struct sd_step_ctx *s = f->s;
-	struct sd_download dl = { 0 };
-	char *path = sd_xasprintf("%s/%s", f->local_dir, w->name), *remote;
-	const char *note = "";
-	int rc = 0;
+/* What became of a wanted file. */
+enum got { GOT_NOTHING, GOT_FETCHED, GOT_UNCHANGED };
 
-	/* A size from the listing lets an unchanged backup be skipped without a transfer. */
-	if (f->is_backup && w->has_size && sd_backup_unchanged(&f->backup, w->name, w->size, dl.sha256)) {
-		dl.bytes = w->size;
-		dl.size_known = 1;
-		note = " (already backed up unchanged; not fetched)";
+/* One file's line and its hash recorded: fetched, already backed up unchanged, or identical already there. */
+static void
+record_one(struct fetch *f, const struct wanted *w, enum got got, const struct sd_download *dl)
+{
+	char *path = sd_xasprintf("%s/%s", f->local_dir, w->name);
+	const char *note = "";
+
+	if (got == GOT_UNCHANGED || dl->already_present) {
+		note = got == GOT_UNCHANGED ? " (already backed up unchanged; not fetched)" : " (identical file already present)";
 		f->kept++;
-	} else {
-		remote = sd_xasprintf("%s%s%s", f->dir, strcmp(f->dir, "/") ? "/" : "", w->name);
-		struct sd_fetch req = { .remote = remote, .local_dir = f->local_dir, .local_name = w->name,
-			.copy_dir = f->copy_dir, .progress = sd_step_progress, .pctx = s };
-		rc = s->t->download(s->conn, &req, s->deadline, &dl, err);
-		free(remote);
-		if (rc == 0 && dl.already_present) {
-			note = " (identical file already present)";
-			f->kept++;
-		} else if (rc == 0)
-			f->fetched++;
-	}
-	if (rc == 0) {
-		if (f->is_backup)
-			sd_backup_record(&f->backup, w->name, dl.sha256);
-		sd_step_add_file(s, path, dl.sha256);
-		sd_buf_addf(&f->lines, "%s  %s  %llu bytes%s%s\n", dl.sha256, path, (unsigned long long)dl.bytes,
-		    dl.size_known ? "" : " (size not announced by the server)", note);
-		f->total += dl.bytes;
-		f->sized += dl.size_known != 0;
-	}
+	} else
+		f->fetched++;
+	if (f->is_backup)
+		sd_backup_record(&f->backup, w->name, dl->sha256);
+	sd_step_add_file(f->s, path, dl->sha256);
+	sd_buf_addf(&f->lines, "%s  %s  %llu bytes%s%s\n", dl->sha256, path, (unsigned long long)dl->bytes,
+	    dl->size_known ? "" : " (size not announced by the server)", note);
+	f->total += dl->bytes;
+	f->sized += dl->size_known != 0;
 	free(path);
-	return rc;
+}
+
+/* A download of the batch finished: kept by the wanted file's place, reported in the listing's order. */
+static void
+fetched(void *ctx, size_t i, const struct sd_download *dl)
+{
+	struct fetch *f = ctx;
+
+	f->got[f->which[i]] = GOT_FETCHED;
+	f->dl[f->which[i]] = *dl;
 }
 
 /* A name that cannot be a local file: noted, and the step goes on with the others. */
@@ -227,17 +228,48 @@ record_backup(struct fetch *f, const struct wanted_list *w, struct sd_err *err)
 	return rc;
 }
 
-/* Every wanted file in order; the refused are noted, the rest fetched. Stops at the first other failure. */
+/*
+ * Every wanted file: the refused are noted, the unchanged backed-up ones kept
+ * without a transfer, the rest fetched as one batch (several at once on the
+ * connection). After the first other failure no new file starts. The lines
+ * come in the listing's order whatever order the files arrived in.
+ */
 static int
 fetch_all(struct fetch *f, const struct wanted_list *w, struct sd_err *err)
 {
-	int rc = 0;
+	struct sd_step_ctx *s = f->s;
+	struct sd_fetch *req = sd_xcalloc(w->n ? w->n : 1, sizeof(*req));
+	size_t k = 0;
+	int rc;
 
-	for (size_t i = 0; i < w->n && rc == 0; i++) {
+	f->got = sd_xcalloc(w->n ? w->n : 1, sizeof(*f->got));
+	f->dl = sd_xcalloc(w->n ? w->n : 1, sizeof(*f->dl));
+	f->which = sd_xcalloc(w->n ? w->n : 1, sizeof(*f->which));
+	for (size_t i = 0; i < w->n; i++) {
+		const struct wanted *x = &w->v[i];
+		if (x->refused)
+			continue;
+		/* A size from the listing lets an unchanged backup be skipped without a transfer. */
+		if (f->is_backup && x->has_size && sd_backup_unchanged(&f->backup, x->name, x->size, f->dl[i].sha256)) {
+			f->got[i] = GOT_UNCHANGED;
+			f->dl[i].bytes = x->size;
+			f->dl[i].size_known = 1;
+			continue;
+		}
+		req[k] = (struct sd_fetch){ .remote = sd_xasprintf("%s%s%s", f->dir, strcmp(f->dir, "/") ? "/" : "", x->name),
+			.local_dir = f->local_dir, .local_name = x->name, .copy_dir = f->copy_dir, .progress = sd_step_progress,
+			.pctx = s, .listed = x->has_size && x->regular, .listed_size = x->size };
+		f->which[k++] = i;
+	}
+	rc = k ? s->t->download(s->conn, req, k, s->deadline, fetched, f, &f->stats, err) : 0;
+	for (size_t i = 0; i < k; i++)
+		free((char *)req[i].remote);
+	free(req);
+	for (size_t i = 0; i < w->n; i++) {
 		if (w->v[i].refused)
 			refuse(f, &w->v[i]);
-		else
-			rc = fetch_one(f, &w->v[i], err);
+		else if (f->got[i] != GOT_NOTHING)
+			record_one(f, &w->v[i], f->got[i], &f->dl[i]);
 	}
 	/* Whatever was fetched before a failure is recorded too, so the next run does not fetch it again. */
 	if (f->is_backup && f->backup.added.n > 0) {
@@ -276,8 +308,17 @@ sd_verb_download(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *e
 	if (rc == 0)
 		summarise(&f, &w, out);
 	sd_buf_add(&out->detail, sd_buf_str(&f.lines), f.lines.len);
+	/* How the transfer went over this line: what the next tuning would start from. */
+	if (f.stats.most_in_flight > 0)
+		sd_buf_addf(&out->detail, "transfer: at most %zu file%s in flight (limit inflight %llu) on %zu SFTP channel%s, "
+		    "round trip %lld ms, read-ahead buffer up to %zu KiB\n", f.stats.most_in_flight,
+		    f.stats.most_in_flight == 1 ? "" : "s", (unsigned long long)s->d->limits.max_inflight, f.stats.channels,
+		    f.stats.channels == 1 ? "" : "s", (long long)f.stats.rtt_ms, f.stats.largest_buffer / 1024);
 out:
 	wanted_release(&w);
+	free(f.got);
+	free(f.dl);
+	free(f.which);
 	if (f.is_backup)
 		sd_backup_release(&f.backup);
 	sd_buf_release(&f.lines);

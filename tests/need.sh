@@ -12,7 +12,7 @@ case "${1:-build}" in
   test)  want+=(check openssh-server openssh-client libxml2-utils iproute2 util-linux openssl chromium poppler-utils
                 proftpd-core proftpd-mod-crypto python3-asyncssh python3-junitparser python3-yaml groovy tmux time) ;;
   demo)  want+=(openssh-server openssh-client iproute2 util-linux) ;;
-  bench) want+=(openssh-server openssh-client curl iproute2 util-linux time) ;;
+  bench) want+=(openssh-server openssh-client curl lftp iproute2 util-linux time) ;;
   fuzz)  want+=(clang libclang-rt-14-dev) ;;
   *) echo "need.sh: unknown set '$1'" >&2; exit 2 ;;
 esac

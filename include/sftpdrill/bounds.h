@@ -18,10 +18,12 @@ struct sd_limits {
 	uint64_t max_size;          /* bytes of a file whose size the server did not announce (FileTooLarge) */
 	uint64_t max_entries;       /* entries of one listing (ListingTooLarge) */
 	uint64_t max_names;         /* bytes of names of one listing (ListingTooLarge) */
+	uint64_t max_inflight;      /* file handles open at once on one connection (servers that cap them) */
 };
 
 #define SD_LIMIT_SIZE ((uint64_t)4 << 30)
 #define SD_LIMIT_ENTRIES ((uint64_t)250000)
 #define SD_LIMIT_NAMES ((uint64_t)16 << 20)
+#define SD_LIMIT_INFLIGHT ((uint64_t)16)
 
 #endif

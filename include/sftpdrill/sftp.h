@@ -42,6 +42,13 @@ struct sd_fetch {
 	const char *copy_dir;       /* NULL, or the evidence copy goes to copy_dir/local_name too */
 	sd_progress_fn progress;    /* may be NULL */
 	void *pctx;
+	/*
+	 * The listing just said it is a regular file of listed_size bytes: that
+	 * is the size announced, and no stat round trip is spent on it (a file
+	 * that then sends more still stops at once: SizeMismatch).
+	 */
+	int listed;
+	uint64_t listed_size;
 };
 
 struct sd_download {
@@ -52,8 +59,35 @@ struct sd_download {
 	int already_present;        /* an identical local file existed; nothing was written */
 };
 
+/* How a batch of downloads went, for the report. */
+struct sd_fetch_stats {
+	size_t most_in_flight;      /* the most files in flight at once */
+	int64_t rtt_ms;             /* the round trip measured (the quickest open); 0 if none */
+	size_t largest_buffer;      /* the largest read buffer the read-ahead grew to */
+	size_t channels;            /* SFTP channels used on the connection */
+};
+
+/* One download of a batch finished well: the i-th of the caller's list. */
+typedef void (*sd_fetch_done_fn)(void *ctx, size_t i, const struct sd_download *dl);
+
 /*
- * Download f->remote into local_dir/local_name: streamed to a temporary file
+ * Download the n files f[0..n-1], several at once on this one connection
+ * (one SFTP handle each, their requests interleaved, so that the round trips
+ * of one overlap the others' data): one until the first open has measured
+ * the round trip, then one more per 2 ms of it, at most the connection's
+ * `limit inflight` (default 8). With more than one, as many SFTP channels
+ * (up to 8) are opened on the connection for the batch and closed after it:
+ * libssh2 lets one open, one stat and one read be in the middle per channel,
+ * so each file in flight gets its own. A file the listing showed as regular
+ * with a size needs no stat. Each file's read-ahead (libssh2 keeps about four read buffers in flight) grows
+ * from 256 KiB while the measured rate x round trip (the bandwidth-delay
+ * product) does not fit twice in flight, up to 4 MiB, the connection's
+ * buffers together under 16 MiB. done(ctx, i, dl) is called for each file
+ * as it completes; after the first failure no new file starts (those in
+ * flight finish), and that failure is returned. A deadline or a stop ends
+ * every transfer at once. stats (may be NULL) says how it went.
+ *
+ * Each file goes into local_dir/local_name: streamed to a temporary file
  * in local_dir with SHA-256 computed on the way, size checked against the
  * remote size, fsync'd, then published under the final name only if no file
  * is there. An identical existing file counts as success (already_present);
@@ -72,7 +106,7 @@ struct sd_download {
  * FileTooLarge, TransferInterrupted, SftpTimeout, StepTimeout, LocalIOError,
  * LocalFileConflict, Interrupted.
  */
-int sd_sftp_download(struct sd_conn *c, const struct sd_fetch *f, int64_t step_deadline, struct sd_download *out,
-    struct sd_err *err);
+int sd_sftp_download(struct sd_conn *c, const struct sd_fetch *f, size_t n, int64_t step_deadline,
+    sd_fetch_done_fn done, void *ctx, struct sd_fetch_stats *stats, struct sd_err *err);
 
 #endif

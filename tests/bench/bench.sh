@@ -4,7 +4,7 @@
 # Reports the median of repeated runs and the ratio sftpdrill/peer for each, peak resident memory,
 # and writes docs/performance.md. Timings live here, never in tests.
 #
-#   BENCH_REPS=3 BENCH_BIG_MB=1024 BENCH_FILES=100000 tests/bench/bench.sh
+#   BENCH_REPS=3 BENCH_BIG_MB=1024 BENCH_FILES=100000 BENCH_BACKUP_FILES=500 tests/bench/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -17,6 +17,7 @@ fi
 reps=${BENCH_REPS:-3}
 big_mb=${BENCH_BIG_MB:-1024}
 nfiles=${BENCH_FILES:-100000}
+nbackup=${BENCH_BACKUP_FILES:-500}
 bin=$root/harness/sftpdrill
 state=$(mktemp -d /run/sftpdrill-bench.XXXXXX)
 work=$(mktemp -d /run/sftpdrill-bench-work.XXXXXX)   # tmpfs: the disk is not what we measure
@@ -42,7 +43,7 @@ drill() {  # NAME BODY -> path
   { echo "include \"$root/scenarios/hkex-rrs/local-mirror.profile\""; printf '%s\n' "$2"; } > "$work/$1"
   echo "$work/$1"
 }
-sd=("$bin" run --quiet --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile --business-date 2023-04-15
+sd=("$bin" run --quiet --report-dir "$work/reports" --business-date 2023-04-15
     --now 2023-04-15T14:45:00+08:00)
 
 # measure LABEL PREP COMMAND...: runs COMMAND reps times (PREP before each, untimed); sets
@@ -150,6 +151,118 @@ measure "(e) 200 sessions, 8 at a time: sftp -b" ":" \
   bash -c "seq 200 | xargs -P 8 -I{} sh -c \"echo 'ls -1 /reports' | ${sftp_cmd[*]} > /dev/null\""
 T[e_sftp]=$m_time
 
+# (f) a vendor's roster: 50 accounts, each its own key and process, 8 at a time; then the same
+# roster as 4 shards (as 4 CI jobs would run them, here one after another) and their merge.
+mkdir -p "$work/keys"
+{
+  echo "name,user,key"
+  for i in $(seq -w 1 50); do
+    ssh-keygen -q -t ed25519 -N '' -C "cp$i" -f "$work/keys/cp$i"
+    cat "$work/keys/cp$i.pub" >> "$state/authorized_keys"
+    echo "cp$i,root,$work/keys/cp$i"
+  done
+} > "$work/vendor.csv"
+d=$one
+measure "(f) roster of 50 accounts, --jobs 8: sftpdrill" "rm -rf $work/dl $work/reports" \
+  "${sd[@]}" --roster "$work/vendor.csv" --jobs 8 -D RRS_DOWNLOAD_DIR="$work/dl" "$d"
+T[f_sd]=$m_time R[f_sd]=$m_rss
+peer_one="sftp -q -b - -i $work/keys/cp{} -o UserKnownHostsFile=$kh -o StrictHostKeyChecking=yes -o BatchMode=yes -P $port root@$host"
+measure "(f) 50 accounts, 8 at a time: sftp -b" "rm -rf $work/sftpdl; mkdir -p $work/sftpdl" \
+  bash -c "seq -w 1 50 | xargs -P 8 -I{} sh -c \"printf 'ls -1 /reports\\nget /reports/TP001* $work/sftpdl/cp{}\\n' | $peer_one > /dev/null\""
+T[f_sftp]=$m_time
+measure "(f) the roster as 4 shards, one after another" "rm -rf $work/dl $work/reports" \
+  bash -c 'for k in 1 2 3 4; do "$@" --shard $k/4 || exit 1; done' _ \
+  "${sd[@]}" --roster "$work/vendor.csv" --jobs 8 -D RRS_DOWNLOAD_DIR="$work/dl" "$d"
+T[f_shards]=$m_time
+measure "(f) merge of the 4 shards" "rm -rf $work/merged" \
+  bash -c '"$1" merge "$2" "$3"/*-shard-*-of-4/merged' _ "$bin" "$work/merged" "$work/reports"
+T[f_merge]=$m_time R[f_merge]=$m_rss
+
+# (g) the daily backup over a line to the exchange: 500 reports (1 KiB to 4 MiB, about 150 MiB)
+# through the link emulator at 20 ms round trip and 100 Mbit/s, checked first to deliver both
+# within 10%: sftpdrill vs sftp -b (one get per file) vs lftp mirror --parallel=8.
+emu=${SFTPDRILL_BUILD:-build}/link-emu
+emu_check=$("$emu" 127.0.0.1 0 127.0.0.1 0 0 rtt=20 rate=100 check) || { echo "bench: $emu_check" >&2; exit 1; }
+emu_check=${emu_check%%$'\n'*}
+echo "  $emu_check" >&2
+emu_pids=()
+trap 'kill "${emu_pids[@]}" 2>/dev/null; cleanup' EXIT
+"$emu" 127.152.14.121 10120 127.152.14.121 10022 7200 rtt=20 rate=100 > "$work/emu.out" & emu_pids+=($!)
+until grep -q ready "$work/emu.out" 2>/dev/null; do sleep 0.05; done
+mkdir -p "$state/secondary/root/bench500"
+head -c 4194304 /dev/urandom > "$work/pool"
+awk -v n="$nbackup" 'BEGIN { srand(17); for (i = 1; i <= n; i++) printf "%d\n", 1024 * exp(rand() ^ 1.5 * log(4096)) }' |
+  { i=0; while read -r size; do i=$((i + 1)); head -c "$size" "$work/pool" > "$state/secondary/root/bench500/R$(printf %03d $i)_CP0001_20230414.csv"; done; }
+backup_mib=$(du -sm --apparent-size "$state/secondary/root/bench500" | cut -f1)
+line_fp=$(ssh-keygen -lf "$state/nodes/127.152.14.121/host_ed25519.pub" | cut -d' ' -f2)
+d=$(drill backup500.drill "host-key-pin \"*\" $line_fp
+endpoints line \"127.152.14.121:10120\"
+target line
+step \"Login\" login
+step \"Back up the reports\" download \"/bench500/*\" to \"$work/bk\"
+step \"Logout\" logout")
+measure "(g) backup of $nbackup reports, 20 ms/100 Mbit/s: sftpdrill" "rm -rf $work/bk $work/reports" "${sd[@]}" "$d"
+T[g_sd]=$m_time R[g_sd]=$m_rss
+ls "$state/secondary/root/bench500" | sed "s|^|get /bench500/|; s|\$| $work/sftpbk/|" > "$work/get500"
+# OpenSSH looks a non-standard port up as [host]:port: the line's own known_hosts.
+for p in 10120 10121; do echo "[127.152.14.121]:$p $(cut -d' ' -f1-2 "$state/nodes/127.152.14.121/host_ed25519.pub")"; done > "$work/kh_line"
+line_ssh=(-i "$key" -o UserKnownHostsFile="$work/kh_line" -o StrictHostKeyChecking=yes -o BatchMode=yes)
+measure "(g) backup of $nbackup reports: sftp -b, one get per file" "rm -rf $work/sftpbk; mkdir -p $work/sftpbk" \
+  sftp -q -b "$work/get500" "${line_ssh[@]}" -P 10120 root@127.152.14.121
+T[g_sftp]=$m_time R[g_sftp]=$m_rss
+measure "(g) backup of $nbackup reports: lftp mirror --parallel=8" "rm -rf $work/lftpbk" \
+  lftp -c "set sftp:connect-program 'ssh -a -x ${line_ssh[*]}'; open -u root, sftp://127.152.14.121:10120; mirror --parallel=8 /bench500 $work/lftpbk"
+T[g_lftp]=$m_time R[g_lftp]=$m_rss
+[ "$(ls "$work/lftpbk" | wc -l)" = "$nbackup" ] && [ "$(ls "$work/sftpbk" | wc -l)" = "$nbackup" ] ||
+  { echo "bench: a peer did not fetch all $nbackup reports" >&2; exit 1; }
+
+# (b') one 256 MiB file over a fast long line: 30 ms round trip, 1 Gbit/s (a single stream filling
+# the pipe): sftpdrill vs OpenSSH sftp vs curl.
+head -c 268435456 /dev/urandom > "$reports/B256.bin"
+"$emu" 127.152.14.121 10121 127.152.14.121 10022 7200 rtt=30 rate=1000 > "$work/emu2.out" & emu_pids+=($!)
+until grep -q ready "$work/emu2.out" 2>/dev/null; do sleep 0.05; done
+emu_check2=$("$emu" 127.0.0.1 0 127.0.0.1 0 0 rtt=30 rate=1000 check) || true
+emu_check2=${emu_check2%%$'\n'*}
+echo "  $emu_check2" >&2
+d=$(drill b256.drill "host-key-pin \"*\" $line_fp
+endpoints fast \"127.152.14.121:10121\"
+target fast
+step \"256 MiB over 30 ms, 1 Gbit/s\" download \"/reports/B256*\"")
+measure "(h) 256 MiB at 30 ms/1 Gbit/s: sftpdrill" "rm -rf $work/dl $work/reports" "${sd[@]}" -D RRS_DOWNLOAD_DIR="$work/dl" "$d"
+T[h_sd]=$m_time R[h_sd]=$m_rss
+measure "(h) 256 MiB at 30 ms/1 Gbit/s: OpenSSH sftp" "rm -f $work/b256.sftp" \
+  sftp -q "${line_ssh[@]}" -P 10121 "root@127.152.14.121:/reports/B256.bin" "$work/b256.sftp"
+T[h_sftp]=$m_time R[h_sftp]=$m_rss
+measure "(h) 256 MiB at 30 ms/1 Gbit/s: curl" "rm -f $work/b256.curl" \
+  "${curl_cmd[@]}" -o "$work/b256.curl" "sftp://127.152.14.121:10121/reports/B256.bin"
+T[h_curl]=$m_time R[h_curl]=$m_rss
+rm -f "$reports/B256.bin"
+
+# (i) both circular sessions, the shipped drills on the four nodes, each behind a 5 ms line: start to
+# sealed bundle; against a sftp -b script doing the same steps on each node in turn.
+ports=(10131 10132 10133 10134) nodes=(127.151.14.121 127.151.14.122 127.152.14.121 127.152.14.122)
+: > "$work/kh5"
+for k in 0 1 2 3; do
+  "$emu" "${nodes[k]}" "${ports[k]}" "${nodes[k]}" 10022 7200 rtt=5 rate=0 > "$work/emu5-$k.out" & emu_pids+=($!)
+  echo "[${nodes[k]}]:${ports[k]} $(cut -d' ' -f1-2 "$state/nodes/${nodes[k]}/host_ed25519.pub")" >> "$work/kh5"
+done
+for k in 0 1 2 3; do until grep -q ready "$work/emu5-$k.out" 2>/dev/null; do sleep 0.05; done; done
+five=(-D RRS_PROFILE=local-mirror.profile -D RRS_KNOWN_HOSTS="$work/kh5" -D RRS_DOWNLOAD_DIR="$work/dl"
+      -D RRS_PRIMARY="127.151.14.121:10131,127.151.14.122:10132" -D RRS_SECONDARY="127.152.14.121:10133,127.152.14.122:10134")
+sessions=("$root/scenarios/hkex-rrs/session-1-secondary.drill" "$root/scenarios/hkex-rrs/session-2-primary.drill")
+"$bin" snapshot --quiet --report-dir "$work/snap" "${five[@]}" --now 2023-04-14T19:30:00+08:00 "${sessions[@]}" >/dev/null
+measure "(i) both sessions, 4 nodes at 5 ms: sftpdrill" "rm -rf $work/dl $work/reports" "${sd[@]}" "${five[@]}" "${sessions[@]}"
+T[i_sd]=$m_time R[i_sd]=$m_rss
+measure "(i) both sessions, 4 nodes at 5 ms: sftpdrill --parallel" "rm -rf $work/dl $work/reports" "${sd[@]}" --parallel "${five[@]}" "${sessions[@]}"
+T[i_par]=$m_time R[i_par]=$m_rss
+grep -q "ALL STEPS PASSED" <<<"$("${sd[@]}" "${five[@]}" "${sessions[@]}" 2>&1)" || { echo "bench: (i) sessions did not pass" >&2; exit 1; }
+printf 'ls -1 /reports\nget /reports/TP001*20230414* %s/\nget /reports/TP002*20230414* %s/\n' "$work/sftp5" "$work/sftp5" > "$work/session.batch"
+measure "(i) the same steps, node by node: sftp -b" "rm -rf $work/sftp5; mkdir -p $work/sftp5" \
+  bash -c 'for k in 0 1 2 3; do sftp -q -b "$1" -i "$2" -o UserKnownHostsFile="$3" -o StrictHostKeyChecking=yes -o BatchMode=yes \
+    -P "${4:k*6:5}" "root@${5:k*15:14}" >/dev/null || exit 1; done' _ "$work/session.batch" "$key" "$work/kh5" \
+  "10131 10132 10133 10134 " "127.151.14.121 127.151.14.122 127.152.14.121 127.152.14.122 "
+T[i_sftp]=$m_time
+
 faster_ab=$(awk "BEGIN {print (${T[b_sftp]} < ${T[b_curl]}) ? ${T[b_sftp]} : ${T[b_curl]}}")
 summary=$(cat <<TXT
 | measure | sftpdrill | peer | ratio | target |
@@ -161,6 +274,15 @@ summary=$(cat <<TXT
 | (d) four endpoints --parallel (vs one endpoint) | ${T[d_par]} s | ${T[d_one]} s | $(ratio ${T[d_par]} ${T[d_one]}) | ≤ 1.5 |
 | (d) four endpoints in turn (vs one endpoint) | ${T[d_serial]} s | ${T[d_one]} s | $(ratio ${T[d_serial]} ${T[d_one]}) | |
 | (e) 200 sessions, 8 at a time (vs sftp -b, 8 at a time) | ${T[e_sd]} s | ${T[e_sftp]} s | $(ratio ${T[e_sd]} ${T[e_sftp]}) | |
+| (f) roster of 50 accounts, --jobs 8, each its own bundle, then merged (vs sftp -b, 8 at a time) | ${T[f_sd]} s | ${T[f_sftp]} s | $(ratio ${T[f_sd]} ${T[f_sftp]}) | |
+| (f) the same roster as 4 shards run one after another (vs one roster run) | ${T[f_shards]} s | ${T[f_sd]} s | $(ratio ${T[f_shards]} ${T[f_sd]}) | |
+| (f) merge of the 4 shards' bundles (50 accounts) | ${T[f_merge]} s | | | |
+| (g) daily backup, $nbackup reports ($backup_mib MiB), 20 ms RTT, 100 Mbit/s (vs sftp -b, one get per file) | ${T[g_sd]} s | ${T[g_sftp]} s | $(ratio ${T[g_sd]} ${T[g_sftp]}) | |
+| (g) the same (vs lftp mirror --parallel=8) | ${T[g_sd]} s | ${T[g_lftp]} s | $(ratio ${T[g_sd]} ${T[g_lftp]}) | ≤ 1.0 |
+| (h) 256 MiB, 30 ms RTT, 1 Gbit/s (vs OpenSSH sftp) | ${T[h_sd]} s | ${T[h_sftp]} s | $(ratio ${T[h_sd]} ${T[h_sftp]}) | ≤ 1.0 |
+| (h) the same (vs curl) | ${T[h_sd]} s | ${T[h_curl]} s | $(ratio ${T[h_sd]} ${T[h_curl]}) | |
+| (i) both circular sessions, 4 nodes at 5 ms, start to sealed bundle (vs sftp -b, node by node) | ${T[i_sd]} s | ${T[i_sftp]} s | $(ratio ${T[i_sd]} ${T[i_sftp]}) | |
+| (i) the same with --parallel (each session's two nodes at once) | ${T[i_par]} s | ${T[i_sftp]} s | $(ratio ${T[i_par]} ${T[i_sftp]}) | ≤ 0.35 |
 
 | peak resident memory | sftpdrill | OpenSSH sftp | curl | target |
 |---|---|---|---|---|
@@ -168,6 +290,11 @@ summary=$(cat <<TXT
 | (b) list $nfiles files | $((R[b_sd] / 1024)) MiB | $((R[b_sftp] / 1024)) MiB | $((R[b_curl] / 1024)) MiB | ≤ 32 MiB |
 | (d) four endpoints --parallel | $((R[d_par] / 1024)) MiB | | | |
 | (e) 200 sessions, --jobs 8 | $((R[e_sd] / 1024)) MiB | | | |
+| (f) roster of 50 accounts, --jobs 8 (the largest process; 8 run at once) | $((R[f_sd] / 1024)) MiB | | | |
+| (f) merge of 4 shards | $((R[f_merge] / 1024)) MiB | | | |
+| (g) backup of $nbackup reports over the line | $((R[g_sd] / 1024)) MiB | $((R[g_sftp] / 1024)) MiB | (lftp) $((R[g_lftp] / 1024)) MiB | ≤ 16 MiB |
+| (h) 256 MiB at 30 ms, 1 Gbit/s | $((R[h_sd] / 1024)) MiB | $((R[h_sftp] / 1024)) MiB | $((R[h_curl] / 1024)) MiB | ≤ 16 MiB |
+| (i) both sessions at 5 ms | $((R[i_sd] / 1024)) MiB | | | ≤ 16 MiB |
 TXT
 )
 echo
@@ -186,6 +313,8 @@ echo "$summary"
   echo "$(uname -sr); $("$bin" version); $(ssh -V 2>&1); $(curl -V | head -1)."
   echo "Negotiated by sftpdrill (libssh2 1.10): $(grep -ho 'kex [^,]*, host key [^,]*, cipher [^,]*, mac [^ ]*' "$work"/reports/*/transcript.log | head -1)."
   echo "OpenSSH sftp negotiates chacha20-poly1305@openssh.com by default; curl uses libssh2 1.10 like sftpdrill."
+  echo "The lines of (g), (h) and (i) are tests/tools/link-emu, which measured itself first: ${emu_check#link-emu: }"
+  echo "(20 ms, 100 Mbit/s); ${emu_check2#link-emu: } (30 ms, 1 Gbit/s)."
   echo
   cat docs/performance-notes.md 2>/dev/null || true
 } > docs/performance.md

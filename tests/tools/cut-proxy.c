@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcp.h"
+
 #define MAX_PAIRS 16
 
 struct pair {
@@ -28,32 +30,6 @@ struct pair {
 	long long down;         /* bytes target -> client so far */
 	double budget;          /* bytes we may still send under rate= */
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int
-tcp(const char *addr, int port, int do_listen)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-
-	if (fd < 0 || inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (do_listen ? (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) :
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 /* Close with a reset, as a cut cable or a dropped NAT entry looks to the peer. */
 static void
@@ -86,18 +62,18 @@ main(int argc, char **argv)
 		else if (strncmp(argv[i], "rate=", 5) == 0)
 			rate = atof(argv[i] + 5);
 	}
-	if ((lfd = tcp(argv[1], atoi(argv[2]), 1)) < 0) {
+	if ((lfd = tool_tcp(argv[1], atoi(argv[2]), 1, 0)) < 0) {
 		perror("cut-proxy: listen");
 		return 1;
 	}
 	printf("ready\n");
 	fflush(stdout);
-	end = now() + atof(argv[5]);
-	last = now();
-	while (now() < end) {
+	end = tool_now() + atof(argv[5]);
+	last = tool_now();
+	while (tool_now() < end) {
 		struct pollfd p[1 + 2 * MAX_PAIRS];
 		int n = 0;
-		double t = now();
+		double t = tool_now();
 
 		for (int i = 0; i < npairs; i++) {
 			pairs[i].budget += rate * (t - last);
@@ -115,7 +91,7 @@ main(int argc, char **argv)
 			break;
 		if ((p[0].revents & POLLIN) && npairs < MAX_PAIRS) {
 			int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), s;
-			if (c >= 0 && (s = tcp(argv[3], atoi(argv[4]), 0)) >= 0)
+			if (c >= 0 && (s = tool_tcp(argv[3], atoi(argv[4]), 0, 0)) >= 0)
 				pairs[npairs++] = (struct pair){ c, s, 0, rate };
 			else if (c >= 0)
 				close(c);

@@ -117,18 +117,22 @@ fake_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t 
 }
 
 static int
-fake_download(struct sd_conn *c, const struct sd_fetch *f, int64_t deadline, struct sd_download *out,
-    struct sd_err *err)
+fake_download(struct sd_conn *c, const struct sd_fetch *f, size_t n, int64_t deadline, sd_fetch_done_fn done,
+    void *ctx, struct sd_fetch_stats *stats, struct sd_err *err)
 {
-	c->h->downloads++;
-	snprintf(c->h->copy_dir, sizeof(c->h->copy_dir), "%s", f->copy_dir ? f->copy_dir : "");
-	if (c->h->download_kind != SD_KIND_NONE)
-		return sd_fail(err, c->h->download_kind, SD_PHASE_TRANSFER, "cut");
-	memset(out, 0, sizeof(*out));
-	out->bytes = out->remote_size = 5;
-	snprintf(out->sha256, sizeof(out->sha256), "%064d", 0);
-	if (f->progress)
-		f->progress(f->pctx, 5, 5);
+	for (size_t i = 0; i < n; i++) {
+		struct sd_download out = { .bytes = 5, .remote_size = 5 };
+		c->h->downloads++;
+		snprintf(c->h->copy_dir, sizeof(c->h->copy_dir), "%s", f[i].copy_dir ? f[i].copy_dir : "");
+		if (c->h->download_kind != SD_KIND_NONE)
+			return sd_fail(err, c->h->download_kind, SD_PHASE_TRANSFER, "cut");
+		snprintf(out.sha256, sizeof(out.sha256), "%064d", 0);
+		if (f[i].progress)
+			f[i].progress(f[i].pctx, 5, 5);
+		done(ctx, i, &out);
+	}
+	if (stats)
+		*stats = (struct sd_fetch_stats){ .most_in_flight = 1 };
 	(void)deadline;
 	return 0;
 }
