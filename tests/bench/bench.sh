@@ -74,6 +74,7 @@ step "Download" download "/reports/BIG.bin" timeout 30min')
 measure "(a) ${big_mb} MiB download: sftpdrill" "rm -rf $work/dl $work/reports" \
   "${sd[@]}" -D RRS_DOWNLOAD_DIR="$work/dl" -D RRS_SECONDARY=$host "$d"
 T[a_sd]=$m_time R[a_sd]=$m_rss
+negotiated=$(grep -ho 'kex [^,]*, host key [^,]*, cipher [^,]*, mac [^ ]*' "$work"/reports/*/transcript.log | head -1)
 [ "$(sha256sum "$work"/dl/*/BIG.bin | cut -c1-64)" = "$sha_expected" ] || { echo "bench: sftpdrill's copy differs" >&2; exit 1; }
 measure "(a) ${big_mb} MiB download: OpenSSH sftp" "rm -f $work/big.sftp" \
   bash -c "echo 'get /reports/BIG.bin $work/big.sftp' | ${sftp_cmd[*]}"
@@ -311,8 +312,8 @@ echo "$summary"
   echo
   echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/Mem:/ {print $2}') GiB;"
   echo "$(uname -sr); $("$bin" version); $(ssh -V 2>&1); $(curl -V | head -1)."
-  echo "Negotiated by sftpdrill (libssh2 1.10): $(grep -ho 'kex [^,]*, host key [^,]*, cipher [^,]*, mac [^ ]*' "$work"/reports/*/transcript.log | head -1)."
-  echo "OpenSSH sftp negotiates chacha20-poly1305@openssh.com by default; curl uses libssh2 1.10 like sftpdrill."
+  echo "Negotiated by sftpdrill in (a): $negotiated."
+  echo "OpenSSH sftp negotiates chacha20-poly1305@openssh.com by default; curl uses the system's libssh2 ($(curl -V | grep -o 'libssh2/[0-9.]*'))."
   echo "The lines of (g), (h) and (i) are tests/tools/link-emu, which measured itself first: ${emu_check#link-emu: }"
   echo "(20 ms, 100 Mbit/s); ${emu_check2#link-emu: } (30 ms, 1 Gbit/s)."
   echo
