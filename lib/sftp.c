@@ -803,6 +803,9 @@ may_start(const struct engine *e, struct transfer *const *slots, size_t cap)
 			handles++;
 			flying += slots[i]->state != X_CLOSE;
 		}
+	/* While channels are still being opened, one file per channel: a file keeps its channel to the end. */
+	if (!e->channels_done && e->nch < files_in_flight(e, cap) && flying >= e->nch)
+		return 0;
 	return flying < files_in_flight(e, cap) && handles < cap;
 }
 
