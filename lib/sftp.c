@@ -567,6 +567,27 @@ failed(struct transfer *x)
 	return 1;
 }
 
+/* The file is open: the round trip measured; a stat next, unless the listing said what it would. */
+static int
+opened(struct engine *e, struct transfer *x)
+{
+	int64_t took = sd_now_ms() - x->started;
+
+	if (e->rtt_ms == 0 || took < e->rtt_ms)
+		e->rtt_ms = took > 0 ? took : 1;
+	x->op_deadline = sd_now_ms() + x->c->to.sftp_op;
+	x->state = X_STAT;
+	if (x->f->listed) {
+		/* A regular file of the listed size: what a stat would say. */
+		x->attrs.flags = LIBSSH2_SFTP_ATTR_SIZE;
+		x->attrs.filesize = x->f->listed_size;
+		if (begin_read(e, x) < 0)
+			return failed(x);
+		x->state = X_READ;
+	}
+	return 1;
+}
+
 /*
  * Move x on by one call, never blocking. 1 when something happened, 0 when
  * it waits for the server (or for a slot another transfer holds).
@@ -594,19 +615,7 @@ advance(struct engine *e, struct transfer *x)
 		x->ch->opening = NULL;
 		if (rc != 0)
 			return channel_error(c, x->ch->sftp, rc, "open", x->f->remote, &x->err), failed(x);
-		if (e->rtt_ms == 0 || sd_now_ms() - x->started < e->rtt_ms)
-			e->rtt_ms = sd_now_ms() - x->started > 0 ? sd_now_ms() - x->started : 1;
-		x->op_deadline = sd_now_ms() + c->to.sftp_op;
-		x->state = X_STAT;
-		if (x->f->listed) {
-			/* The listing already said what a stat would: a regular file, and its size. */
-			x->attrs.flags = LIBSSH2_SFTP_ATTR_SIZE;
-			x->attrs.filesize = x->f->listed_size;
-			if (begin_read(e, x) < 0)
-				return failed(x);
-			x->state = X_READ;
-		}
-		return 1;
+		return opened(e, x);
 	case X_STAT:
 		if (!take(&x->ch->statting, x))
 			return 0;
