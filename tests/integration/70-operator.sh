@@ -60,6 +60,9 @@ for c in run check plan snapshot business-day verify sign version help; do
   h1=$("$bin" help "$c" 2>&1); r1=$?; h2=$("$bin" "$c" --help 2>&1); r2=$?
   expect "help $c and $c --help" bash -c '[ "$1$2" = 00 ] && [[ "$3" == "usage: sftpdrill $4"* ]] && [ "$3" = "$5" ]' _ "$r1" "$r2" "$h1" "$c" "$h2"
 done
+expect "every help text fits an 80-column terminal (the types table aside)" \
+  bash -c 'for c in "" run check plan snapshot business-day verify sign record merge version help; do
+    "$1" help $c | awk -v c="$c" '"'"'length > 80 { print "help " c ": " $0; bad = 1 } END { exit bad }'"'"' || exit 1; done' _ "$bin"
 out=$("$bin" --help); expect "--help lists every command" bash -c 'for c in run check plan snapshot business-day verify sign; do grep -q "^  $c" <<<"$1" || exit 1; done' _ "$out"
 
 run_drill --now 2023-04-15T14:45:00+08:00 "$S1"
