@@ -102,6 +102,14 @@ int cmd_merge(struct cli *c, int argc, char **argv);
 int cmd_roster(struct cli *c, int ndrills, char **drills);
 
 /*
+ * Make a new folder under parent (made if missing) named by the UTC time t, a
+ * folder-name form of name (at most 40 characters) and suffix, as
+ * YYYYMMDDTHHMMSSZ-NAME-SUFFIX; never an existing one ("-2", "-3"... added).
+ * NULL with errno on failure. Caller frees.
+ */
+char *cli_new_folder(const char *parent, const char *name, const char *suffix, time_t t);
+
+/*
  * Verify bundles and write their merge, sealed, to out (new); prints the totals. An exit status.
  * shard, if not NULL, is written as the merge's SHARD file: a roster shard's account of itself
  * ("roster NAME\nrows R\nshard K of N\n"), by which a later merge finds a shard missing.

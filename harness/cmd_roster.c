@@ -244,24 +244,18 @@ summary(const struct account *accts, size_t n, const char *dir)
 	free(path);
 }
 
-/* The folder of this roster run: REPORT-DIR/TIME-roster-NAME[-shard-K-of-N]. */
+/* The folder of this roster run, new: REPORT-DIR/TIME-roster-NAME[-shard-K-of-N], NAME the file's without extension. */
 static char *
 roster_dir(const struct cli *c)
 {
 	const char *base = strrchr(c->roster, '/') ? strrchr(c->roster, '/') + 1 : c->roster;
-	char ts[32], name[64];
-	struct tm tm;
-	time_t now = time(NULL);
-	size_t k = 0;
+	char *name = sd_xasprintf("roster-%.*s", (int)strcspn(base, "."), base), *dir, shard[48] = "";
 
-	for (const char *p = base; *p && *p != '.' && k + 1 < sizeof(name); p++)
-		name[k++] = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ? *p :
-		    (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : '-';
-	name[k] = '\0';
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	return c->shard_n > 1 ? sd_xasprintf("%s/%s-roster-%s-shard-%d-of-%d", c->report_dir, ts, name, c->shard_k,
-	    c->shard_n) : sd_xasprintf("%s/%s-roster-%s", c->report_dir, ts, name);
+	if (c->shard_n > 1)
+		snprintf(shard, sizeof(shard), "-shard-%d-of-%d", c->shard_k, c->shard_n);
+	dir = cli_new_folder(c->report_dir, name, shard, time(NULL));
+	free(name);
+	return dir;
 }
 
 /* Run the accounts, at most jobs at once; a signal stops new starts and is passed on to the running. */
@@ -322,9 +316,12 @@ cmd_roster(struct cli *c, int ndrills, char **drills)
 	sd_diag_release(&diag);
 	accts = sd_xcalloc(roster.n ? roster.n : 1, sizeof(*accts));
 	dir = roster_dir(c);
-	merged = sd_xasprintf("%s/accounts", dir);
-	if (sd_mkdirs(merged) < 0) {
-		fprintf(stderr, "sftpdrill: cannot create %s: %s\n", merged, strerror(errno));
+	merged = dir ? sd_xasprintf("%s/accounts", dir) : NULL;
+	if (dir == NULL || sd_mkdirs(merged) < 0) {
+		if (merged)
+			fprintf(stderr, "sftpdrill: cannot create %s: %s\n", merged, strerror(errno));
+		else
+			fprintf(stderr, "sftpdrill: cannot create a roster folder under %s: %s\n", c->report_dir, strerror(errno));
 		free(merged);
 		free(dir);
 		free(accts);

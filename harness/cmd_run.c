@@ -126,20 +126,17 @@ shorten(char *slug)
 		*dash = '\0';
 }
 
-/* Make a new run folder under parent, named by UTC time and its drills; never reuses one. */
-static char *
-make_run_dir(const char *parent, struct sd_drill *const *drills, int n, time_t t)
+char *
+cli_new_folder(const char *parent, const char *name, const char *suffix, time_t t)
 {
-	char ts[32], slug[128], more[32] = "";
+	char ts[32], slug[128];
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	if (n > 1)
-		snprintf(more, sizeof(more), "-and-%d-more", n - 1);
-	slugify(drills[0]->name, slug, sizeof(slug) - strlen(more));
+	slugify(name, slug, sizeof(slug) - strlen(suffix));
 	shorten(slug);
-	strcat(slug, more);
+	strcat(slug, suffix);
 	if (sd_mkdirs(parent) < 0)
 		return NULL;
 	for (int k = 1; k < 1000; k++) {
@@ -448,10 +445,12 @@ open_bundle(struct run_state *r, struct sd_err *err)
 {
 	struct sd_transcript_opts to = { .redact = &r->secrets, .utc_offset = r->c->zone_offset,
 		.zone_label = SITE_ZONE_LABEL };
-	char *path;
+	char *path, more[32] = "";
 
 	r->run.started = time(NULL);
-	r->dir = make_run_dir(r->c->report_dir, r->drills, r->n, r->run.started);
+	if (r->n > 1)
+		snprintf(more, sizeof(more), "-and-%d-more", r->n - 1);
+	r->dir = cli_new_folder(r->c->report_dir, r->drills[0]->name, more, r->run.started);
 	if (r->dir == NULL) {
 		fprintf(stderr, "sftpdrill: cannot create a run folder under %s: %s\n", r->c->report_dir, strerror(errno));
 		return -1;
