@@ -37,7 +37,7 @@ ALLCFLAGS  = $(WARN) $(CFLAGS) -pthread -Iinclude -DSFTPDRILL_VERSION='"$(VERSIO
              -DSFTPDRILL_LIBSSH2_ORIGIN='"$(SSH2_ORIGIN)"' $(DEPCFLAGS) -MMD -MP
 SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-LIBSRC    := $(wildcard lib/*.c)
+LIBSRC    := $(wildcard lib/*/*.c)
 HARNESS   := $(wildcard harness/*.c)
 HARNESSH  := $(wildcard harness/*.h)
 UNITSRC   := $(wildcard tests/unit/*.c)

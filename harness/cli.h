@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <time.h>
 
-#include "sftpdrill/drill.h"
-#include "sftpdrill/redact.h"
-#include "sftpdrill/util.h"
-#include "sftpdrill/vars.h"
+#include "sftpdrill/language/drill.h"
+#include "sftpdrill/base/redact.h"
+#include "sftpdrill/base/util.h"
+#include "sftpdrill/language/vars.h"
 
 #ifndef SFTPDRILL_VERSION
 #define SFTPDRILL_VERSION "0.1.0"

@@ -7,10 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sftpdrill/buf.h"
-#include "sftpdrill/evidence.h"
-#include "sftpdrill/html.h"
-#include "sftpdrill/junit.h"
+#include "sftpdrill/base/buf.h"
+#include "sftpdrill/evidence/bundle.h"
+#include "sftpdrill/evidence/html.h"
+#include "sftpdrill/evidence/junit.h"
 #include "cli.h"
 
 /* Two inputs holding the same suite would count it twice: name both. Returns the first duplicate or -1. */

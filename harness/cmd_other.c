@@ -5,13 +5,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sftpdrill/baseline.h"
-#include "sftpdrill/calendar.h"
-#include "sftpdrill/evidence.h"
-#include "sftpdrill/net.h"
-#include "sftpdrill/redact.h"
-#include "sftpdrill/session.h"
-#include "sftpdrill/sign.h"
+#include "sftpdrill/domain/baseline.h"
+#include "sftpdrill/domain/calendar.h"
+#include "sftpdrill/evidence/bundle.h"
+#include "sftpdrill/engine/net.h"
+#include "sftpdrill/base/redact.h"
+#include "sftpdrill/engine/session.h"
+#include "sftpdrill/evidence/sign.h"
 #include "cli.h"
 
 void

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sftpdrill/backup.h"
-#include "sftpdrill/evidence.h"
-#include "sftpdrill/junit.h"
+#include "sftpdrill/domain/backup.h"
+#include "sftpdrill/evidence/bundle.h"
+#include "sftpdrill/evidence/junit.h"
 #include "cli.h"
 
 /* What a record is made of: the bundle checked, its results read back, its facts. */

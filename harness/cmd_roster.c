@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sftpdrill/evidence.h"
-#include "sftpdrill/junit.h"
-#include "sftpdrill/roster.h"
+#include "sftpdrill/evidence/bundle.h"
+#include "sftpdrill/evidence/junit.h"
+#include "sftpdrill/language/roster.h"
 #include "cli.h"
 
 /* One account's run. */

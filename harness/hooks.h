@@ -2,7 +2,7 @@
 #ifndef SD_HOOKS_H
 #define SD_HOOKS_H
 
-#include "sftpdrill/util.h"
+#include "sftpdrill/base/util.h"
 
 /* How long a hook may run before it is stopped (SIGTERM to its process group, then SIGKILL). */
 #define HOOK_TIMEOUT_MS 60000

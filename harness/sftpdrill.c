@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "sftpdrill/calendar.h"
-#include "sftpdrill/kind.h"
-#include "sftpdrill/roster.h"
+#include "sftpdrill/domain/calendar.h"
+#include "sftpdrill/base/kind.h"
+#include "sftpdrill/language/roster.h"
 #include "cli.h"
 #include "help.h"
 

@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sftpdrill/util.h"
+#include "sftpdrill/base/util.h"
 #include "view.h"
 
 #define MAX_SLOTS 64

@@ -2,10 +2,10 @@
 #ifndef SD_VIEW_H
 #define SD_VIEW_H
 
-#include "sftpdrill/redact.h"
-#include "sftpdrill/result.h"
-#include "sftpdrill/runner.h"
-#include "sftpdrill/transcript.h"
+#include "sftpdrill/base/redact.h"
+#include "sftpdrill/evidence/result.h"
+#include "sftpdrill/run/runner.h"
+#include "sftpdrill/evidence/transcript.h"
 
 struct view;
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sftpdrill/drill.h"
+#include "sftpdrill/language/drill.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "sftpdrill/util.h"
+#include "sftpdrill/base/util.h"
 
 const char *
 tmpdir_new(void)

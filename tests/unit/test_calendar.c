@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "sftpdrill/baseline.h"
-#include "sftpdrill/calendar.h"
-#include "sftpdrill/backup.h"
-#include "sftpdrill/evidence.h"
+#include "sftpdrill/domain/baseline.h"
+#include "sftpdrill/domain/calendar.h"
+#include "sftpdrill/domain/backup.h"
+#include "sftpdrill/evidence/bundle.h"
 
 static struct sd_calendar cal;
 

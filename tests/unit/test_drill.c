@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "sftpdrill/drill.h"
-#include "sftpdrill/redact.h"
-#include "sftpdrill/util.h"
+#include "sftpdrill/language/drill.h"
+#include "sftpdrill/base/redact.h"
+#include "sftpdrill/base/util.h"
 
 static const char profile[] =
 	"set RRS_PORT 10022\n"

@@ -9,8 +9,8 @@
 #include <libxml/tree.h>
 
 #include "helpers.h"
-#include "sftpdrill/junit.h"
-#include "sftpdrill/util.h"
+#include "sftpdrill/evidence/junit.h"
+#include "sftpdrill/base/util.h"
 
 static const char hostile[] = "evil ]]> <tag> & \"q\" 'a' \x01\x1b[31m \xff\xfe bad utf8 \xc3\xa9 ok";
 

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sftpdrill/buf.h"
-#include "sftpdrill/kind.h"
-#include "sftpdrill/util.h"
+#include "sftpdrill/base/buf.h"
+#include "sftpdrill/base/kind.h"
+#include "sftpdrill/base/util.h"
 
 START_TEST(every_kind_has_a_unique_name_and_a_verdict)
 {

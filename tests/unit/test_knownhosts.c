@@ -9,8 +9,8 @@
 #include <openssl/hmac.h>
 
 #include "helpers.h"
-#include "sftpdrill/hostpat.h"
-#include "sftpdrill/knownhosts.h"
+#include "sftpdrill/engine/hostpat.h"
+#include "sftpdrill/engine/knownhosts.h"
 
 /* A syntactically valid SSH key blob of the given type whose key bytes are all `fill`. */
 static unsigned char *

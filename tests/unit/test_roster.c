@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "sftpdrill/roster.h"
+#include "sftpdrill/language/roster.h"
 
 static int
 has(const struct sd_diag *diag, const char *want)

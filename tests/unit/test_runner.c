@@ -7,10 +7,10 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "sftpdrill/calendar.h"
-#include "sftpdrill/drill.h"
-#include "sftpdrill/runner.h"
-#include "sftpdrill/transport.h"
+#include "sftpdrill/domain/calendar.h"
+#include "sftpdrill/language/drill.h"
+#include "sftpdrill/run/runner.h"
+#include "sftpdrill/engine/transport.h"
 
 /* What the fake server does for one host. */
 struct fake_host {

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "sftpdrill/redact.h"
-#include "sftpdrill/util.h"
+#include "sftpdrill/base/redact.h"
+#include "sftpdrill/base/util.h"
 
 START_TEST(fingerprint_of_empty_input)
 {

@@ -1,0 +1,84 @@
+/* evidence.h — the sealed audit bundle: downloads, RUN-INFO, MANIFEST, signatures, verify. */
+#ifndef SD_EVIDENCE_H
+#define SD_EVIDENCE_H
+
+#include <time.h>
+
+#include "sftpdrill/language/drill.h"
+#include "sftpdrill/base/err.h"
+#include "sftpdrill/base/redact.h"
+#include "sftpdrill/evidence/result.h"
+#include "sftpdrill/base/util.h"
+
+struct sd_signer;
+
+/* What RUN-INFO records: who ran what, where, with which files, when. Strings may be NULL. */
+struct sd_runinfo {
+	const char *tool, *libraries, *operator_name, *hostname, *business_date;
+	time_t clock;               /* the machine's clock when the run started */
+	const char *now_override;   /* --now as given, or NULL */
+	struct sd_drill *const *drills;
+	size_t ndrills;
+	const char *const *windows; /* per drill: the window status, or NULL */
+	const struct sd_redactor *redact;   /* -D values are masked with it */
+	const struct sd_run *run;
+	int exit_status;
+};
+
+/*
+ * A report that claims a verdict (junit.xml, summary.html, RUN-INFO) is
+ * written to DIR/.unsealed/NAME, and only sealing puts it in place: a run
+ * stopped before its seal leaves no report saying it passed. Returns that
+ * path (the folder is made); caller frees.
+ */
+char *sd_bundle_staged(const char *dir, const char *name);
+
+/* Write DIR/RUN-INFO (staged, atomically); 0 or -1 with err. */
+int sd_bundle_write_runinfo(const char *dir, const struct sd_runinfo *ri, struct sd_err *err);
+
+/*
+ * Put every file the run downloaded into DIR/downloads/<host>_<port>/NAME
+ * unless its download already did (written there while it streamed): a
+ * reflink where the file system offers it, else a copy checked on the way
+ * against the SHA-256 recorded when it was fetched (EvidenceChanged when it
+ * differs). The bundle never shares a file with the working copy. Writes
+ * DIR/downloads/SHA256SUMS. Returns 0 or -1 with err.
+ */
+int sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err *err);
+
+/*
+ * Seal DIR: write MANIFEST (the SHA-256 of every file, sha256sum's format,
+ * sorted; downloads take the hash recorded while they streamed) and, with
+ * signer, MANIFEST.sig and signer.pub.pem; then put the staged reports in
+ * place, junit.xml last. Signatures and signers' keys stay outside
+ * MANIFEST, so a countersignature changes nothing in it. 0 or -1 with err.
+ */
+int sd_bundle_seal(const char *dir, const struct sd_signer *signer, struct sd_err *err);
+
+/*
+ * Add a signature to a sealed bundle that is still intact: MANIFEST.sig
+ * when there is none, else MANIFEST.sig.2, .3 ... with signer.N.pub.pem
+ * (a supervisor countersigning). 0 or -1 with err.
+ */
+int sd_bundle_sign(const char *dir, const struct sd_signer *signer, struct sd_err *err);
+
+/* What verify found. */
+struct sd_bundle_check {
+	struct sd_strv problems;    /* one line each, naming the file */
+	int sealed;                 /* MANIFEST is there */
+	size_t signatures;          /* MANIFEST.sig* present */
+	char verdict[64];           /* RUN-INFO's verdict (ALL STEPS PASSED, NOT ALL STEPS PASSED, INCOMPLETE) or "" */
+	char mode[192];             /* RUN-INFO's mode: "session" or why it was a rehearsal; or "" */
+};
+
+/*
+ * Check a bundle: MANIFEST there; every file it names present, a regular
+ * file, with its hash, and inside the bundle (no ".." component, not
+ * absolute); no file it does not name; no link or device anywhere; no
+ * report left staged. With public keys (PEM), every signature present must
+ * verify with one of them and each of them must have signed. Returns 0
+ * when intact, 1 with problems, -1 with err when dir is not a folder.
+ */
+int sd_bundle_verify(const char *dir, const struct sd_strv *pubs, struct sd_bundle_check *out, struct sd_err *err);
+
+#endif

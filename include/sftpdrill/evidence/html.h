@@ -1,0 +1,28 @@
+/* html.h — the human summary of a run: one self-contained, printable HTML page. */
+#ifndef SD_HTML_H
+#define SD_HTML_H
+
+#include "sftpdrill/base/err.h"
+#include "sftpdrill/evidence/result.h"
+
+/* Facts about the run that are not in the results. Strings may be NULL. */
+struct sd_html_info {
+	const char *title;
+	const char *operator_name;
+	const char *hostname;
+	const char *business_date;
+	const char *tool;
+	long utc_offset;            /* times are shown in UTC and in this zone */
+	const char *zone_name;      /* e.g. "Hong Kong" */
+};
+
+/*
+ * Write the summary to path (atomically): per endpoint the connection facts
+ * (peer, banner, host key, algorithms, user key) and a row per step with its
+ * status, time and message; then the downloaded files' SHA-256. Everything
+ * the server sent is escaped; no script, no external resource.
+ */
+int sd_html_write(const struct sd_run *run, const struct sd_html_info *info, const char *path,
+    struct sd_err *err);
+
+#endif
