@@ -64,8 +64,9 @@ $(B)/lib/%.o: lib/%.c $(B)/libssh2.mk
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) -c -o $@ $<
 
+# Made anew each time: a module that moved or went must not linger in the archive.
 $(B)/libsftpdrill.a: $(call objs,$(B))
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 # The help text is a resource: harness/help.txt, turned into a C table at build time.
 $(B)/help.h: harness/help.txt harness/help2c.awk
@@ -81,7 +82,7 @@ $(B)/asan/lib/%.o: lib/%.c $(B)/libssh2.mk
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -c -o $@ $<
 
 $(B)/asan/libsftpdrill.a: $(call objs,$(B)/asan)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/asan/sftpdrill: $(HARNESS) $(HARNESSH) $(B)/help.h $(B)/asan/libsftpdrill.a
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -I$(B) -o $@ $(HARNESS) $(B)/asan/libsftpdrill.a $(DEPLIBS)

@@ -5,14 +5,11 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "sftpdrill/base/version.h"
 #include "sftpdrill/language/drill.h"
 #include "sftpdrill/base/redact.h"
 #include "sftpdrill/base/util.h"
 #include "sftpdrill/language/vars.h"
-
-#ifndef SFTPDRILL_VERSION
-#define SFTPDRILL_VERSION "0.1.0"
-#endif
 
 /* Exit statuses (README, man page). */
 enum { EXIT_PASS = 0, EXIT_CHECK_FAILED = 1, EXIT_USAGE = 2, EXIT_INTERNAL = 3 };

@@ -135,7 +135,7 @@ merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const
 	struct sd_run merged = { 0 };
 	struct shard *shards = sd_xcalloc((size_t)n, sizeof(*shards));
 	struct sd_buf list = SD_BUF_INIT(0);
-	struct sd_html_info hi = { .title = title, .tool = "sftpdrill " SFTPDRILL_VERSION, .utc_offset = c->zone_offset,
+	struct sd_html_info hi = { .title = title, .tool = sd_tool(), .utc_offset = c->zone_offset,
 		.zone_name = "Hong Kong" };
 	struct sd_err err = { 0 };
 	char *path;

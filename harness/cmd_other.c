@@ -30,7 +30,7 @@ cli_print_diag(const struct cli *c, const struct sd_diag *diag)
 
 	cli_secrets(c, &r);
 	for (size_t i = 0; i < diag->n; i++) {
-		char *masked = sd_redact(&r, diag->msgs[i]);
+		char *masked = sd_redact(&r, diag->v[i].text);
 		fprintf(stderr, "%s\n", masked);
 		free(masked);
 	}
@@ -536,6 +536,6 @@ cmd_version(struct cli *c, int n, char **args)
 	(void)c;
 	(void)n;
 	(void)args;
-	printf("sftpdrill %s (%s)\n", SFTPDRILL_VERSION, sd_library_versions());
+	printf("%s (%s)\n", sd_tool(), sd_library_versions());
 	return EXIT_PASS;
 }

@@ -290,8 +290,8 @@ preflight(struct run_state *r, const struct sd_drill *d)
 
 	sd_drill_check_files(d, &r->c->site, 1, &diag);
 	for (size_t i = 0; i < diag.n; i++)
-		if (strstr(diag.msgs[i], ": error: ") != NULL)
-			sd_diag_push(&errors, 0, sd_xstrdup(diag.msgs[i]));
+		if (!diag.v[i].warning)
+			sd_diag_copy(&errors, &diag.v[i]);
 	sd_diag_release(&diag);
 	if (errors.n > 0) {
 		cli_print_diag(r->c, &errors);
@@ -301,7 +301,7 @@ preflight(struct run_state *r, const struct sd_drill *d)
 	sd_diag_release(&errors);
 	sd_drill_check_library(d, &diag);
 	for (size_t i = 0; i < diag.n; i++)
-		view_warn(r->view, "%s", diag.msgs[i]);
+		view_warn(r->view, "%s", diag.v[i].text);
 	sd_diag_release(&diag);
 	return rc;
 }
@@ -461,7 +461,7 @@ open_bundle(struct run_state *r, struct sd_err *err)
 	if (r->transcript == NULL)
 		return -1;
 	view_transcript(r->view, r->transcript);
-	sd_transcript_line(r->transcript, "sftpdrill %s (%s), operator %s, business date %s", SFTPDRILL_VERSION,
+	sd_transcript_line(r->transcript, "sftpdrill %s (%s), operator %s, business date %s", sd_version(),
 	    sd_library_versions(), r->operator_name, r->date);
 	return 0;
 }
@@ -596,7 +596,7 @@ write_bundle(struct run_state *r, int status, struct sd_err *err)
 	for (int i = 0; i < r->n; i++)
 		windows[i] = r->window[i];
 	gethostname(host, sizeof(host) - 1);
-	snprintf(tool, sizeof(tool), "sftpdrill %s", SFTPDRILL_VERSION);
+	snprintf(tool, sizeof(tool), "%s", sd_tool());
 	/* Reports that claim a verdict are staged: only the seal puts them in place. */
 	path = sd_bundle_staged(r->dir, "junit.xml");
 	rc = sd_junit_write(&r->run, title, path, err);

@@ -10,6 +10,7 @@
 
 #include "sftpdrill/domain/calendar.h"
 #include "sftpdrill/base/kind.h"
+#include "sftpdrill/base/units.h"
 #include "sftpdrill/language/roster.h"
 #include "cli.h"
 #include "help.h"
@@ -182,23 +183,18 @@ opt_umask(struct cli *c, const char *arg)
 	return 0;
 }
 
-/* --retry-until-window-end INTERVAL: 30s, 5m, 5 (minutes); from 10 s to 2 h. */
+/* --retry-until-window-end INTERVAL: a duration (30s, 5m) from 10 s to 2 h. */
 static int
 opt_retry(struct cli *c, const char *arg)
 {
-	char *end;
-	long v = strtol(arg, &end, 10);
+	int64_t ms = sd_duration_parse(arg);
 
-	if (end != arg && (*end == '\0' || strcmp(end, "m") == 0 || strcmp(end, "min") == 0))
-		v *= 60;
-	else if (end == arg || strcmp(end, "s") != 0)
-		v = -1;
-	if (v < 10 || v > 7200) {
-		fprintf(stderr, "sftpdrill: --retry-until-window-end wants an interval from 10s to 120m (e.g. 5m), got `%s`\n",
+	if (ms < 10000 || ms > 7200000) {
+		fprintf(stderr, "sftpdrill: --retry-until-window-end wants a duration from 10s to 2h (e.g. 5m), got `%s`\n",
 		    arg);
 		return -1;
 	}
-	c->retry_every = (int)v;
+	c->retry_every = (int)(ms / 1000);
 	return 0;
 }
 

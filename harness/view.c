@@ -65,11 +65,7 @@ masked(const struct view *v, char *text)
 static char *
 vformat(const struct view *v, const char *fmt, va_list ap)
 {
-	char *text;
-
-	if (vasprintf(&text, fmt, ap) < 0)
-		abort();
-	return masked(v, text);
+	return masked(v, sd_xvasprintf(fmt, ap));
 }
 
 static int

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "sftpdrill/base/buf.h"
-#include "sftpdrill/base/util.h"
+#include "sftpdrill/base/alloc.h"
 
 static size_t
 limit(const struct sd_buf *b)
@@ -55,21 +55,31 @@ sd_buf_adds(struct sd_buf *b, const char *s)
 }
 
 int
+sd_buf_vaddf(struct sd_buf *b, const char *fmt, va_list ap)
+{
+	va_list again;
+	int n;
+
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, again);
+	va_end(again);
+	if (n < 0 || reserve(b, (size_t)n) < 0)
+		return -1;
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int
 sd_buf_addf(struct sd_buf *b, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int rc;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	rc = sd_buf_vaddf(b, fmt, ap);
 	va_end(ap);
-	if (n < 0 || reserve(b, (size_t)n) < 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-	return 0;
+	return rc;
 }
 
 int
@@ -130,4 +140,30 @@ sd_grow(void *v, size_t *cap, size_t need, size_t size)
 		abort();
 	*cap = c;
 	return sd_xrealloc(v, c * size);
+}
+
+void
+sd_strv_push(struct sd_strv *sv, const char *s)
+{
+	SD_GROW(sv->v, sv->n + 1, sv->cap);
+	sv->v[sv->n++] = sd_xstrdup(s);
+}
+
+int
+sd_strv_has(const struct sd_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+void
+sd_strv_release(struct sd_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
 }

@@ -76,8 +76,7 @@ sd_transcript_line(struct sd_transcript *t, const char *fmt, ...)
 	if (t == NULL)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&body, fmt, ap) < 0)
-		abort();
+	body = sd_xvasprintf(fmt, ap);
 	va_end(ap);
 	write_line(t, body);
 	free(body);

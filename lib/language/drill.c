@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sftpdrill/base/units.h"
 #include "sftpdrill/domain/calendar.h"
 #include "sftpdrill/engine/knownhosts.h"
 #include "parse.h"
@@ -50,50 +51,6 @@ const char *
 sd_cmp_name(enum sd_cmp c)
 {
 	return c == SD_CMP_EQ ? "==" : c == SD_CMP_GE ? ">=" : "<=";
-}
-
-int64_t
-sd_parse_duration(const char *s)
-{
-	char *end;
-	long long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || v < 0 || v > 86400000LL)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		return v;
-	if (strcmp(end, "s") == 0)
-		return v * 1000;
-	if (strcmp(end, "min") == 0)
-		return v * 60000;
-	return -1;
-}
-
-int
-sd_parse_size(const char *s, uint64_t *out)
-{
-	static const struct { const char *unit; int shift; } units[] = {
-		{ "", 0 }, { "B", 0 }, { "KiB", 10 }, { "MiB", 20 }, { "GiB", 30 }, { "TiB", 40 },
-	};
-	char *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (strcmp(end, units[i].unit) == 0 && v <= (UINT64_MAX >> units[i].shift)) {
-			*out = (uint64_t)v << units[i].shift;
-			return 0;
-		}
-	return -1;
 }
 
 static void
@@ -385,9 +342,9 @@ do_timeout(struct parser *p, const struct dline *l)
 
 	for (size_t ph = 0; timeout_phases[ph] != NULL; ph++)
 		if (strcmp(t[1].text, timeout_phases[ph]) == 0) {
-			ms = sd_parse_duration(t[2].text);
+			ms = sd_duration_parse(t[2].text);
 			if (ms <= 0)
-				sd_parse_report(p, 0, t[2].col, "bad duration `%s` (e.g. 500ms, 30s, 2min)", t[2].text);
+				sd_parse_report(p, 0, t[2].col, "bad duration `%s` (e.g. 500ms, 30s, 2m, 1h)", t[2].text);
 			else
 				*slots[ph] = ms;
 			return;
@@ -406,7 +363,7 @@ do_limit(struct parser *p, const struct dline *l)
 
 	for (size_t i = 0; what[i] != NULL; i++)
 		if (strcmp(l->t[1].text, what[i]) == 0) {
-			if (sd_parse_size(l->t[2].text, &v) < 0 || v == 0 || (slots[i] == &lim->max_inflight && v > 64))
+			if (sd_size_parse(l->t[2].text, &v) < 0 || v == 0 || (slots[i] == &lim->max_inflight && v > 64))
 				sd_parse_report(p, 0, l->t[2].col, "bad limit `%s` (a number, with KiB, MiB or GiB for sizes; "
 				    "inflight: 1 to 64)", l->t[2].text);
 			else

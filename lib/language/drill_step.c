@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sftpdrill/base/units.h"
 #include "parse.h"
 
 /* Verbs a drill may never have: it is read-only by construction. */
@@ -25,7 +26,7 @@ is_option(const char *word)
 static int
 bad_duration(struct parser *p, const struct tok *t)
 {
-	sd_parse_report(p, 0, t->col, "bad duration `%s` (e.g. 500ms, 30s, 2min)", t->text);
+	sd_parse_report(p, 0, t->col, "bad duration `%s` (e.g. 500ms, 30s, 2m, 1h)", t->text);
 	return -1;
 }
 
@@ -56,7 +57,7 @@ parse_options(struct parser *p, struct sd_step *st, struct tok *t, int i, int n)
 		if (i + 1 >= n)
 			return bad_option(p, &t[i], 0);
 		if (strcmp(w, "timeout") == 0) {
-			st->timeout_ms = sd_parse_duration(t[i + 1].text);
+			st->timeout_ms = sd_duration_parse(t[i + 1].text);
 			if (st->timeout_ms <= 0)
 				return bad_duration(p, &t[i + 1]);
 		} else if (strcmp(w, "retry") == 0) {
@@ -67,7 +68,7 @@ parse_options(struct parser *p, struct sd_step *st, struct tok *t, int i, int n)
 			}
 			st->retries = (int)v;
 		} else if (strcmp(w, "backoff") == 0 && after_retry) {
-			st->backoff_ms = sd_parse_duration(t[i + 1].text);
+			st->backoff_ms = sd_duration_parse(t[i + 1].text);
 			if (st->backoff_ms < 0)
 				return bad_duration(p, &t[i + 1]);
 		} else

@@ -11,42 +11,18 @@
 #define ESCAPED_DOLLAR '\x01'
 
 void
-sd_diag_push(struct sd_diag *diag, int warning, char *msg)
-{
-	SD_GROW(diag->msgs, diag->n + 1, diag->cap);
-	diag->msgs[diag->n++] = msg;
-	if (warning)
-		diag->nwarnings++;
-	else
-		diag->nerrors++;
-}
-
-void
-sd_diag_release(struct sd_diag *diag)
-{
-	for (size_t i = 0; i < diag->n; i++)
-		free(diag->msgs[i]);
-	free(diag->msgs);
-	memset(diag, 0, sizeof(*diag));
-}
-
-void
 sd_parse_report(struct parser *p, int warning, int col, const char *fmt, ...)
 {
 	va_list ap;
-	char *body;
-	struct sd_buf msg = SD_BUF_INIT(0);
+	struct sd_buf chain = SD_BUF_INIT(0);
 
-	va_start(ap, fmt);
-	if (vasprintf(&body, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	sd_buf_addf(&msg, "%s:%d:%d: %s: %s", p->file, p->line, col, warning ? "warning" : "error", body);
 	for (int i = p->depth - 1; i >= 1; i--)
-		sd_buf_addf(&msg, "\n  included from %s:%d:%d", p->chain[i - 1].file, p->chain[i].line,
-		    p->chain[i].col);
-	free(body);
-	sd_diag_push(p->diag, warning, sd_buf_detach(&msg));
+		sd_buf_addf(&chain, "\n  included from %s:%d:%d", p->chain[i - 1].file, p->chain[i].line, p->chain[i].col);
+	va_start(ap, fmt);
+	sd_diag_vreport(p->diag, warning, &(struct sd_loc){ p->file, p->line, col }, chain.len ? sd_buf_str(&chain) : NULL,
+	    fmt, ap);
+	va_end(ap);
+	sd_buf_release(&chain);
 }
 
 void

@@ -17,20 +17,15 @@ enum column { COL_NAME, COL_USER, COL_KEY, COL_PASSPHRASE, COL_KNOWN_HOSTS, COL_
 
 static const char *const column_names[] = { "name", "user", "key", "passphrase", "known_hosts", "profile", NULL };
 
+/* A problem at path:line (line 0: the file as a whole). */
 static void __attribute__((format(printf, 5, 6)))
 report(struct sd_diag *diag, int warning, const char *path, int line, const char *fmt, ...)
 {
 	va_list ap;
-	char *body;
 
 	va_start(ap, fmt);
-	if (vasprintf(&body, fmt, ap) < 0)
-		abort();
+	sd_diag_vreport(diag, warning, &(struct sd_loc){ path, line, 0 }, NULL, fmt, ap);
 	va_end(ap);
-	/* Line 0: the file as a whole. */
-	sd_diag_push(diag, warning, line > 0 ? sd_xasprintf("%s:%d: %s: %s", path, line, warning ? "warning" : "error", body) :
-	    sd_xasprintf("%s: %s: %s", path, warning ? "warning" : "error", body));
-	free(body);
 }
 
 /* Split one CSV line into fields (quotes: "a ""b"" c"); returns the count, or -1 for an open quote. */

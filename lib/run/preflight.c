@@ -19,15 +19,10 @@ static void __attribute__((format(printf, 4, 5)))
 report_at(struct sd_diag *diag, const struct sd_loc *loc, int fatal, const char *fmt, ...)
 {
 	va_list ap;
-	char *body;
 
 	va_start(ap, fmt);
-	if (vasprintf(&body, fmt, ap) < 0)
-		abort();
+	sd_diag_vreport(diag, !fatal, loc, NULL, fmt, ap);
 	va_end(ap);
-	sd_diag_push(diag, !fatal, sd_xasprintf("%s:%d:%d: %s: %s", loc->file ? loc->file : "?", loc->line,
-	    loc->col, fatal ? "error" : "warning", body));
-	free(body);
 }
 
 #define warn_at(diag, loc, ...) report_at(diag, loc, 0, __VA_ARGS__)

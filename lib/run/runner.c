@@ -7,13 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sftpdrill/base/version.h"
 #include "sftpdrill/domain/baseline.h"
 #include "sftpdrill/language/verb.h"
 #include "step.h"
-
-#ifndef SFTPDRILL_VERSION
-#define SFTPDRILL_VERSION "0.1.0"
-#endif
 
 #define DEFAULT_BACKOFF_MS 1000
 #define MAX_BACKOFF_MS 60000
@@ -419,7 +416,7 @@ begin_suite(struct sd_step_ctx *s, const char *bdate, const char *host)
 	sd_step_prop(s, "window", d->window);
 	sd_step_prop(s, "service.desk", d->service_desk);
 	sd_step_prop(s, "business.date", bdate);
-	sd_step_prop(s, "tool", "sftpdrill " SFTPDRILL_VERSION);
+	sd_step_prop(s, "tool", sd_tool());
 	sd_step_prop(s, "libraries", sd_library_versions());
 	sd_step_prop(s, "operator", s->o->operator_name);
 	sd_step_prop(s, "hostname", host);

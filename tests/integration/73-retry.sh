@@ -47,4 +47,4 @@ expect "... with --now (not the machine's clock) refused, nothing run" \
   bash -c '[ "$1" = 2 ] && grep -q "cannot wait with --now" <<<"$2"' _ "$rc" "$out"
 out=$("$bin" run --retry-until-window-end 5s "$d" 2>&1); rc=$?
 expect "... an interval under 10 s refused with an example" \
-  bash -c '[ "$1" = 2 ] && grep -q "wants an interval from 10s to 120m (e.g. 5m)" <<<"$2"' _ "$rc" "$out"
+  bash -c '[ "$1" = 2 ] && grep -q "wants a duration from 10s to 2h (e.g. 5m)" <<<"$2"' _ "$rc" "$out"

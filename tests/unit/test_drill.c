@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "helpers.h"
+#include "sftpdrill/base/units.h"
 #include "sftpdrill/language/drill.h"
 #include "sftpdrill/base/redact.h"
 #include "sftpdrill/base/util.h"
@@ -56,7 +57,7 @@ has_error(int line, int col, const char *want)
 
 	snprintf(loc, sizeof(loc), ":%d:%d: error: ", line, col);
 	for (size_t i = 0; i < diag.n; i++)
-		if (strstr(diag.msgs[i], loc) && strstr(diag.msgs[i], want))
+		if (strstr(diag.v[i].text, loc) && strstr(diag.v[i].text, want))
 			return 1;
 	return 0;
 }
@@ -65,7 +66,7 @@ static void
 dump(void)
 {
 	for (size_t i = 0; i < diag.n; i++)
-		fprintf(stderr, "  diag: %s\n", diag.msgs[i]);
+		fprintf(stderr, "  diag: %s\n", diag.v[i].text);
 }
 
 START_TEST(parses_circular_session)
@@ -220,7 +221,7 @@ START_TEST(include_cycle_and_chain)
 	ck_assert_ptr_null(parse("c.drill", "include a.profile\n", NULL));
 	ck_assert(has_error(1, 9, "include cycle"));
 	/* The message names the chain that led to the cycle. */
-	ck_assert_ptr_nonnull(strstr(diag.msgs[0], "included from"));
+	ck_assert_ptr_nonnull(strstr(diag.v[0].text, "included from"));
 }
 END_TEST
 
@@ -291,13 +292,26 @@ END_TEST
 
 START_TEST(durations)
 {
-	ck_assert_int_eq(sd_parse_duration("250ms"), 250);
-	ck_assert_int_eq(sd_parse_duration("30s"), 30000);
-	ck_assert_int_eq(sd_parse_duration("2min"), 120000);
-	ck_assert_int_eq(sd_parse_duration("30"), -1);
-	ck_assert_int_eq(sd_parse_duration("-1s"), -1);
-	ck_assert_int_eq(sd_parse_duration("1h"), -1);
-	ck_assert_int_eq(sd_parse_duration("99999999999999999999s"), -1);
+	char buf[24];
+
+	/* One grammar for drills and options: a number and a unit, never a bare number. */
+	ck_assert_int_eq(sd_duration_parse("250ms"), 250);
+	ck_assert_int_eq(sd_duration_parse("30s"), 30000);
+	ck_assert_int_eq(sd_duration_parse("2min"), 120000);
+	ck_assert_int_eq(sd_duration_parse("5m"), 300000);
+	ck_assert_int_eq(sd_duration_parse("1h"), 3600000);
+	ck_assert_int_eq(sd_duration_parse("24h"), 86400000);
+	ck_assert_int_eq(sd_duration_parse("25h"), -1);
+	ck_assert_int_eq(sd_duration_parse("30"), -1);
+	ck_assert_int_eq(sd_duration_parse("-1s"), -1);
+	ck_assert_int_eq(sd_duration_parse("1 s"), -1);
+	ck_assert_int_eq(sd_duration_parse("99999999999999999999s"), -1);
+	sd_duration_format(300000, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "5m");
+	sd_duration_format(90000, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "90s");
+	sd_duration_format(250, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "250ms");
 }
 END_TEST
 

@@ -11,7 +11,7 @@ static int
 has(const struct sd_diag *diag, const char *want)
 {
 	for (size_t i = 0; i < diag->n; i++)
-		if (strstr(diag->msgs[i], want))
+		if (strstr(diag->v[i].text, want))
 			return 1;
 	return 0;
 }
@@ -51,7 +51,7 @@ START_TEST(good_and_bad_rows)
 	ck_assert(has(&diag, "r.csv:10: error: account name `../cp07`: it names folders"));
 	/* A passphrase written in clear is never repeated in a message. */
 	for (size_t i = 0; i < diag.n; i++)
-		ck_assert_ptr_null(strstr(diag.msgs[i], "hunter2"));
+		ck_assert_ptr_null(strstr(diag.v[i].text, "hunter2"));
 	sd_roster_release(&r);
 	sd_diag_release(&diag);
 	free(path);

@@ -195,7 +195,7 @@ run_steps(const char *steps, struct sd_run_opts *o, struct sd_run *run)
 	struct sd_drill *d = sd_drill_parse_buffer("t.drill", text, strlen(text), NULL, NULL, &diag);
 
 	for (size_t i = 0; i < diag.n; i++)
-		fprintf(stderr, "%s\n", diag.msgs[i]);
+		fprintf(stderr, "%s\n", diag.v[i].text);
 	ck_assert_ptr_nonnull(d);
 	o->transport = &fake;
 	sd_run_drill(d, o, run);

@@ -1,7 +1,8 @@
-/* buf.h — one growable, capped text buffer (git's strbuf, curl's dynbuf), and one array-growth helper. */
+/* buf.h — one growable, capped text buffer (git's strbuf, curl's dynbuf), one array-growth helper, a string list. */
 #ifndef SD_BUF_H
 #define SD_BUF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /*
@@ -31,6 +32,9 @@ int sd_buf_adds(struct sd_buf *b, const char *s);
 /* Append printf-style text. */
 int sd_buf_addf(struct sd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The same with a va_list (ap is consumed). */
+int sd_buf_vaddf(struct sd_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 /* Append s, preceded by sep unless b is empty: builds "a, b, c" lists. */
 int sd_buf_join(struct sd_buf *b, const char *sep, const char *s);
 
@@ -54,5 +58,20 @@ void sd_buf_release(struct sd_buf *b);
 void *sd_grow(void *v, size_t *cap, size_t need, size_t size);
 
 #define SD_GROW(arr, need, cap) ((arr) = sd_grow((arr), &(cap), (need), sizeof(*(arr))))
+
+/* A growable array of owned strings. */
+struct sd_strv {
+	char **v;
+	size_t n, cap;
+};
+
+/* Append a copy of s. */
+void sd_strv_push(struct sd_strv *sv, const char *s);
+
+/* Does sv hold s? */
+int sd_strv_has(const struct sd_strv *sv, const char *s);
+
+/* Free the strings and the array; sv is empty and reusable afterwards. */
+void sd_strv_release(struct sd_strv *sv);
 
 #endif

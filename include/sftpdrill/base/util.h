@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "sftpdrill/base/alloc.h"
 #include "sftpdrill/base/buf.h"
 
 /* Milliseconds on the monotonic clock; deadlines are compared against this. */
@@ -21,21 +22,6 @@ int64_t sd_deadline_min(int64_t a, int64_t b);
 /* Format t as YYYY-MM-DDTHH:MM:SS in UTC into buf (at least 20 bytes). */
 void sd_utc_iso(time_t t, char *buf, size_t len);
 
-/* Allocation that aborts on exhaustion: callers never see NULL. Caller frees. */
-void *sd_xmalloc(size_t n);
-void *sd_xcalloc(size_t n, size_t size);
-void *sd_xrealloc(void *p, size_t n);
-char *sd_xstrdup(const char *s);
-char *sd_xstrndup(const char *s, size_t n);
-/* printf into a new string; caller frees. */
-char *sd_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* A growable array of owned strings. */
-struct sd_strv {
-	char **v;
-	size_t n, cap;
-};
-void sd_strv_push(struct sd_strv *sv, const char *s);
 
 /*
  * Copy the regular file src to the new file dst (never through a link, never
@@ -45,9 +31,6 @@ void sd_strv_push(struct sd_strv *sv, const char *s);
  */
 int sd_copy_file(const char *src, const char *dst, char hex[65]);
 
-/* Does sv hold s? */
-int sd_strv_has(const struct sd_strv *sv, const char *s);
-void sd_strv_release(struct sd_strv *sv);
 
 /* OpenSSH-style fingerprint "SHA256:<unpadded base64>" of blob into out (at least 52 bytes). */
 void sd_sha256_fingerprint(const unsigned char *blob, size_t len, char *out, size_t outlen);

@@ -6,17 +6,12 @@
 #include <stdint.h>
 
 #include "sftpdrill/base/bounds.h"
+#include "sftpdrill/base/diag.h"
 #include "sftpdrill/base/util.h"
 #include "sftpdrill/language/vars.h"
 #include "sftpdrill/language/verb.h"
 
 enum sd_cmp { SD_CMP_EQ, SD_CMP_GE, SD_CMP_LE };
-
-/* Where a construct came from, for messages. */
-struct sd_loc {
-	const char *file;       /* owned by the drill's file list */
-	int line, col;
-};
 
 struct sd_step {
 	char *name;
@@ -97,14 +92,6 @@ struct sd_drill {
 	struct sd_strv refs;    /* names referred to with ${...} and defined nowhere (for did-you-mean) */
 };
 
-/* Parse diagnostics: every error of every file, each "FILE:LINE:COL: message". */
-struct sd_diag {
-	char **msgs;
-	size_t n, cap;
-	size_t nerrors;
-	size_t nwarnings;
-};
-
 /*
  * Parse the drill at path. cmdline holds -D definitions (they override `set`
  * in files); the environment is consulted for names defined nowhere else.
@@ -170,17 +157,5 @@ int sd_drill_calendar(const struct sd_drill *d, const long *closures, size_t ncl
  * names no report folder.
  */
 int sd_drill_make_snapshot(struct sd_drill *d);
-
-/* Add a message to diag (msg is taken); warning or error. */
-void sd_diag_push(struct sd_diag *diag, int warning, char *msg);
-
-/* Free the messages of a diag (not the struct). */
-void sd_diag_release(struct sd_diag *diag);
-
-/* Parse a duration with unit (ms, s, min); returns milliseconds or -1. */
-int64_t sd_parse_duration(const char *s);
-
-/* Parse a count or size: digits and an optional unit (B, KiB, MiB, GiB, TiB); 0, or -1 if malformed. */
-int sd_parse_size(const char *s, uint64_t *out);
 
 #endif
