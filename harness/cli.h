@@ -7,6 +7,7 @@
 
 #include "sftpdrill/base/version.h"
 #include "sftpdrill/language/drill.h"
+#include "sftpdrill/run/preflight.h"
 #include "sftpdrill/base/redact.h"
 #include "sftpdrill/base/util.h"
 #include "sftpdrill/language/vars.h"
@@ -61,10 +62,14 @@ struct command {
 	const char *name;
 	int (*run)(struct cli *c, int argc, char **argv);
 	int wants_args;             /* needs at least one argument (drill files, a folder, a date) */
+	unsigned bit;               /* by which options name the commands that take them */
 };
 
 /* Parse every drill file; every error is printed. Returns the number of drills with errors. */
 int cli_parse_drills(const struct cli *c, int n, char **files, struct sd_drill **out);
+
+/* The calendar sources of the command line: --holidays and --non-business-day. */
+struct sd_calendar_sources cli_calendar(const struct cli *c);
 
 /* Print diagnostics to stderr, secrets masked (the -D values and passphrase a message may quote). */
 void cli_print_diag(const struct cli *c, const struct sd_diag *diag);
@@ -97,14 +102,6 @@ int cmd_sign(struct cli *c, int argc, char **argv);
 int cmd_record(struct cli *c, int argc, char **argv);
 int cmd_merge(struct cli *c, int argc, char **argv);
 int cmd_roster(struct cli *c, int ndrills, char **drills);
-
-/*
- * Make a new folder under parent (made if missing) named by the UTC time t, a
- * folder-name form of name (at most 40 characters) and suffix, as
- * YYYYMMDDTHHMMSSZ-NAME-SUFFIX; never an existing one ("-2", "-3"... added).
- * NULL with errno on failure. Caller frees.
- */
-char *cli_new_folder(const char *parent, const char *name, const char *suffix, time_t t);
 
 /*
  * Verify bundles and write their merge, sealed, to out (new); prints the totals. An exit status.

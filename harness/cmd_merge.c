@@ -92,7 +92,7 @@ gather(const struct cli *c, int n, char **bundles, struct sd_run *merged, struct
 		struct sd_bundle_check check = { 0 };
 		struct sd_run one = { 0 };
 		struct sd_err err;
-		char *path = sd_xasprintf("%s/MANIFEST", bundles[i]), hex[65], *title = NULL;
+		char *path = sd_xasprintf("%s/MANIFEST", bundles[i]), hex[65];
 		int rc = sd_bundle_verify(bundles[i], &c->pubs, &check, &err);
 
 		if (rc == 0 && sd_sha256_file(path, hex) < 0)
@@ -110,9 +110,8 @@ gather(const struct cli *c, int n, char **bundles, struct sd_run *merged, struct
 		}
 		sd_strv_release(&check.problems);
 		path = sd_xasprintf("%s/junit.xml", bundles[i]);
-		rc = sd_junit_read(path, &one, &title, &err);
+		rc = sd_junit_read(path, &one, &err);
 		free(path);
-		free(title);
 		if (rc < 0) {
 			fprintf(stderr, "sftpdrill merge: %s: %s; nothing was merged\n", bundles[i], err.msg);
 			sd_run_release(&one);
@@ -135,10 +134,8 @@ merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const
 	struct sd_run merged = { 0 };
 	struct shard *shards = sd_xcalloc((size_t)n, sizeof(*shards));
 	struct sd_buf list = SD_BUF_INIT(0);
-	struct sd_html_info hi = { .title = title, .tool = sd_tool(), .utc_offset = c->zone_offset,
-		.zone_name = "Hong Kong" };
+	struct sd_html_info hi = { .utc_offset = c->zone_offset, .zone_name = "Hong Kong" };
 	struct sd_err err = { 0 };
-	char *path;
 	size_t a, b;
 	int status = gather(c, n, bundles, &merged, &list, shards);
 
@@ -155,26 +152,12 @@ merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const
 		status = EXIT_INTERNAL;
 	}
 	if (status == EXIT_PASS) {
-		/* As a run's bundle: the reports staged, then the seal puts them in place. */
-		path = sd_xasprintf("%s/BUNDLES", out);
-		if (sd_write_atomic(path, sd_buf_str(&list), list.len) < 0)
-			sd_fail(&err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
-		free(path);
-		path = sd_xasprintf("%s/SHARD", out);
-		if (shard && err.msg[0] == '\0' && sd_write_atomic(path, shard, strlen(shard)) < 0)
-			sd_fail(&err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
-		free(path);
-		path = sd_bundle_staged(out, "junit.xml");
-		if (err.msg[0] == '\0')
-			sd_junit_write(&merged, title, path, &err);
-		free(path);
-		path = sd_bundle_staged(out, "summary.html");
-		if (err.msg[0] == '\0')
-			sd_html_write(&merged, &hi, path, &err);
-		free(path);
-		if (err.msg[0] == '\0')
-			sd_bundle_seal(out, NULL, &err);
-		if (err.msg[0] != '\0') {
+		/* As a run's bundle, its inputs listed in BUNDLES (and a roster shard's account of itself in SHARD). */
+		const char *names[] = { "BUNDLES", "SHARD" }, *texts[] = { sd_buf_str(&list), shard };
+		struct sd_bundle_opts o = { .html = &hi, .extra_names = names, .extra_texts = texts, .nextra = shard ? 2 : 1 };
+
+		sd_run_set(&merged.title, title);
+		if (sd_bundle_write(out, &merged, &o, &err) < 0) {
 			fprintf(stderr, "sftpdrill merge: %s\n", err.msg);
 			status = EXIT_INTERNAL;
 		}

@@ -14,6 +14,12 @@
 #include "sftpdrill/evidence/sign.h"
 #include "cli.h"
 
+struct sd_calendar_sources
+cli_calendar(const struct cli *c)
+{
+	return (struct sd_calendar_sources){ .holidays = &c->holidays, .closures = c->closures, .nclosures = c->nclosures };
+}
+
 void
 cli_secrets(const struct cli *c, struct sd_redactor *r)
 {
@@ -64,6 +70,7 @@ parse_one(const struct cli *c, const char *file)
 {
 	struct sd_vars defs = { 0 };
 	struct sd_calendar cal = { 0 };
+	struct sd_calendar_sources src = cli_calendar(c);
 	struct sd_diag diag = { 0 };
 	struct sd_err err;
 	long guess = sd_calendar_last_business(NULL, c->business_day), last;
@@ -74,7 +81,7 @@ parse_one(const struct cli *c, const char *file)
 	d = sd_drill_parse(file, &defs, &c->site, &diag);
 	if (d != NULL) {
 		/* A holiday file that cannot be read is reported by the run; here it only leaves days open. */
-		sd_drill_calendar(d, c->closures, c->nclosures, &cal, &err);
+		sd_drill_calendar(d, &src, &cal, &err);
 		last = sd_calendar_last_business(&cal, c->business_day);
 		if (last >= 0 && last != guess) {
 			sd_drill_free(d);
@@ -225,8 +232,10 @@ cli_window(const struct cli *c, const struct sd_drill *d, struct window_fact *w,
 	memset(w, 0, sizeof(*w));
 	if (d->window == NULL)
 		return 0;
-	if (sd_window_parse(d->window, &w->start, &w->end, &offset, err) < 0)
-		return -1;
+	(void)err;
+	w->start = d->win.start;
+	w->end = d->win.end;
+	offset = d->win.offset;
 	name = strrchr(d->window, ' ') + 1;
 	snprintf(zone, sizeof(zone), "%c%02ld:%02ld", offset < 0 ? '-' : '+', labs(offset) / 3600, labs(offset) % 3600 / 60);
 	sd_utc_iso(c->now + offset, a, sizeof(a));
@@ -275,10 +284,11 @@ static void
 plan_calendar(const struct cli *c, const struct sd_drill *d, struct sd_buf *out)
 {
 	struct sd_calendar cal = { 0 };
+	struct sd_calendar_sources src = cli_calendar(c);
 	struct sd_err err;
 	char date[16], last[16], why[300];
 
-	sd_drill_calendar(d, c->closures, c->nclosures, &cal, &err);
+	sd_drill_calendar(d, &src, &cal, &err);
 	sd_date_format(c->business_day, 0, date, sizeof(date));
 	sd_date_format(sd_calendar_last_business(&cal, c->business_day), 0, last, sizeof(last));
 	sd_buf_addf(out, "business date %s (%s), last business day %s\n", date, sd_date_weekday_name(c->business_day),
@@ -294,11 +304,12 @@ plan_baselines(const struct cli *c, const struct sd_drill *d, struct sd_buf *out
 {
 	const struct sd_endpoint_set *set = sd_drill_set(d, d->target);
 	struct sd_calendar cal = { 0 };
+	struct sd_calendar_sources src = cli_calendar(c);
 	struct sd_err err;
 	char *account = sd_account_dir(d->baseline_dir, d->service, d->user ? d->user : "");
 
 	sd_buf_addf(out, "state    %s\n", account);
-	sd_drill_calendar(d, c->closures, c->nclosures, &cal, &err);
+	sd_drill_calendar(d, &src, &cal, &err);
 	for (size_t k = 0; k < d->nsteps; k++) {
 		const struct sd_step *st = &d->steps[k];
 		long last = sd_calendar_last_business(&cal, c->business_day);
@@ -440,20 +451,20 @@ cmd_sign(struct cli *c, int n, char **args)
 	return EXIT_PASS;
 }
 
-/* The Hong Kong holiday list shipped with the scenarios, wherever sftpdrill is run from. */
+/* A file shipped with the scenarios (scenarios/hkex-rrs/NAME), wherever sftpdrill is run from; NULL if none. */
 static char *
-default_holidays(const char *argv0)
+shipped(const char *argv0, const char *name)
 {
 	static const char *const candidates[] = {
-		"scenarios/hkex-rrs/hk-holidays.txt",
-		"%s/../scenarios/hkex-rrs/hk-holidays.txt",                 /* harness/sftpdrill in the source tree */
-		"%s/../share/sftpdrill/scenarios/hkex-rrs/hk-holidays.txt", /* installed */
+		"scenarios/hkex-rrs/%2$s",
+		"%1$s/../scenarios/hkex-rrs/%2$s",                 /* harness/sftpdrill in the source tree */
+		"%1$s/../share/sftpdrill/scenarios/hkex-rrs/%2$s", /* installed */
 	};
 	const char *slash = strrchr(argv0, '/');
 	char *dir = slash ? sd_xstrndup(argv0, (size_t)(slash - argv0)) : sd_xstrdup(".");
 
 	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
-		char *p = sd_xasprintf(candidates[i], dir);
+		char *p = sd_xasprintf(candidates[i], dir, name);
 		if (access(p, R_OK) == 0) {
 			free(dir);
 			return p;
@@ -464,40 +475,33 @@ default_holidays(const char *argv0)
 	return NULL;
 }
 
-/* The calendar business-day uses: the holiday files given, else the shipped list, and the closures. */
+/*
+ * The calendar business-day uses: a drill's, as a run of it reads it (its
+ * holiday files, RRS_CLOSURES from -D or the environment): --drill DRILL,
+ * else the shipped daily backup's; then --holidays and --non-business-day.
+ */
 static int
-load_calendar(const struct cli *c, struct sd_calendar *cal)
+load_calendar(struct cli *c, struct sd_calendar *cal)
 {
-	char *fallback;
+	char *fallback = c->drill_for_calendar ? NULL : shipped(c->argv0, "daily-backup.drill");
+	char *file = c->drill_for_calendar ? (char *)c->drill_for_calendar : fallback;
+	struct sd_calendar_sources src = cli_calendar(c);
+	struct sd_drill *d = NULL;
 	struct sd_err err;
 	int rc = 0;
 
-	/* The drill's own calendar: its holiday and closures files, as a run of it would read them. */
-	if (c->drill_for_calendar != NULL) {
-		struct sd_drill *d = parse_one(c, c->drill_for_calendar);
-		if (d == NULL)
-			return -1;
-		rc = sd_drill_calendar(d, c->closures, c->nclosures, cal, &err);
-		for (size_t i = 0; rc == 0 && i < c->holidays.n; i++)
-			rc = sd_calendar_load(cal, c->holidays.v[i], &err);
-		if (rc < 0)
-			fprintf(stderr, "sftpdrill business-day: %s\n", err.msg);
-		sd_drill_free(d);
-		return rc;
-	}
-	fallback = c->holidays.n == 0 ? default_holidays(c->argv0) : NULL;
-	if (c->holidays.n == 0 && fallback == NULL) {
-		fprintf(stderr, "sftpdrill business-day: the shipped holiday file was not found; give --holidays FILE\n");
+	if (file == NULL && c->holidays.n == 0) {
+		fprintf(stderr, "sftpdrill business-day: the shipped drills were not found; give --drill DRILL or "
+		    "--holidays FILE\n");
 		return -1;
 	}
-	for (size_t i = 0; rc == 0 && i < c->holidays.n; i++)
-		rc = sd_calendar_load(cal, c->holidays.v[i], &err);
-	if (rc == 0 && fallback)
-		rc = sd_calendar_load(cal, fallback, &err);
-	if (rc < 0)
+	if (file != NULL && cli_parse_drills(c, 1, &file, &d) > 0)
+		rc = -1;
+	else if (sd_drill_calendar(d, &src, cal, &err) < 0) {
 		fprintf(stderr, "sftpdrill business-day: %s\n", err.msg);
-	for (size_t i = 0; i < c->nclosures; i++)
-		sd_calendar_close(cal, c->closures[i], "a declared market closure (--non-business-day)");
+		rc = -1;
+	}
+	sd_drill_free(d);
 	free(fallback);
 	return rc;
 }

@@ -14,7 +14,6 @@ struct record {
 	const char *dir;
 	struct sd_bundle_check check;
 	struct sd_run run;
-	char *title;
 	char manifest[65];
 	struct sd_sums files;
 	char runinfo_started[40], operator_name[128], hostname[128], tool[64];
@@ -68,7 +67,7 @@ load(struct record *r, const struct cli *c)
 		return EXIT_CHECK_FAILED;
 	}
 	path = sd_xasprintf("%s/junit.xml", r->dir);
-	rc = sd_junit_read(path, &r->run, &r->title, &err);
+	rc = sd_junit_read(path, &r->run, &err);
 	free(path);
 	if (rc < 0) {
 		fprintf(stderr, "sftpdrill record: %s\n", err.msg);
@@ -280,6 +279,5 @@ cmd_record(struct cli *c, int n, char **args)
 	sd_strv_release(&r.check.problems);
 	sd_run_release(&r.run);
 	sd_sums_release(&r.files);
-	free(r.title);
 	return status;
 }

@@ -212,9 +212,9 @@ summary(const struct account *accts, size_t n, const char *dir)
 		const struct account *a = &accts[i];
 		struct sd_run run = { 0 };
 		struct sd_err err;
-		char *junit = a->bundle ? sd_xasprintf("%s/junit.xml", a->bundle) : NULL, *title = NULL, line[1024];
+		char *junit = a->bundle ? sd_xasprintf("%s/junit.xml", a->bundle) : NULL, line[1024];
 
-		if (junit == NULL || sd_junit_read(junit, &run, &title, &err) < 0 || run.nsuites == 0) {
+		if (junit == NULL || sd_junit_read(junit, &run, &err) < 0 || run.nsuites == 0) {
 			snprintf(line, sizeof(line), "%-16s %-12s %-50s %s", a->row->name, a->row->user, "-",
 			    a->status < 0 ? "not run" : "no results (see its log)");
 			printf("%s\n", line);
@@ -236,7 +236,6 @@ summary(const struct account *accts, size_t n, const char *dir)
 				fprintf(f, "%s\n", line);
 		}
 		sd_run_release(&run);
-		free(title);
 		free(junit);
 	}
 	if (f)
@@ -253,7 +252,7 @@ roster_dir(const struct cli *c)
 
 	if (c->shard_n > 1)
 		snprintf(shard, sizeof(shard), "-shard-%d-of-%d", c->shard_k, c->shard_n);
-	dir = cli_new_folder(c->report_dir, name, shard, time(NULL));
+	dir = sd_bundle_new_folder(c->report_dir, name, shard, time(NULL));
 	free(name);
 	return dir;
 }

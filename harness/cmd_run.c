@@ -17,6 +17,8 @@
 #include "sftpdrill/evidence/html.h"
 #include "sftpdrill/evidence/junit.h"
 #include "sftpdrill/base/redact.h"
+#include "sftpdrill/run/record.h"
+#include "sftpdrill/run/retry.h"
 #include "sftpdrill/run/runner.h"
 #include "sftpdrill/engine/session.h"
 #include "sftpdrill/evidence/sign.h"
@@ -26,19 +28,24 @@
 #include "hooks.h"
 #include "view.h"
 
+/* What a run keeps of one of its drills. */
+struct drill_state {
+	char *passphrase;           /* its key's passphrase, or NULL; wiped when done */
+	int prompted;               /* typed on the terminal (so it may be asked again) */
+	char window[256];           /* "inside", "before: ...", "after: ...", "waiting" or "" */
+	time_t wait_until;          /* --wait-for-window waits until then before running it (0: not) */
+};
+
 /* One `run` or `snapshot`: its drills, its secrets, its bundle. */
 struct run_state {
 	struct cli *c;
 	int n;
 	char **files;
 	int snapshot;
-	struct sd_drill **drills;
-	char **passphrases;         /* per drill; wiped when done */
-	int *prompted;              /* per drill: its passphrase was typed on the terminal (so may be asked again) */
+	struct sd_drill **drills;   /* as parsed, in the order given */
+	struct drill_state *each;   /* what the run keeps of each of them */
 	struct sd_strv retyped;     /* passphrases typed again after a wrong one; wiped when done */
 	int current;                /* the drill running now */
-	char (*window)[256];        /* per drill: "inside", "before: ...", "after: ...", "waiting" or "" */
-	time_t *wait_until;         /* per drill: --wait-for-window waits until then before running it (0: not) */
 	const char *operator_name;
 	struct sd_redactor secrets;
 	struct sd_run run;
@@ -90,65 +97,6 @@ login_name(void)
 	struct passwd *pw = getpwuid(getuid());
 
 	return pw ? pw->pw_name : "unknown";
-}
-
-/* A folder-name form of a drill name: lower case, runs of anything else as one '-'. */
-static void
-slugify(const char *name, char *slug, size_t len)
-{
-	size_t k = 0;
-
-	for (const char *p = name; *p && k + 1 < len; p++) {
-		char ch = *p;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
-			slug[k++] = ch;
-		else if (ch >= 'A' && ch <= 'Z')
-			slug[k++] = (char)(ch - 'A' + 'a');
-		else if (k > 0 && slug[k - 1] != '-')
-			slug[k++] = '-';
-	}
-	while (k > 0 && slug[k - 1] == '-')
-		k--;
-	slug[k] = '\0';
-}
-
-/* At most 40 characters of slug, cut at a '-' where there is one: a run folder's path fits a terminal line. */
-static void
-shorten(char *slug)
-{
-	char *dash;
-
-	if (strlen(slug) <= 40)
-		return;
-	slug[40] = '\0';
-	dash = strrchr(slug, '-');
-	if (dash != NULL && dash - slug >= 20)
-		*dash = '\0';
-}
-
-char *
-cli_new_folder(const char *parent, const char *name, const char *suffix, time_t t)
-{
-	char ts[32], slug[128];
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
-	slugify(name, slug, sizeof(slug) - strlen(suffix));
-	shorten(slug);
-	strcat(slug, suffix);
-	if (sd_mkdirs(parent) < 0)
-		return NULL;
-	for (int k = 1; k < 1000; k++) {
-		char *dir = k == 1 ? sd_xasprintf("%s/%s-%s", parent, ts, slug[0] ? slug : "drill") :
-		    sd_xasprintf("%s/%s-%s-%d", parent, ts, slug[0] ? slug : "drill", k);
-		if (mkdir(dir, 0777) == 0)
-			return dir;
-		free(dir);
-		if (errno != EEXIST)
-			return NULL;
-	}
-	return NULL;
 }
 
 /* Ask for a passphrase on the terminal without echo; NULL if there is no terminal. Caller frees. */
@@ -255,13 +203,13 @@ wait_for_window(struct run_state *r, int i)
 	time_t t0 = time(NULL);
 	char *what = sd_xasprintf("waiting for the window of %s: it opens", d->name);
 
-	sleep_until(r, r->wait_until[i], what);
+	sleep_until(r, r->each[i].wait_until, what);
 	free(what);
 	sd_transcript_line(r->transcript, "waited %ld s for the window %s (--wait-for-window)", (long)(time(NULL) - t0),
 	    d->window);
 	/* The clock moved on: the window is looked at again, as it is now. */
 	r->c->now = time(NULL);
-	check_window(r->c, d, r->view, r->window[i], sizeof(r->window[i]), NULL);
+	check_window(r->c, d, r->view, r->each[i].window, sizeof(r->each[i].window), NULL);
 }
 
 /* Why this run is not the session itself (shown in every verdict), or NULL when it is. */
@@ -269,7 +217,7 @@ static char *
 run_mode(const struct run_state *r)
 {
 	for (int i = 0; i < r->n; i++)
-		if (strncmp(r->window[i], "before", 6) == 0 || strncmp(r->window[i], "after", 5) == 0)
+		if (strncmp(r->each[i].window, "before", 6) == 0 || strncmp(r->each[i].window, "after", 5) == 0)
 			return sd_xstrdup("REHEARSAL — outside the window");
 	if (r->c->now_given)
 		return sd_xasprintf("REHEARSAL — clock overridden (--now %s)", r->c->now_given);
@@ -380,7 +328,7 @@ prepare(struct run_state *r)
 			fprintf(stderr, "%s: no report folder to record: set `report-dir` in the profile\n", r->files[i]);
 			bad = EXIT_USAGE;
 		}
-		if (!r->snapshot && check_window(r->c, d, r->view, r->window[i], sizeof(r->window[i]), &r->wait_until[i]) < 0)
+		if (!r->snapshot && check_window(r->c, d, r->view, r->each[i].window, sizeof(r->each[i].window), &r->each[i].wait_until) < 0)
 			bad = EXIT_USAGE;
 		if (!r->snapshot && r->c->retry_every && (d->window == NULL || r->c->now_given)) {
 			fprintf(stderr, "sftpdrill: %s: --retry-until-window-end %s\n", r->files[i], d->window == NULL ?
@@ -402,12 +350,12 @@ prepare(struct run_state *r)
 		sd_vars_secrets(&d->vars, &r->secrets);
 		/* The passphrase: the profile's environment variable, else ask, before any connection. */
 		if (env != NULL)
-			r->passphrases[i] = sd_xstrdup(env);
+			r->each[i].passphrase = sd_xstrdup(env);
 		else if (d->identity && sd_userkey_encrypted(d->identity)) {
-			r->passphrases[i] = ask_passphrase(d->identity);
-			r->prompted[i] = r->passphrases[i] != NULL;
+			r->each[i].passphrase = ask_passphrase(d->identity);
+			r->each[i].prompted = r->each[i].passphrase != NULL;
 		}
-		sd_redact_add(&r->secrets, r->passphrases[i]);
+		sd_redact_add(&r->secrets, r->each[i].passphrase);
 	}
 	return EXIT_PASS;
 }
@@ -423,7 +371,7 @@ ask_again(void *ctx, const char *keyfile, int attempt)
 	struct run_state *r = ctx;
 	char *again;
 
-	if (!r->prompted[r->current])
+	if (!r->each[r->current].prompted)
 		return NULL;
 	view_pause(r->view, 1);
 	fprintf(stderr, "The passphrase for %s was wrong (try %d of 3).\n", keyfile, attempt);
@@ -450,7 +398,7 @@ open_bundle(struct run_state *r, struct sd_err *err)
 	r->run.started = time(NULL);
 	if (r->n > 1)
 		snprintf(more, sizeof(more), "-and-%d-more", r->n - 1);
-	r->dir = cli_new_folder(r->c->report_dir, r->drills[0]->name, more, r->run.started);
+	r->dir = sd_bundle_new_folder(r->c->report_dir, r->drills[0]->name, more, r->run.started);
 	if (r->dir == NULL) {
 		fprintf(stderr, "sftpdrill: cannot create a run folder under %s: %s\n", r->c->report_dir, strerror(errno));
 		return -1;
@@ -466,65 +414,12 @@ open_bundle(struct run_state *r, struct sd_err *err)
 	return 0;
 }
 
-/*
- * --retry-until-window-end: while an endpoint of drill i failed (its latest
- * attempt) and the window leaves time, wait the interval and run the drill
- * again on the failing endpoints only. Every attempt stays in the evidence;
- * the latest of each endpoint decides.
- */
-static void
-retry_failing(struct run_state *r, int i, struct sd_run_opts *ro, size_t first)
+/* The retry policy's wait: the countdown, until `until` or a stop. */
+static int
+retry_sleep(void *ctx, time_t until, const char *what)
 {
-	const struct sd_drill *d = r->drills[i];
-	struct sd_err err;
-	time_t start, close_at;
-	long offset;
-
-	if (d->window == NULL || sd_window_parse(d->window, &start, &close_at, &offset, &err) < 0)
-		return;
-	for (int attempt = 2; !sd_cancelled(&stop); attempt++) {
-		struct sd_strv failing = { 0 };
-		struct sd_buf names = SD_BUF_INIT(0);
-		time_t next = time(NULL) + r->c->retry_every;
-		char *what, end[32];
-
-		for (size_t k = first; k < r->run.nsuites; k++) {
-			const struct sd_suite *s = r->run.suites[k];
-			if (!s->superseded && sd_count(&r->run, s, SD_FAIL) + sd_count(&r->run, s, SD_ERROR) > 0) {
-				sd_strv_push(&failing, s->endpoint);
-				sd_buf_join(&names, ", ", s->endpoint);
-			}
-		}
-		/* The window's own clock, as the drill wrote it. */
-		sd_utc_iso(close_at + offset, end, sizeof(end));
-		if (failing.n > 0 && next >= close_at) {
-			view_warn(r->view, "%s: no time for attempt %d on %s before the window closes at %.5s %s", d->name,
-			    attempt, sd_buf_str(&names), end + 11, strrchr(d->window, ' ') + 1);
-			sd_transcript_line(r->transcript, "no time for attempt %d on %s before the window closes at %s",
-			    attempt, sd_buf_str(&names), end);
-		}
-		if (failing.n == 0 || next >= close_at) {
-			sd_strv_release(&failing);
-			sd_buf_release(&names);
-			break;
-		}
-		sd_transcript_line(r->transcript, "attempt %d of %s on %s, in %d s (--retry-until-window-end; the window "
-		    "closes at %s)", attempt, d->name, sd_buf_str(&names), r->c->retry_every, end);
-		what = sd_xasprintf("%s: attempt %d on %s", d->name, attempt, sd_buf_str(&names));
-		sleep_until(r, next, what);
-		free(what);
-		if (!sd_cancelled(&stop)) {
-			size_t from = r->run.nsuites;
-			ro->attempt = attempt;
-			ro->only = &failing;
-			sd_run_drill(d, ro, &r->run);
-			sd_run_supersede(&r->run, from);
-		}
-		ro->attempt = 0;
-		ro->only = NULL;
-		sd_strv_release(&failing);
-		sd_buf_release(&names);
-	}
+	sleep_until(ctx, until, what);
+	return sd_cancelled(&stop) ? -1 : 0;
 }
 
 static void
@@ -535,7 +430,7 @@ run_drills(struct run_state *r)
 		.evidence_dir = r->dir, .today = sd_date_at(c->now, c->zone_offset), .utc_offset = c->zone_offset,
 		.accept_new_key_reference = c->accept_new_keyref, .ask_passphrase = ask_again, .ask_ctx = r,
 		.on_event = view_event,
-		.ctx = r->view, .business_day = c->business_day, .closures = c->closures, .nclosures = c->nclosures,
+		.ctx = r->view, .business_day = c->business_day, .calendar = cli_calendar(c),
 		.trust_on_first_use = c->tofu, .parallel = c->parallel, .jobs = c->jobs, .shard_k = c->shard_k,
 		.shard_n = c->shard_n };
 	int64_t t0 = sd_now_ms();
@@ -548,17 +443,17 @@ run_drills(struct run_state *r)
 		sd_transcript_line(r->transcript, "%s", r->run.mode);
 	for (int i = 0; i < r->n; i++) {
 		size_t first = r->run.nsuites;
-		if (r->wait_until[i] != 0)
+		if (r->each[i].wait_until != 0)
 			wait_for_window(r, i);
-		if (r->window[i][0])
-			sd_transcript_line(r->transcript, "window %s: %s", r->drills[i]->window, r->window[i]);
-		ro.passphrase = r->passphrases[i];
+		if (r->each[i].window[0])
+			sd_transcript_line(r->transcript, "window %s: %s", r->drills[i]->window, r->each[i].window);
+		ro.passphrase = r->each[i].passphrase;
 		r->current = i;
 		sd_run_drill(r->drills[i], &ro, &r->run);
-		if (c->retry_every)
-			retry_failing(r, i, &ro, first);
+		sd_run_retrying(r->drills[i], &ro, &r->run, first, &(struct sd_retry_policy){ .every_s = c->retry_every,
+			.sleep_until = retry_sleep, .ctx = r });
 		for (size_t k = first; k < r->run.nsuites; k++) {
-			sd_suite_prop(r->run.suites[k], "window.status", r->drills[i]->window ? r->window[i] : "none");
+			sd_suite_prop(r->run.suites[k], "window.status", r->drills[i]->window ? r->each[i].window : "none");
 			sd_suite_prop(r->run.suites[k], "run.mode", r->run.mode ? r->run.mode : "session");
 			sd_suite_prop(r->run.suites[k], "clock.machine", clock);
 			sd_suite_prop(r->run.suites[k], "clock.now", c->now_given);
@@ -578,46 +473,45 @@ drills_title(const struct run_state *r)
 	return sd_buf_detach(&t);
 }
 
-/* The reports, the downloads and RUN-INFO into the folder, then the seal over all of it. */
+/* What the bundle says of the run besides its steps: who, where, with what, each drill's files and window. */
+static void
+record_facts(struct run_state *r)
+{
+	struct sd_run_facts *x = &r->run.facts;
+	char host[256] = "", *title = drills_title(r);
+
+	gethostname(host, sizeof(host) - 1);
+	sd_run_set(&r->run.title, title);
+	sd_run_set(&x->tool, sd_tool());
+	sd_run_set(&x->libraries, sd_library_versions());
+	sd_run_set(&x->operator_name, r->operator_name);
+	sd_run_set(&x->hostname, host);
+	sd_run_set(&x->business_date, r->date);
+	sd_run_set(&x->now_override, r->c->now_given);
+	x->clock = r->c->clock;
+	for (int i = 0; i < r->n; i++)
+		sd_run_record_drill(&r->run, r->drills[i], r->each[i].window);
+	if (r->n > 0)
+		sd_run_record_definitions(&r->run, r->drills[0], &r->secrets);
+	free(title);
+}
+
+/* The transcript closed, then the reports, the downloads and RUN-INFO into the folder, and the seal over all. */
 static int
 write_bundle(struct run_state *r, int status, struct sd_err *err)
 {
-	char host[256] = "", tool[64], *path, *title = drills_title(r);
-	const char **windows = sd_xcalloc((size_t)r->n, sizeof(*windows));
-	struct sd_html_info hi = { .title = title, .operator_name = r->operator_name,
-		.hostname = host, .business_date = r->date, .tool = tool, .utc_offset = r->c->zone_offset,
-		.zone_name = "Hong Kong" };
-	struct sd_runinfo ri = { .tool = tool, .libraries = sd_library_versions(), .operator_name = r->operator_name,
-		.hostname = host, .business_date = r->date, .clock = r->c->clock, .now_override = r->c->now_given,
-		.drills = r->drills, .ndrills = (size_t)r->n, .windows = windows, .redact = &r->secrets, .run = &r->run,
-		.exit_status = status };
-	int rc;
+	struct sd_html_info hi = { .utc_offset = r->c->zone_offset, .zone_name = "Hong Kong" };
+	struct sd_bundle_opts o = { .html = &hi, .runinfo = 1, .exit_status = status, .signer = r->signer };
 
-	for (int i = 0; i < r->n; i++)
-		windows[i] = r->window[i];
-	gethostname(host, sizeof(host) - 1);
-	snprintf(tool, sizeof(tool), "%s", sd_tool());
-	/* Reports that claim a verdict are staged: only the seal puts them in place. */
-	path = sd_bundle_staged(r->dir, "junit.xml");
-	rc = sd_junit_write(&r->run, title, path, err);
-	free(path);
-	path = sd_bundle_staged(r->dir, "summary.html");
-	if (rc == 0)
-		rc = sd_html_write(&r->run, &hi, path, err);
-	free(path);
-	if (rc == 0)
-		rc = sd_bundle_add_downloads(&r->run, r->dir, err);
-	if (rc == 0)
-		rc = sd_bundle_write_runinfo(r->dir, &ri, err);
-	free(title);
-	free(windows);
-	if (rc < 0)
-		return -1;
+	record_facts(r);
 	sd_transcript_line(r->transcript, "run finished: exit status %d; sealing %s", status, r->dir);
 	view_transcript(r->view, NULL);
-	rc = sd_transcript_close(r->transcript, err);
+	if (sd_transcript_close(r->transcript, err) < 0) {
+		r->transcript = NULL;
+		return -1;
+	}
 	r->transcript = NULL;
-	return rc < 0 ? -1 : sd_bundle_seal(r->dir, r->signer, err);
+	return sd_bundle_write(r->dir, &r->run, &o, err);
 }
 
 /* arg quoted for a POSIX shell when it needs it. Caller frees. */
@@ -723,16 +617,13 @@ release(struct run_state *r)
 	sd_transcript_close(r->transcript, NULL);
 	for (int i = 0; i < r->n; i++) {
 		sd_drill_free(r->drills[i]);
-		if (r->passphrases[i]) {
-			explicit_bzero(r->passphrases[i], strlen(r->passphrases[i]));
-			free(r->passphrases[i]);
+		if (r->each[i].passphrase) {
+			explicit_bzero(r->each[i].passphrase, strlen(r->each[i].passphrase));
+			free(r->each[i].passphrase);
 		}
 	}
 	free(r->drills);
-	free(r->passphrases);
-	free(r->window);
-	free(r->wait_until);
-	free(r->prompted);
+	free(r->each);
 	for (size_t i = 0; i < r->retyped.n; i++)
 		explicit_bzero(r->retyped.v[i], strlen(r->retyped.v[i]));
 	sd_strv_release(&r->retyped);
@@ -745,9 +636,7 @@ static int
 run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 {
 	struct run_state r = { .c = c, .n = n, .files = files, .snapshot = snapshot,
-		.drills = sd_xcalloc((size_t)n, sizeof(*r.drills)), .passphrases = sd_xcalloc((size_t)n, sizeof(char *)),
-		.window = sd_xcalloc((size_t)n, sizeof(*r.window)), .wait_until = sd_xcalloc((size_t)n, sizeof(time_t)),
-		.prompted = sd_xcalloc((size_t)n, sizeof(int)),
+		.drills = sd_xcalloc((size_t)n, sizeof(*r.drills)), .each = sd_xcalloc((size_t)n, sizeof(*r.each)),
 		.operator_name = c->operator_name ? c->operator_name : login_name() };
 	struct sd_err err = { 0 };
 	int status;
@@ -801,7 +690,7 @@ out:
 int
 cmd_run(struct cli *c, int n, char **files)
 {
-	return c->roster ? cmd_roster(c, n, files) : run_or_snapshot(c, n, files, 0);
+	return run_or_snapshot(c, n, files, 0);
 }
 
 int

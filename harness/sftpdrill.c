@@ -15,18 +15,32 @@
 #include "cli.h"
 #include "help.h"
 
+/* `run`: drills, or (--roster) every account of a roster, each in a run of its own. */
+static int
+run_drills_or_roster(struct cli *c, int argc, char **argv)
+{
+	return c->roster ? cmd_roster(c, argc, argv) : cmd_run(c, argc, argv);
+}
+
+/* Each command's bit, by which an option names the commands that take it. */
+enum {
+	RUN = 1 << 0, CHECK = 1 << 1, PLAN = 1 << 2, SNAPSHOT = 1 << 3, BUSINESS_DAY = 1 << 4, VERIFY = 1 << 5,
+	VERSION = 1 << 6, SIGN = 1 << 7, RECORD = 1 << 8, MERGE = 1 << 9, HELP = 1 << 10,
+	RUNS = RUN | SNAPSHOT,      /* snapshot takes the options of run that connect */
+};
+
 static const struct command commands[] = {
-	{ "run", cmd_run, 1 },
-	{ "check", cmd_check, 1 },
-	{ "plan", cmd_plan, 1 },
-	{ "snapshot", cmd_snapshot, 1 },
-	{ "business-day", cmd_business_day, 1 },
-	{ "verify", cmd_verify, 1 },
-	{ "version", cmd_version, 0 },
-	{ "sign", cmd_sign, 1 },
-	{ "record", cmd_record, 1 },
-	{ "merge", cmd_merge, 1 },
-	{ "help", cmd_help, 0 },
+	{ "run", run_drills_or_roster, 1, RUN },
+	{ "check", cmd_check, 1, CHECK },
+	{ "plan", cmd_plan, 1, PLAN },
+	{ "snapshot", cmd_snapshot, 1, SNAPSHOT },
+	{ "business-day", cmd_business_day, 1, BUSINESS_DAY },
+	{ "verify", cmd_verify, 1, VERIFY },
+	{ "version", cmd_version, 0, VERSION },
+	{ "sign", cmd_sign, 1, SIGN },
+	{ "record", cmd_record, 1, RECORD },
+	{ "merge", cmd_merge, 1, MERGE },
+	{ "help", cmd_help, 0, HELP },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -88,13 +102,14 @@ cmd_help(struct cli *c, int argc, char **argv)
 
 enum opt_kind { OPT_FLAG, OPT_STRING, OPT_FN, OPT_HELP };
 
-/* One option: a flag or string it sets in struct cli, or a function that reads its argument. */
+/* One option: a flag or string it sets in struct cli, or a function that reads its argument; the commands that take it. */
 struct optdef {
 	const char *name;
 	int key;                    /* the short option letter, or a code of its own */
 	enum opt_kind kind;
 	size_t field;               /* OPT_FLAG: an int; OPT_STRING: a const char * */
 	int (*apply)(struct cli *c, const char *arg);
+	unsigned commands;          /* the commands' bits; any other use is an error */
 };
 
 static int
@@ -235,25 +250,28 @@ opt_now(struct cli *c, const char *arg)
 	return -1;
 }
 
-#define FLAG(name, key, field) { name, key, OPT_FLAG, offsetof(struct cli, field), NULL }
-#define STRING(name, key, field) { name, key, OPT_STRING, offsetof(struct cli, field), NULL }
-#define FN(name, key, fn) { name, key, OPT_FN, 0, fn }
+#define FLAG(name, key, field, cmds) { name, key, OPT_FLAG, offsetof(struct cli, field), NULL, cmds }
+#define STRING(name, key, field, cmds) { name, key, OPT_STRING, offsetof(struct cli, field), NULL, cmds }
+#define FN(name, key, fn, cmds) { name, key, OPT_FN, 0, fn, cmds }
 
-/* Every option; `sftpdrill help COMMAND` says which a command takes. */
+/* Every option, with the commands that take it (`sftpdrill help COMMAND` lists them). */
 static const struct optdef optdefs[] = {
-	FLAG("quiet", 'q', quiet), FLAG("verbose", 'v', verbose), FLAG("strict", 's', strict),
-	FLAG("trust-on-first-use", 'T', tofu), FLAG("parallel", 'p', parallel),
-	FLAG("enforce-window", 'W', enforce_window), { "help", 'h', OPT_HELP, 0, NULL },
-	FLAG("accept-new-key-reference", 'A', accept_new_keyref), FLAG("wait-for-window", 'w', wait_for_window), STRING("state-dir", 'd', state_dir),
-	STRING("on-failure", 'F', on_failure), STRING("on-success", 'O', on_success),
-	STRING("drill", 'R', drill_for_calendar), STRING("format", 'f', format),
-	STRING("roster", 'L', roster), FN("account", 'a', opt_account), FN("shard", 'k', opt_shard),
-	STRING("report-dir", 'r', report_dir), STRING("operator", 'o', operator_name),
-	STRING("sign-key", 'S', sign_key), STRING("key", 'K', sign_key), FN("pub", 'P', opt_pub),
-	FN("umask", 'U', opt_umask),
-	FN("define", 'D', opt_define), FN("business-date", 'b', opt_business_date),
-	FN("non-business-day", 'n', opt_closure), FN("holidays", 'H', opt_holidays), FN("jobs", 'j', opt_jobs),
-	FN("now", 'N', opt_now), FN("retry-until-window-end", 'Y', opt_retry),
+	FLAG("quiet", 'q', quiet, RUNS), FLAG("verbose", 'v', verbose, RUNS), FLAG("strict", 's', strict, CHECK),
+	FLAG("trust-on-first-use", 'T', tofu, RUNS), FLAG("parallel", 'p', parallel, RUNS),
+	FLAG("enforce-window", 'W', enforce_window, RUN), { "help", 'h', OPT_HELP, 0, NULL, ~0u },
+	FLAG("accept-new-key-reference", 'A', accept_new_keyref, RUNS), FLAG("wait-for-window", 'w', wait_for_window, RUN),
+	STRING("state-dir", 'd', state_dir, RUNS | PLAN),
+	STRING("on-failure", 'F', on_failure, RUNS), STRING("on-success", 'O', on_success, RUNS),
+	STRING("drill", 'R', drill_for_calendar, BUSINESS_DAY), STRING("format", 'f', format, RECORD),
+	STRING("roster", 'L', roster, RUN), FN("account", 'a', opt_account, RUN), FN("shard", 'k', opt_shard, RUN),
+	STRING("report-dir", 'r', report_dir, RUNS), STRING("operator", 'o', operator_name, RUNS),
+	STRING("sign-key", 'S', sign_key, RUNS), STRING("key", 'K', sign_key, SIGN), FN("pub", 'P', opt_pub, VERIFY | RECORD | MERGE),
+	FN("umask", 'U', opt_umask, RUNS | MERGE | SIGN),
+	FN("define", 'D', opt_define, RUNS | CHECK | PLAN | BUSINESS_DAY),
+	FN("business-date", 'b', opt_business_date, RUNS | CHECK | PLAN),
+	FN("non-business-day", 'n', opt_closure, RUNS | CHECK | PLAN | BUSINESS_DAY),
+	FN("holidays", 'H', opt_holidays, BUSINESS_DAY), FN("jobs", 'j', opt_jobs, RUN),
+	FN("now", 'N', opt_now, RUNS | PLAN | BUSINESS_DAY), FN("retry-until-window-end", 'Y', opt_retry, RUN),
 };
 
 #define NOPTS (sizeof(optdefs) / sizeof(optdefs[0]))
@@ -276,9 +294,25 @@ apply_option(struct cli *c, const struct optdef *od, const char *arg)
 	return -1;
 }
 
+/* od given to a command that does not take it: said, with the commands that do. */
+static int
+not_for(const struct cli *c, const struct optdef *od)
+{
+	struct sd_buf which = SD_BUF_INIT(0);
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (od->commands & commands[i].bit)
+			sd_buf_join(&which, ", ", commands[i].name);
+	fprintf(stderr, "sftpdrill %s: %s%s is not an option of %s (it is one of %s); `sftpdrill help %s` lists "
+	    "its options\n", c->command, od->key == 'D' ? "-" : "--", od->key == 'D' ? "D" : od->name, c->command,
+	    sd_buf_str(&which), c->command);
+	sd_buf_release(&which);
+	return -1;
+}
+
 /* Read the options after the command; returns 0, 1 for --help (printed), or -1 (a message was printed). */
 static int
-parse_options(struct cli *c, int argc, char **argv)
+parse_options(struct cli *c, const struct command *cmd, int argc, char **argv)
 {
 	struct option longopts[NOPTS + 1];
 	int key, rc = 0;
@@ -299,7 +333,7 @@ parse_options(struct cli *c, int argc, char **argv)
 		}
 		for (size_t i = 0; i < NOPTS && rc == 0; i++)
 			if (optdefs[i].key == key)
-				rc = apply_option(c, &optdefs[i], optarg);
+				rc = optdefs[i].commands & cmd->bit ? apply_option(c, &optdefs[i], optarg) : not_for(c, &optdefs[i]);
 	}
 	if (rc > 0)
 		return cli_help(c->command, stdout) == EXIT_PASS ? 1 : -1;
@@ -389,7 +423,7 @@ main(int argc, char **argv)
 	cmd = find_command(c.command);
 	if (cmd == NULL)
 		return unknown_command(c.command);
-	rc = parse_options(&c, argc, argv);
+	rc = parse_options(&c, cmd, argc, argv);
 	if (rc != 0) {
 		status = rc > 0 ? EXIT_PASS : EXIT_USAGE;
 		goto out;

@@ -413,7 +413,7 @@ step_ended(struct view *v, const struct sd_event *ev, const char *ep, int tag)
 	if (v->quiet && c->status == SD_PASS)
 		return;
 	if (v->quiet)
-		emit(v, ev->suite, "%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill->name, ep,
+		emit(v, ev->suite, "%s  %s @ %s: %s (%.3fs)\n", mark(v, c->status), ev->drill, ep,
 		    c->name, c->time);
 	else if (tag)
 		emit(v, ev->suite, "  %s  %s  %s (%.3fs)\n", mark(v, c->status), ep, c->name, c->time);
@@ -433,7 +433,7 @@ view_event(void *ctx, const struct sd_event *ev)
 {
 	struct view *v = ctx;
 	struct slot *sl;
-	const char *ep = ev->endpoint ? ev->endpoint->label : "";
+	const char *ep = ev->endpoint ? ev->endpoint : "";
 	/* Live parallel lines interleave: each names its endpoint. */
 	int tag = v->live && v->parallel;
 
@@ -447,15 +447,15 @@ view_event(void *ctx, const struct sd_event *ev)
 	switch (ev->kind) {
 	case SD_EV_SUITE_BEGIN:
 		if (!v->quiet && !tag && v->live) {
-			char *title = sd_xasprintf("%s @ %s", ev->drill->name, ep);
+			char *title = sd_xasprintf("%s @ %s", ev->drill, ep);
 			emit_under(v, ev->suite, "== ", title);
 			free(title);
 		} else if (!v->quiet && !tag)
-			emit(v, ev->suite, "== %s @ %s\n", ev->drill->name, ep);
+			emit(v, ev->suite, "== %s @ %s\n", ev->drill, ep);
 		break;
 	case SD_EV_STEP_BEGIN:
 		if (v->live && sl != NULL)
-			*sl = (struct slot){ ev->suite, ep, ev->step->name, sd_now_ms(), 0, 0, 0, 0, "" };
+			*sl = (struct slot){ ev->suite, ep, ev->step, sd_now_ms(), 0, 0, 0, 0, "" };
 		break;
 	case SD_EV_PHASE:
 		if (v->live && sl != NULL)
@@ -482,6 +482,8 @@ view_event(void *ctx, const struct sd_event *ev)
 	case SD_EV_SUITE_END:
 		release(v, ev->suite);
 		break;
+	case SD_EV_NOTE:
+		break;          /* the transcript's; the countdown that follows shows it on the terminal */
 	case SD_EV_WARNING: {
 		char *m = masked(v, sd_xstrdup(ev->message));
 		say_warning(v, m);

@@ -41,6 +41,7 @@ B=${SFTPDRILL_BUILD:-build}
 prog=${SFTPDRILL_PROG:-harness/sftpdrill}
 export SFTPDRILL_BUILD=$B
 echo "=== testing $("$prog" version)"
+stage "layers: each lib/ folder includes only the folders below it" tests/tools/layers.sh
 stage "unit" "$B/unit-tests"
 stage "unit (asan+ubsan)" "$B/asan/unit-tests"
 stage "fuzz corpus and regressions replayed (asan+ubsan)" \

@@ -1,5 +1,6 @@
 /* util.c — clocks, hashing, encodings and small string helpers. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -557,4 +558,15 @@ sd_copy_file(const char *src, const char *dst, char hex[65])
 		unlink(dst);
 	errno = saved;
 	return rc;
+}
+
+int
+sd_fingerprint_ok(const char *s)
+{
+	if (strncmp(s, "SHA256:", 7) != 0 || strlen(s + 7) != 43)
+		return 0;
+	for (const char *p = s + 7; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '/')
+			return 0;
+	return 1;
 }

@@ -249,20 +249,21 @@ sd_zone_offset(const char *zone, long *offset)
 }
 
 int
-sd_window_parse(const char *window, time_t *start, time_t *end, long *offset, struct sd_err *err)
+sd_window_parse(const char *window, struct sd_window *w, struct sd_err *err)
 {
-	char date[16], a[8], b[8], zone[64];
+	char date[16], a[8], b[8];
 	int h1, m1, h2, m2;
 	long day;
 
-	if (sscanf(window, "%15s %7s %7s %63s", date, a, b, zone) != 4 || sd_date_parse(date, &day) < 0 ||
+	memset(w, 0, sizeof(*w));
+	if (sscanf(window, "%15s %7s %7s %63s", date, a, b, w->zone) != 4 || sd_date_parse(date, &day) < 0 ||
 	    sscanf(a, "%d:%d", &h1, &m1) != 2 || sscanf(b, "%d:%d", &h2, &m2) != 2)
 		return sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG, "bad window `%s`", window);
-	if (sd_zone_offset(zone, offset) < 0)
+	if (sd_zone_offset(w->zone, &w->offset) < 0)
 		return sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG,
-		    "unknown time zone `%s` (use Asia/Hong_Kong, UTC or an offset such as +08:00)", zone);
-	*start = (time_t)(day * 86400L + h1 * 3600L + m1 * 60L - *offset);
-	*end = (time_t)(day * 86400L + h2 * 3600L + m2 * 60L - *offset);
+		    "unknown time zone `%s` (use Asia/Hong_Kong, UTC or an offset such as +08:00)", w->zone);
+	w->start = (time_t)(day * 86400L + h1 * 3600L + m1 * 60L - w->offset);
+	w->end = (time_t)(day * 86400L + h2 * 3600L + m2 * 60L - w->offset);
 	return 0;
 }
 

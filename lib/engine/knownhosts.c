@@ -207,17 +207,6 @@ sd_known_append(const char *path, const char *host, int port, const char *type,
 }
 
 int
-sd_fingerprint_ok(const char *s)
-{
-	if (strncmp(s, "SHA256:", 7) != 0 || strlen(s + 7) != 43)
-		return 0;
-	for (const char *p = s + 7; *p; p++)
-		if (!isalnum((unsigned char)*p) && *p != '+' && *p != '/')
-			return 0;
-	return 1;
-}
-
-int
 sd_hostkey_verify(const struct sd_known *k, const struct sd_strv *pins, const char *host, int port,
     const char *type, const unsigned char *blob, size_t len, struct sd_err *err)
 {

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 
+#include "sftpdrill/engine/session.h"
 #include "conn.h"
 #include "sftpdrill/engine/knownhosts.h"
 #include "sftpdrill/engine/net.h"

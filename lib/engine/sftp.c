@@ -132,12 +132,22 @@ close_handle(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h)
 static void
 fill_dirent(struct sd_dirent *e, const char *name, size_t len, const LIBSSH2_SFTP_ATTRIBUTES *a)
 {
-	*e = (struct sd_dirent){ .name = name, .name_len = len, .size = a->filesize, .mtime = a->mtime, .perm = a->permissions,
+	unsigned long mode = a->permissions & LIBSSH2_SFTP_S_IFMT;
+
+	*e = (struct sd_dirent){ .name = name, .name_len = len, .size = a->filesize, .mtime = a->mtime,
 		.has_size = (a->flags & LIBSSH2_SFTP_ATTR_SIZE) != 0,
-		.has_mtime = (a->flags & LIBSSH2_SFTP_ATTR_ACMODTIME) != 0,
-		.has_perm = (a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) != 0 };
-	e->is_dir = e->has_perm && LIBSSH2_SFTP_S_ISDIR(a->permissions);
-	e->is_regular = !e->has_perm || LIBSSH2_SFTP_S_ISREG(a->permissions);
+		.has_mtime = (a->flags & LIBSSH2_SFTP_ATTR_ACMODTIME) != 0 };
+	if (!(a->flags & LIBSSH2_SFTP_ATTR_PERMISSIONS))
+		e->type = SD_ENTRY_UNKNOWN;
+	else
+		e->type = mode == LIBSSH2_SFTP_S_IFREG ? SD_ENTRY_FILE : mode == LIBSSH2_SFTP_S_IFDIR ? SD_ENTRY_DIR :
+		    mode == LIBSSH2_SFTP_S_IFLNK ? SD_ENTRY_LINK : SD_ENTRY_OTHER;
+}
+
+int
+sd_dirent_maybe_file(const struct sd_dirent *e)
+{
+	return e->type == SD_ENTRY_FILE || e->type == SD_ENTRY_UNKNOWN;
 }
 
 /* A listing in progress: the name buffer (grown for long names) and what the limits allow. */

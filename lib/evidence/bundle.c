@@ -7,11 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 
 #include "sftpdrill/domain/backup.h"
 #include "sftpdrill/evidence/bundle.h"
+#include "sftpdrill/evidence/html.h"
+#include "sftpdrill/evidence/junit.h"
 #include "sftpdrill/evidence/sign.h"
 
 #define MANIFEST "MANIFEST"
@@ -67,6 +70,65 @@ sd_bundle_add_downloads(const struct sd_run *run, const char *dir, struct sd_err
 	}
 	sd_sums_release(&sums);
 	return rc;
+}
+
+/* A folder-name form of a drill name: lower case, runs of anything else as one '-'. */
+static void
+slugify(const char *name, char *slug, size_t len)
+{
+	size_t k = 0;
+
+	for (const char *p = name; *p && k + 1 < len; p++) {
+		char ch = *p;
+		if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
+			slug[k++] = ch;
+		else if (ch >= 'A' && ch <= 'Z')
+			slug[k++] = (char)(ch - 'A' + 'a');
+		else if (k > 0 && slug[k - 1] != '-')
+			slug[k++] = '-';
+	}
+	while (k > 0 && slug[k - 1] == '-')
+		k--;
+	slug[k] = '\0';
+}
+
+/* At most 40 characters of slug, cut at a '-' where there is one: a run folder's path fits a terminal line. */
+static void
+shorten(char *slug)
+{
+	char *dash;
+
+	if (strlen(slug) <= 40)
+		return;
+	slug[40] = '\0';
+	dash = strrchr(slug, '-');
+	if (dash != NULL && dash - slug >= 20)
+		*dash = '\0';
+}
+
+char *
+sd_bundle_new_folder(const char *parent, const char *name, const char *suffix, time_t t)
+{
+	char ts[32], slug[128];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y%m%dT%H%M%SZ", &tm);
+	slugify(name, slug, sizeof(slug) - strlen(suffix));
+	shorten(slug);
+	strcat(slug, suffix);
+	if (sd_mkdirs(parent) < 0)
+		return NULL;
+	for (int k = 1; k < 1000; k++) {
+		char *dir = k == 1 ? sd_xasprintf("%s/%s-%s", parent, ts, slug[0] ? slug : "drill") :
+		    sd_xasprintf("%s/%s-%s-%d", parent, ts, slug[0] ? slug : "drill", k);
+		if (mkdir(dir, 0777) == 0)
+			return dir;
+		free(dir);
+		if (errno != EEXIST)
+			return NULL;
+	}
+	return NULL;
 }
 
 char *
@@ -487,52 +549,95 @@ sd_bundle_sign(const char *dir, const struct sd_signer *signer, struct sd_err *e
 
 /* Each drill with the SHA-256 of every file it read (the bytes parsed), and the -D definitions (masked). */
 static void
-runinfo_drills(FILE *f, const struct sd_runinfo *ri)
+runinfo_drills(FILE *f, const struct sd_run *run)
 {
-	for (size_t i = 0; i < ri->ndrills; i++) {
-		const struct sd_drill *d = ri->drills[i];
+	for (size_t i = 0; i < run->ndrills; i++) {
+		const struct sd_drill_record *d = &run->drills[i];
 		fprintf(f, "drill: %s\n", d->name);
-		for (size_t k = 0; k < d->nfiles; k++)
-			fprintf(f, "drill-file: %s  %s\n", d->file_sha256[k], d->files[k]);
-		if (ri->windows && ri->windows[i] && ri->windows[i][0])
-			fprintf(f, "window: %s: %s\n", d->window ? d->window : "none", ri->windows[i]);
+		for (size_t k = 0; k < d->files.n && k < d->sha256.n; k++)
+			fprintf(f, "drill-file: %s  %s\n", d->sha256.v[k], d->files.v[k]);
+		if (d->window_status)
+			fprintf(f, "window: %s: %s\n", d->window ? d->window : "none", d->window_status);
 	}
-	for (size_t i = 0; ri->ndrills > 0 && i < ri->drills[0]->vars.n; i++) {
-		const struct sd_var *var = &ri->drills[0]->vars.v[i];
-		char *masked;
-		if (var->origin != SD_VAR_CMDLINE)
-			continue;
-		masked = sd_redact_own(ri->redact, sd_xasprintf("-D %s=%s", var->name, var->secret ? SD_REDACTED : var->value));
-		fprintf(f, "definition: %s\n", masked);
-		free(masked);
-	}
+	for (size_t i = 0; i < run->definitions.n; i++)
+		fprintf(f, "definition: %s\n", run->definitions.v[i]);
+}
+
+static const char *
+or_unknown(const char *s)
+{
+	return s ? s : "(unknown)";
 }
 
 int
-sd_bundle_write_runinfo(const char *dir, const struct sd_runinfo *ri, struct sd_err *err)
+sd_bundle_write_runinfo(const char *dir, const struct sd_run *run, int exit_status, struct sd_err *err)
 {
 	char *path = sd_bundle_staged(dir, "RUN-INFO"), *tmp, start[32], end[32], clock[32];
+	const struct sd_run_facts *x = &run->facts;
 	FILE *f = sd_atomic_open(path, &tmp);
-	const struct sd_run *run = ri->run;
 	int rc = 0;
 
 	sd_utc_iso(run->started, start, sizeof(start));
 	sd_utc_iso(run->started + (time_t)run->time, end, sizeof(end));
-	sd_utc_iso(ri->clock, clock, sizeof(clock));
+	sd_utc_iso(x->clock, clock, sizeof(clock));
 	if (f != NULL) {
-		fprintf(f, "tool: %s\nlibraries: %s\noperator: %s\nhostname: %s\n", ri->tool, ri->libraries,
-		    ri->operator_name, ri->hostname);
+		fprintf(f, "tool: %s\nlibraries: %s\noperator: %s\nhostname: %s\n", or_unknown(x->tool),
+		    or_unknown(x->libraries), or_unknown(x->operator_name), or_unknown(x->hostname));
 		fprintf(f, "started: %sZ\nfinished: %sZ\nclock: %sZ (the machine's, at the start)\n", start, end, clock);
-		if (ri->now_override)
-			fprintf(f, "now: %s (--now: the clock the window check used)\n", ri->now_override);
-		fprintf(f, "mode: %s\nbusiness-date: %s\n", run->mode ? run->mode : "session", ri->business_date);
-		runinfo_drills(f, ri);
+		if (x->now_override)
+			fprintf(f, "now: %s (--now: the clock the window check used)\n", x->now_override);
+		fprintf(f, "mode: %s\nbusiness-date: %s\n", run->mode ? run->mode : "session", or_unknown(x->business_date));
+		runinfo_drills(f, run);
 		fprintf(f, "result: %zu passed, %zu failed, %zu errors, %zu skipped\nverdict: %s\nexit-status: %d\n",
 		    sd_count(run, NULL, SD_PASS), sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR),
-		    sd_count(run, NULL, SD_SKIP), sd_run_verdict(run), ri->exit_status);
+		    sd_count(run, NULL, SD_SKIP), sd_run_verdict(run), exit_status);
 	}
 	if (sd_atomic_commit(f, tmp, path) < 0)
 		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));
 	free(path);
 	return rc;
+}
+
+/* Write a staged report with writer; 0 or -1 with err. */
+static int
+staged(const char *dir, const char *name, const struct sd_run *run, const struct sd_bundle_opts *o,
+    int (*writer)(const struct sd_run *, const struct sd_bundle_opts *, const char *, struct sd_err *), struct sd_err *err)
+{
+	char *path = sd_bundle_staged(dir, name);
+	int rc = writer(run, o, path, err);
+
+	free(path);
+	return rc;
+}
+
+static int
+junit_writer(const struct sd_run *run, const struct sd_bundle_opts *o, const char *path, struct sd_err *err)
+{
+	(void)o;
+	return sd_junit_write(run, path, err);
+}
+
+static int
+html_writer(const struct sd_run *run, const struct sd_bundle_opts *o, const char *path, struct sd_err *err)
+{
+	return sd_html_write(run, o->html, path, err);
+}
+
+int
+sd_bundle_write(const char *dir, const struct sd_run *run, const struct sd_bundle_opts *o, struct sd_err *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < o->nextra && rc == 0; i++)
+		rc = put(dir, o->extra_names[i], o->extra_texts[i], strlen(o->extra_texts[i]), err);
+	/* Reports that claim a verdict are staged: only the seal puts them in place. */
+	if (rc == 0)
+		rc = staged(dir, "junit.xml", run, o, junit_writer, err);
+	if (rc == 0)
+		rc = staged(dir, "summary.html", run, o, html_writer, err);
+	if (rc == 0)
+		rc = sd_bundle_add_downloads(run, dir, err);
+	if (rc == 0 && o->runinfo)
+		rc = sd_bundle_write_runinfo(dir, run, o->exit_status, err);
+	return rc < 0 ? -1 : sd_bundle_seal(dir, o->signer, err);
 }

@@ -81,9 +81,9 @@ write_header(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 	sd_utc_iso(run->started, start, sizeof(start));
 	sd_utc_iso(run->started + info->utc_offset, local, sizeof(local));
 	fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>", f);
-	esc(f, info->title);
+	esc(f, run->title ? run->title : "sftpdrill run");
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>", style);
-	esc(f, info->title);
+	esc(f, run->title ? run->title : "sftpdrill run");
 	fprintf(f, "</h1>\n<p class=\"verdict %s%s\">", pass == all ? "passed" : "failed", run->mode ? " rehearsal" : "");
 	if (run->mode) {
 		fputs("<span class=\"mode\">", f);
@@ -96,14 +96,14 @@ write_header(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 	fprintf(f, "<tr><th>Started</th><td>%s UTC (%s ", start, local);
 	esc(f, info->zone_name);
 	fprintf(f, ")</td></tr>\n<tr><th>Duration</th><td>%.3f s</td></tr>\n", run->time);
-	row(f, "Business date", info->business_date);
+	row(f, "Business date", run->facts.business_date);
 	suites_row(f, run, "Window", "window");
 	suites_row(f, run, "Window status", "window.status");
-	row(f, "Operator", info->operator_name);
+	row(f, "Operator", run->facts.operator_name);
 	suites_row(f, run, "User ID", "user");
 	suites_row(f, run, "User key SHA256", "userkey.sha256");
-	row(f, "Host", info->hostname);
-	row(f, "Tool", info->tool);
+	row(f, "Host", run->facts.hostname);
+	row(f, "Tool", run->facts.tool);
 	fputs("</table>\n", f);
 }
 

@@ -118,7 +118,7 @@ fail:
 }
 
 int
-sd_junit_write(const struct sd_run *run, const char *name, const char *path, struct sd_err *err)
+sd_junit_write(const struct sd_run *run, const char *path, struct sd_err *err)
 {
 	xmlBufferPtr buf = xmlBufferCreate();
 	xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
@@ -130,7 +130,7 @@ sd_junit_write(const struct sd_run *run, const char *name, const char *path, str
 	xmlTextWriterSetIndentString(w, BAD_CAST "  ");
 	W(xmlTextWriterStartDocument(w, NULL, "UTF-8", NULL));
 	W(xmlTextWriterStartElement(w, BAD_CAST "testsuites"));
-	W(attr(w, "name", name));
+	W(attr(w, "name", run->title ? run->title : "sftpdrill"));
 	/* No totals here: junit-10 allows no `skipped` on the root, and a reader that took totals from it would
 	 * count skipped steps as passed. Every reader sums the suites, which carry all four counts. */
 	W(attr_time(w, "time", run->time));
@@ -288,17 +288,17 @@ read_suite(xmlNodePtr ts, struct sd_run *run)
 }
 
 int
-sd_junit_read(const char *path, struct sd_run *run, char **title, struct sd_err *err)
+sd_junit_read(const char *path, struct sd_run *run, struct sd_err *err)
 {
 	xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
 
-	*title = NULL;
 	if (root == NULL || !is_elem(root, "testsuites")) {
 		xmlFreeDoc(doc);
 		return sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_LOCAL, "%s is not a JUnit file sftpdrill wrote", path);
 	}
-	*title = get_attr(root, "name");
+	free(run->title);
+	run->title = get_attr(root, "name");
 	{
 		char *t = get_attr(root, "time");
 		run->time = strtod(t, NULL);

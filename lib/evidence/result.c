@@ -118,6 +118,24 @@ sd_suite_add_case(struct sd_suite *s, const char *name)
 	return c;
 }
 
+struct sd_drill_record *
+sd_run_add_drill(struct sd_run *run, const char *name)
+{
+	struct sd_drill_record *r;
+
+	SD_GROW(run->drills, run->ndrills + 1, run->capdrills);
+	r = &run->drills[run->ndrills++];
+	*r = (struct sd_drill_record){ .name = sd_xstrdup(name) };
+	return r;
+}
+
+void
+sd_run_set(char **field, const char *value)
+{
+	free(*field);
+	*field = value && value[0] ? sd_xstrdup(value) : NULL;
+}
+
 void
 sd_run_add_file(struct sd_run *run, const char *path, const char *endpoint, const char *sha256)
 {
@@ -232,6 +250,23 @@ sd_run_release(struct sd_run *run)
 		free(run->files[i].endpoint);
 	}
 	free(run->files);
+	for (size_t i = 0; i < run->ndrills; i++) {
+		struct sd_drill_record *r = &run->drills[i];
+		free(r->name);
+		sd_strv_release(&r->files);
+		sd_strv_release(&r->sha256);
+		free(r->window);
+		free(r->window_status);
+	}
+	free(run->drills);
+	sd_strv_release(&run->definitions);
+	free(run->facts.tool);
+	free(run->facts.libraries);
+	free(run->facts.operator_name);
+	free(run->facts.hostname);
+	free(run->facts.business_date);
+	free(run->facts.now_override);
+	free(run->title);
 	free(run->mode);
 	free(run->account);
 	memset(run, 0, sizeof(*run));

@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sftpdrill/language/drill.h"
 #include "sftpdrill/base/redact.h"
 #include "sftpdrill/evidence/result.h"
 #include "sftpdrill/evidence/transcript.h"
@@ -85,18 +84,18 @@ sd_transcript_line(struct sd_transcript *t, const char *fmt, ...)
 void
 sd_transcript_event(struct sd_transcript *t, const struct sd_event *ev)
 {
-	const char *ep = ev->endpoint ? ev->endpoint->label : "-";
-	const char *step = ev->step ? ev->step->name : "";
+	const char *ep = ev->endpoint ? ev->endpoint : "-";
+	const char *step = ev->step ? ev->step : "";
 
 	if (t == NULL)
 		return;
 	switch (ev->kind) {
 	case SD_EV_SUITE_BEGIN:
-		sd_transcript_line(t, "[%s] begin drill \"%s\" on %s", ep, ev->drill->name, ep);
+		sd_transcript_line(t, "[%s] begin drill \"%s\" on %s", ep, ev->drill, ep);
 		break;
 	case SD_EV_STEP_BEGIN:
-		sd_transcript_line(t, "[%s] step \"%s\": %s %s", ep, step, sd_verb_name(ev->step->verb),
-		    ev->step->arg ? ev->step->arg : "");
+		sd_transcript_line(t, "[%s] step \"%s\": %s %s", ep, step, ev->verb ? ev->verb : "",
+		    ev->arg ? ev->arg : "");
 		break;
 	case SD_EV_PHASE:
 		sd_transcript_line(t, "[%s] step \"%s\" %s: %s", ep, step, sd_phase_name(ev->phase), ev->message);
@@ -118,11 +117,14 @@ sd_transcript_event(struct sd_transcript *t, const struct sd_event *ev)
 	}
 	case SD_EV_SUITE_END:
 		sd_transcript_line(t, "[%s] end drill \"%s\": %zu passed, %zu failed, %zu errors, %zu skipped", ep,
-		    ev->drill->name, sd_count(NULL, ev->suite, SD_PASS), sd_count(NULL, ev->suite, SD_FAIL),
+		    ev->drill, sd_count(NULL, ev->suite, SD_PASS), sd_count(NULL, ev->suite, SD_FAIL),
 		    sd_count(NULL, ev->suite, SD_ERROR), sd_count(NULL, ev->suite, SD_SKIP));
 		break;
 	case SD_EV_WARNING:
 		sd_transcript_line(t, "[%s] warning: %s", ep, ev->message);
+		break;
+	case SD_EV_NOTE:
+		sd_transcript_line(t, "%s", ev->message);
 		break;
 	case SD_EV_PROGRESS:
 		break;

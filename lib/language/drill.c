@@ -12,7 +12,7 @@
 
 #include "sftpdrill/base/units.h"
 #include "sftpdrill/domain/calendar.h"
-#include "sftpdrill/engine/knownhosts.h"
+#include "sftpdrill/language/drill.h"
 #include "parse.h"
 
 #define NO_FIELD ((size_t)-1)
@@ -312,15 +312,15 @@ do_window(struct parser *p, const struct dline *l)
 {
 	struct tok *t = l->t;
 	char *text = sd_xasprintf("%s %s %s %s", t[1].text, t[2].text, t[3].text, t[4].text);
-	time_t from, to;
+	struct sd_window w;
 	long off;
 	struct sd_err err;
 
-	/* The runner reads the window with the same parser, so what passes here works there. */
-	if (clock_ok(t[2].text) && clock_ok(t[3].text) && sd_window_parse(text, &from, &to, &off, &err) == 0 &&
-	    to > from) {
+	/* Read once, here: whoever needs the window later takes d->win. */
+	if (clock_ok(t[2].text) && clock_ok(t[3].text) && sd_window_parse(text, &w, &err) == 0 && w.end > w.start) {
 		free(p->d->window);
 		p->d->window = text;
+		p->d->win = w;
 		return;
 	}
 	if (sd_zone_offset(t[4].text, &off) < 0)
@@ -880,6 +880,20 @@ sd_drill_parse_buffer(const char *path, const char *buf, size_t len, const struc
     const struct sd_site *site, struct sd_diag *diag)
 {
 	return parse_common(path, buf, len, cmdline, site, diag);
+}
+
+void
+sd_drill_pins_for(const struct sd_drill *d, const struct sd_endpoint *ep, struct sd_strv *out)
+{
+	for (size_t i = 0; i < d->pins.n; i++) {
+		const char *pin = d->pins.v[i], *sp = strchr(pin, ' ');
+		size_t hl = (size_t)(sp - pin);
+
+		/* A pin names the endpoint as written in its set (host:port), its host alone, or "*". */
+		if ((hl == 1 && pin[0] == '*') || (hl == strlen(ep->label) && strncmp(pin, ep->label, hl) == 0) ||
+		    (hl == strlen(ep->host) && strncmp(pin, ep->host, hl) == 0))
+			sd_strv_push(out, sp + 1);
+	}
 }
 
 const struct sd_endpoint_set *

@@ -1,4 +1,4 @@
-/* drill_check.c — what can be known about a parsed drill without the network: its files, its pins. */
+/* preflight.c — what can be known before the first packet: the drill's files, keys and calendar. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "sftpdrill/domain/calendar.h"
-#include "sftpdrill/language/drill.h"
+#include "sftpdrill/run/preflight.h"
 #include "sftpdrill/engine/knownhosts.h"
 #include "sftpdrill/engine/session.h"
 #include "sftpdrill/engine/userkey.h"
@@ -101,34 +101,22 @@ sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, int p
 	return diag->n - before;
 }
 
-void
-sd_drill_pins_for(const struct sd_drill *d, const struct sd_endpoint *ep, struct sd_strv *out)
-{
-	for (size_t i = 0; i < d->pins.n; i++) {
-		const char *pin = d->pins.v[i], *sp = strchr(pin, ' ');
-		size_t hl = (size_t)(sp - pin);
-
-		/* A pin names the endpoint as written in its set (host:port), its host alone, or "*". */
-		if ((hl == 1 && pin[0] == '*') || (hl == strlen(ep->label) && strncmp(pin, ep->label, hl) == 0) ||
-		    (hl == strlen(ep->host) && strncmp(pin, ep->host, hl) == 0))
-			sd_strv_push(out, sp + 1);
-	}
-}
-
 int
-sd_drill_calendar(const struct sd_drill *d, const long *closures, size_t nclosures, struct sd_calendar *cal,
+sd_drill_calendar(const struct sd_drill *d, const struct sd_calendar_sources *src, struct sd_calendar *cal,
     struct sd_err *err)
 {
+	const struct sd_strv none = { 0 }, *more = src && src->holidays ? src->holidays : &none;
 	int rc = 0;
 
-	for (size_t i = 0; i < d->holidays.n; i++) {
+	for (size_t i = 0; i < (d ? d->holidays.n : 0) + more->n; i++) {
+		const char *path = d && i < d->holidays.n ? d->holidays.v[i] : more->v[i - (d ? d->holidays.n : 0)];
 		struct sd_err e;
-		if (sd_calendar_load(cal, d->holidays.v[i], &e) < 0 && rc == 0) {
+		if (sd_calendar_load(cal, path, &e) < 0 && rc == 0) {
 			*err = e;
 			rc = -1;
 		}
 	}
-	for (size_t i = 0; i < nclosures; i++)
-		sd_calendar_close(cal, closures[i], "a declared market closure (--non-business-day)");
+	for (size_t i = 0; src && i < src->nclosures; i++)
+		sd_calendar_close(cal, src->closures[i], "a declared market closure (--non-business-day)");
 	return rc;
 }

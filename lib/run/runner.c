@@ -10,125 +10,12 @@
 #include "sftpdrill/base/version.h"
 #include "sftpdrill/domain/baseline.h"
 #include "sftpdrill/language/verb.h"
+#include "sftpdrill/run/runner.h"
 #include "step.h"
+#include "verbs.h"
 
 #define DEFAULT_BACKOFF_MS 1000
 #define MAX_BACKOFF_MS 60000
-
-static void
-emit_full(struct sd_step_ctx *s, const struct sd_event *ev)
-{
-	if (s->o->on_event) {
-		pthread_mutex_lock(s->lock);
-		s->o->on_event(s->o->ctx, ev);
-		pthread_mutex_unlock(s->lock);
-	}
-}
-
-/*
- * Every text recorded or shown: secrets masked first (a secret may hold a
- * control character), then the one sanitiser (sd_printable; detail keeps its
- * line breaks). Whatever a server sent, no writer receives a control character.
- */
-static char *
-recordable(const struct sd_step_ctx *s, const char *text, int multiline)
-{
-	char *masked = sd_redact(s->o->redact, text), *clean;
-
-	clean = multiline ? sd_xml_text(masked) : sd_printable(masked, strlen(masked));
-	free(masked);
-	return clean;
-}
-
-void
-sd_step_emit(struct sd_step_ctx *s, enum sd_event_kind kind, const char *message)
-{
-	char *masked = message ? recordable(s, message, 0) : NULL;
-
-	emit_full(s, &(struct sd_event){ .kind = kind, .drill = s->d, .endpoint = s->ep, .suite = s->suite,
-		.step = s->step, .message = masked });
-	free(masked);
-}
-
-static void
-emit_result(struct sd_step_ctx *s, enum sd_event_kind kind, const struct sd_case *c)
-{
-	emit_full(s, &(struct sd_event){ .kind = kind, .drill = s->d, .endpoint = s->ep, .suite = s->suite,
-		.step = s->step, .result = c });
-}
-
-static void
-on_note(void *ctx, enum sd_note_kind kind, enum sd_phase phase, const char *msg)
-{
-	struct sd_step_ctx *s = ctx;
-	char *masked = recordable(s, msg, 0);
-
-	emit_full(s, &(struct sd_event){ .kind = kind == SD_NOTE_WARNING ? SD_EV_WARNING : SD_EV_PHASE,
-		.drill = s->d, .endpoint = s->ep, .suite = s->suite, .step = s->step, .message = masked,
-		.phase = phase });
-	free(masked);
-}
-
-char *
-sd_step_account(const struct sd_step_ctx *s)
-{
-	return sd_account_dir(s->d->baseline_dir, s->d->service, s->d->user ? s->d->user : "");
-}
-
-void
-sd_step_progress(void *ctx, uint64_t done, uint64_t total)
-{
-	struct sd_step_ctx *s = ctx;
-
-	emit_full(s, &(struct sd_event){ .kind = SD_EV_PROGRESS, .drill = s->d, .endpoint = s->ep,
-		.suite = s->suite, .step = s->step, .done = done, .total = total, .phase = SD_PHASE_TRANSFER });
-}
-
-void
-sd_step_prop(struct sd_step_ctx *s, const char *name, const char *value)
-{
-	char *masked = value ? recordable(s, value, 0) : NULL;
-
-	sd_suite_prop(s->suite, name, masked);
-	free(masked);
-}
-
-void
-sd_step_add_file(struct sd_step_ctx *s, const char *path, const char *sha256)
-{
-	pthread_mutex_lock(s->lock);
-	sd_run_add_file(s->run, path, s->ep->label, sha256);
-	pthread_mutex_unlock(s->lock);
-}
-
-void
-sd_step_record_conn(struct sd_step_ctx *s, const struct sd_conn_info *i)
-{
-#define INFO(f) offsetof(struct sd_conn_info, f)
-	static const struct { const char *name; size_t off; } fields[] = {
-		{ "peer.address", INFO(peer) }, { "server.banner", INFO(banner) }, { "hostkey.type", INFO(hostkey_type) },
-		{ "hostkey.sha256", INFO(hostkey_fp) }, { "kex", INFO(kex) }, { "hostkey.algorithm", INFO(hostkey_alg) },
-		{ "cipher.client-to-server", INFO(cipher_cs) }, { "cipher.server-to-client", INFO(cipher_sc) },
-		{ "mac.client-to-server", INFO(mac_cs) }, { "mac.server-to-client", INFO(mac_sc) },
-		{ "userkey.type", INFO(userkey_type) }, { "userkey.sha256", INFO(userkey_fp) },
-		{ "kex.strict", INFO(kex_strict) }, { "server.kex-algorithms", INFO(server_kex) },
-		{ "server.hostkey-algorithms", INFO(server_hostkeys) }, { "server.ciphers", INFO(server_ciphers) },
-		{ "server.macs", INFO(server_macs) },
-	};
-#undef INFO
-	char buf[64];
-
-	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
-		sd_step_prop(s, fields[k].name, (const char *)i + fields[k].off);
-	if (i->peer[0]) {
-		snprintf(buf, sizeof(buf), "%.3f", i->connect_s);
-		sd_step_prop(s, "time.connect", buf);
-	}
-	if (i->banner[0]) {
-		snprintf(buf, sizeof(buf), "%.3f", i->banner_s);
-		sd_step_prop(s, "time.banner", buf);
-	}
-}
 
 static int
 ensure_connected(struct sd_step_ctx *s, struct sd_err *err)
@@ -138,7 +25,7 @@ ensure_connected(struct sd_step_ctx *s, struct sd_err *err)
 	struct sd_conn_opts co = { .host = s->ep->host, .port = s->ep->port, .label = s->ep->label,
 		.known_hosts = s->d->known_hosts, .pins = &pins, .timeouts = &s->d->timeouts, .limits = &s->d->limits,
 		.trust_on_first_use = s->o->trust_on_first_use, .allow_sha1 = s->d->allow_sha1, .cancel = s->o->cancel,
-		.note = on_note, .note_ctx = s };
+		.note = sd_step_note, .note_ctx = s };
 
 	if (s->conn != NULL)
 		return 0;
@@ -192,7 +79,7 @@ attempt(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_outcome *
 		return -1;
 	if ((v->flags & SD_VERB_LOGS_IN) && ensure_logged_in(s, err) < 0)
 		return -1;
-	return v->run(s, out, err);
+	return sd_verb_handler(s->step->verb)(s, out, err);
 }
 
 /* Why this step cannot run now, or NULL if it can. */
@@ -219,9 +106,9 @@ record_pass(struct sd_step_ctx *s, struct sd_case *c, struct sd_outcome *out, in
 	c->kind = SD_KIND_NONE;
 	free(c->message);
 	free(c->detail);
-	c->message = recordable(s, sd_buf_str(&out->message), 0);
-	c->detail = out->detail.len ? recordable(s, sd_buf_str(&out->detail), 1) : NULL;
-	c->note = out->note.len ? recordable(s, sd_buf_str(&out->note), 0) : NULL;
+	c->message = sd_step_text(s, sd_buf_str(&out->message), 0);
+	c->detail = out->detail.len ? sd_step_text(s, sd_buf_str(&out->detail), 1) : NULL;
+	c->note = out->note.len ? sd_step_text(s, sd_buf_str(&out->note), 0) : NULL;
 }
 
 static void
@@ -234,8 +121,8 @@ record_fail(struct sd_step_ctx *s, struct sd_case *c, struct sd_outcome *out, co
 	c->sftp_code = err->sftp_code;
 	free(c->message);
 	free(c->detail);
-	c->message = recordable(s, err->msg[0] ? err->msg : "failed", 0);
-	c->detail = out->detail.len ? recordable(s, sd_buf_str(&out->detail), 1) : NULL;
+	c->message = sd_step_text(s, err->msg[0] ? err->msg : "failed", 0);
+	c->detail = out->detail.len ? sd_step_text(s, sd_buf_str(&out->detail), 1) : NULL;
 }
 
 /* Wait before a retry, in slices, so a stop request is not held up; -1 when one came. */
@@ -312,7 +199,7 @@ run_step(struct sd_step_ctx *s, const struct sd_step *st)
 	const char *why;
 
 	s->step = st;
-	emit_result(s, SD_EV_STEP_BEGIN, NULL);
+	sd_step_emit_result(s, SD_EV_STEP_BEGIN, NULL);
 	why = why_skipped(s, v);
 	if (why != NULL) {
 		c->status = SD_SKIP;
@@ -324,7 +211,7 @@ run_step(struct sd_step_ctx *s, const struct sd_step *st)
 			after_failure(s, v, c);
 	}
 	c->time = (double)(sd_now_ms() - t0) / 1000.0;
-	emit_result(s, SD_EV_STEP_END, c);
+	sd_step_emit_result(s, SD_EV_STEP_END, c);
 }
 
 /* Everything one endpoint does, from its first step to its last; one thread each in parallel runs. */
@@ -333,7 +220,7 @@ run_endpoint(struct sd_step_ctx *s)
 {
 	int64_t t0 = sd_now_ms();
 
-	emit_result(s, SD_EV_SUITE_BEGIN, NULL);
+	sd_step_emit_result(s, SD_EV_SUITE_BEGIN, NULL);
 	for (size_t k = 0; k < s->d->nsteps; k++)
 		run_step(s, &s->d->steps[k]);
 	if (s->conn != NULL)
@@ -341,7 +228,7 @@ run_endpoint(struct sd_step_ctx *s)
 	s->conn = NULL;
 	s->suite->time = (double)(sd_now_ms() - t0) / 1000.0;
 	s->step = NULL;
-	emit_result(s, SD_EV_SUITE_END, NULL);
+	sd_step_emit_result(s, SD_EV_SUITE_END, NULL);
 }
 
 /* A bounded pool: each worker takes the next endpoint until none is left. */
@@ -397,8 +284,8 @@ load_calendar(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_c
 	struct sd_err err;
 
 	/* Without its calendar the baseline day would be guessed: say so, loudly. */
-	if (sd_drill_calendar(d, o->closures, o->nclosures, cal, &err) < 0 && o->on_event)
-		o->on_event(o->ctx, &(struct sd_event){ .kind = SD_EV_WARNING, .drill = d, .message = err.msg,
+	if (sd_drill_calendar(d, &o->calendar, cal, &err) < 0 && o->on_event)
+		o->on_event(o->ctx, &(struct sd_event){ .kind = SD_EV_WARNING, .drill = d->name, .message = err.msg,
 			.phase = SD_PHASE_CONFIG });
 }
 
@@ -448,14 +335,14 @@ closed_day(const struct sd_drill *d, const struct sd_run_opts *o, struct sd_run 
 	sd_step_prop(&s, "operator", o->operator_name);
 	sd_step_prop(&s, "hostname", host);
 	/* No STEP_BEGIN: no step of the drill began, and none should be logged as if it had. */
-	emit_result(&s, SD_EV_SUITE_BEGIN, NULL);
+	sd_step_emit_result(&s, SD_EV_SUITE_BEGIN, NULL);
 	c = sd_suite_add_case(s.suite, day.name);
 	c->status = SD_SKIP;
 	c->kind = SD_KIND_NOT_A_BUSINESS_DAY;
 	c->message = sd_xasprintf("not a business day: %s; this drill runs on business days only, so nothing was "
 	    "contacted and nothing recorded", why);
-	emit_result(&s, SD_EV_STEP_END, c);
-	emit_result(&s, SD_EV_SUITE_END, NULL);
+	sd_step_emit_result(&s, SD_EV_STEP_END, c);
+	sd_step_emit_result(&s, SD_EV_SUITE_END, NULL);
 }
 
 int

@@ -1,4 +1,4 @@
-/* step.h — private to lib/: what a verb's handler sees of its endpoint, shared by runner.c and verbs.c. */
+/* step.h — private to lib/run/: what a verb's handler and the runner see of the endpoint they work on (step.c). */
 #ifndef SD_STEP_H
 #define SD_STEP_H
 
@@ -32,6 +32,19 @@ struct sd_step_ctx {
 struct sd_outcome {
 	struct sd_buf message, detail, note;
 };
+
+/*
+ * Every text recorded or shown: secrets masked first (a secret may hold a
+ * control character), then the one sanitiser (multiline keeps line breaks).
+ * Caller frees.
+ */
+char *sd_step_text(const struct sd_step_ctx *s, const char *text, int multiline);
+
+/* Tell the caller a step began or ended (result c, or NULL). */
+void sd_step_emit_result(struct sd_step_ctx *s, enum sd_event_kind kind, const struct sd_case *c);
+
+/* A connection's phase or warning as an event: the engine's note callback (ctx is the step context). */
+void sd_step_note(void *ctx, enum sd_note_kind kind, enum sd_phase phase, const char *msg);
 
 /* Record a suite property, secrets masked. */
 void sd_step_prop(struct sd_step_ctx *s, const char *name, const char *value);

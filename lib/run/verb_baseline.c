@@ -5,8 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <libssh2_sftp.h>
-
 #include "sftpdrill/domain/baseline.h"
 #include "verbs.h"
 
@@ -14,8 +12,9 @@
 static int
 manifest_entry(void *ctx, const struct sd_dirent *e)
 {
-	char type = !e->has_perm ? '?' : e->is_dir ? 'd' : e->is_regular ? 'f' :
-	    (e->perm & LIBSSH2_SFTP_S_IFMT) == LIBSSH2_SFTP_S_IFLNK ? 'l' : 'o';
+	static const char letter[] = { [SD_ENTRY_UNKNOWN] = '?', [SD_ENTRY_FILE] = 'f', [SD_ENTRY_DIR] = 'd',
+		[SD_ENTRY_LINK] = 'l', [SD_ENTRY_OTHER] = 'o' };
+	char type = letter[e->type];
 
 	sd_manifest_add(ctx, e->name, type, e->has_size ? e->size : 0, e->has_mtime ? (int64_t)e->mtime : -1);
 	return 0;
@@ -124,7 +123,7 @@ out:
 static int
 count_entry(void *ctx, const struct sd_dirent *e)
 {
-	if (e->is_regular && !e->is_dir)
+	if (sd_dirent_maybe_file(e))
 		(*(long long *)ctx)++;
 	return 0;
 }

@@ -48,7 +48,7 @@ wanted_add(struct wanted_list *w, const struct sd_dirent *e)
 {
 	SD_GROW(w->v, w->n + 1, w->cap);
 	w->v[w->n++] = (struct wanted){ .name = sd_xstrndup(e->name, e->name_len), .name_len = e->name_len,
-		.size = e->size, .has_size = e->has_size, .regular = e->has_perm && e->is_regular,
+		.size = e->size, .has_size = e->has_size, .regular = e->type == SD_ENTRY_FILE,
 		.refused = refusal(e->name, e->name_len, w->backup) };
 }
 
@@ -66,7 +66,7 @@ match_entry(void *ctx, const struct sd_dirent *e)
 {
 	struct wanted_list *w = ctx;
 
-	if (e->is_regular && !e->is_dir && fnmatch(w->pattern, e->name, FNM_PERIOD) == 0)
+	if (sd_dirent_maybe_file(e) && fnmatch(w->pattern, e->name, FNM_PERIOD) == 0)
 		wanted_add(w, e);
 	return 0;
 }

@@ -1,4 +1,4 @@
-/* verbs.c — the verb table and the handlers of the verbs that need no files of their own. */
+/* verbs.c — each verb's handler, and the handlers of the verbs that need no files of their own. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,46 +121,21 @@ run_logout(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err)
 	return rc;
 }
 
-static const struct sd_verb_desc verbs[SD_VERB__COUNT] = {
-	[SD_VERB_EXPECT_TARGET] = { "expect-target", SD_ARGS_SET, 0, "expect-target SET", run_expect_target },
-	[SD_VERB_CONNECT] = { "connect", SD_ARGS_NONE, SD_VERB_NETWORK | SD_VERB_CONNECTS | SD_VERB_OPENS,
-		"connect", run_connect },
-	[SD_VERB_LOGIN] = { "login", SD_ARGS_NONE,
-		SD_VERB_NETWORK | SD_VERB_CONNECTS | SD_VERB_LOGS_IN | SD_VERB_OPENS, "login", run_login },
-	[SD_VERB_COUNT] = { "count", SD_ARGS_COUNT, SD_VERB_NETWORK | SD_VERB_CONNECTS | SD_VERB_LOGS_IN,
-		"count DIR (==|>=|<=) (N|baseline(last-business-day))", sd_verb_count },
-	[SD_VERB_DOWNLOAD] = { "download", SD_ARGS_REMOTE_TO, SD_VERB_NETWORK | SD_VERB_CONNECTS | SD_VERB_LOGS_IN,
-		"download DIR/PATTERN [to LOCAL-DIR]", sd_verb_download },
-	[SD_VERB_LOGOUT] = { "logout", SD_ARGS_NONE, SD_VERB_NETWORK | SD_VERB_NEEDS_OPEN, "logout", run_logout },
-	[SD_VERB_SNAPSHOT] = { "snapshot", SD_ARGS_OPTIONAL_DIR, SD_VERB_NETWORK | SD_VERB_CONNECTS | SD_VERB_LOGS_IN,
-		"snapshot [DIR]", sd_verb_snapshot },
-	[SD_VERB_KEY_UNCHANGED] = { "key-unchanged", SD_ARGS_NONE,
-		SD_VERB_NETWORK | SD_VERB_CONNECTS | SD_VERB_LOGS_IN, "key-unchanged", sd_verb_key_unchanged },
-	[SD_VERB_NO_MISSED_DAYS] = { "no-missed-days", SD_ARGS_NONE, 0, "no-missed-days", sd_verb_no_missed_days },
+/* The handler of each verb (verb.h gives its syntax and what the runner does before calling it). */
+static const sd_verb_fn handlers[SD_VERB__COUNT] = {
+	[SD_VERB_EXPECT_TARGET] = run_expect_target,
+	[SD_VERB_CONNECT] = run_connect,
+	[SD_VERB_LOGIN] = run_login,
+	[SD_VERB_COUNT] = sd_verb_count,
+	[SD_VERB_DOWNLOAD] = sd_verb_download,
+	[SD_VERB_LOGOUT] = run_logout,
+	[SD_VERB_SNAPSHOT] = sd_verb_snapshot,
+	[SD_VERB_KEY_UNCHANGED] = sd_verb_key_unchanged,
+	[SD_VERB_NO_MISSED_DAYS] = sd_verb_no_missed_days,
 };
 
-const struct sd_verb_desc *
-sd_verb(enum sd_verb v)
+sd_verb_fn
+sd_verb_handler(enum sd_verb v)
 {
-	return &verbs[(unsigned)v < SD_VERB__COUNT ? v : SD_VERB_CONNECT];
-}
-
-const char *
-sd_verb_name(enum sd_verb v)
-{
-	return sd_verb(v)->name;
-}
-
-int
-sd_verb_lookup(const char *name)
-{
-	const struct sd_verb_desc *d = sd_table_find(verbs, SD_VERB__COUNT, sizeof(verbs[0]), name);
-
-	return d ? (int)(d - verbs) : -1;
-}
-
-void
-sd_verb_names(const char **names)
-{
-	sd_table_names(verbs, SD_VERB__COUNT, sizeof(verbs[0]), names);
+	return handlers[(unsigned)v < SD_VERB__COUNT ? v : SD_VERB_CONNECT];
 }

@@ -1,8 +1,18 @@
-/* verbs.h — private to lib/: the handlers of the verbs that work on files, for verbs.c's table. */
+/* verbs.h — private to lib/run/: the verbs' handlers, and the table that finds them. */
 #ifndef SD_VERBS_H
 #define SD_VERBS_H
 
 #include "step.h"
+
+/*
+ * A verb's handler: runs one attempt of the step once the runner has done
+ * what the verb's flags ask (connected, logged in). Fills out (message,
+ * detail, note) on success and returns 0; returns -1 with err on failure.
+ */
+typedef int (*sd_verb_fn)(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
+
+/* The handler of v. */
+sd_verb_fn sd_verb_handler(enum sd_verb v);
 
 /* count DIR OP N, or OP baseline(last-business-day) (verb_baseline.c). */
 int sd_verb_count(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);

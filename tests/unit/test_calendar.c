@@ -286,17 +286,19 @@ END_TEST
 
 START_TEST(windows_zones_and_clocks)
 {
-	time_t from, to, t;
+	struct sd_window w;
+	time_t t;
 	long off;
 	struct sd_err err;
 
-	ck_assert_int_eq(sd_window_parse("2023-04-15 14:30 15:30 Asia/Hong_Kong", &from, &to, &off, &err), 0);
-	ck_assert_int_eq(off, 8 * 3600);
-	ck_assert_int_eq(from, 1681540200);          /* 06:30 UTC */
-	ck_assert_int_eq(to - from, 3600);
-	ck_assert_int_eq(sd_window_parse("2023-04-15 14:30 15:30 +05:30", &from, &to, &off, &err), 0);
-	ck_assert_int_eq(off, 5 * 3600 + 1800);
-	ck_assert_int_eq(sd_window_parse("2023-04-15 14:30 15:30 Mars/Olympus", &from, &to, &off, &err), -1);
+	ck_assert_int_eq(sd_window_parse("2023-04-15 14:30 15:30 Asia/Hong_Kong", &w, &err), 0);
+	ck_assert_int_eq(w.offset, 8 * 3600);
+	ck_assert_int_eq(w.start, 1681540200);          /* 06:30 UTC */
+	ck_assert_int_eq(w.end - w.start, 3600);
+	ck_assert_str_eq(w.zone, "Asia/Hong_Kong");
+	ck_assert_int_eq(sd_window_parse("2023-04-15 14:30 15:30 +05:30", &w, &err), 0);
+	ck_assert_int_eq(w.offset, 5 * 3600 + 1800);
+	ck_assert_int_eq(sd_window_parse("2023-04-15 14:30 15:30 Mars/Olympus", &w, &err), -1);
 	ck_assert_int_eq(err.kind, SD_KIND_CONFIG_ERROR);
 	ck_assert_int_eq(sd_iso8601_parse("2023-04-15T14:45:00+08:00", &t), 0);
 	ck_assert_int_eq(t, 1681541100);

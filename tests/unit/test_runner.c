@@ -109,7 +109,7 @@ fake_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t 
 	c->h->lists++;
 	c->h->last_deadline = deadline;
 	for (size_t i = 0; i < 3; i++) {
-		struct sd_dirent e = { .name = names[i], .size = 5, .has_size = 1, .is_regular = 1 };
+		struct sd_dirent e = { .name = names[i], .size = 5, .has_size = 1, .type = SD_ENTRY_FILE };
 		if (fn(ctx, &e) != 0)
 			break;
 	}

@@ -35,6 +35,9 @@ int sd_copy_file(const char *src, const char *dst, char hex[65]);
 /* OpenSSH-style fingerprint "SHA256:<unpadded base64>" of blob into out (at least 52 bytes). */
 void sd_sha256_fingerprint(const unsigned char *blob, size_t len, char *out, size_t outlen);
 
+/* Is s a well-formed OpenSSH SHA256 fingerprint ("SHA256:" + 43 base64 chars)? */
+int sd_fingerprint_ok(const char *s);
+
 /* Lower-case hex of n bytes into out (at least 2n+1 bytes). */
 void sd_hex(const unsigned char *in, size_t n, char *out);
 

@@ -67,11 +67,15 @@ void sd_calendar_release(struct sd_calendar *c);
  */
 int sd_zone_offset(const char *zone, long *offset);
 
-/*
- * Parse a drill window "YYYY-MM-DD HH:MM HH:MM ZONE" into UTC start and end
- * times. Returns 0 or -1 with err.
- */
-int sd_window_parse(const char *window, time_t *start, time_t *end, long *offset, struct sd_err *err);
+/* A drill's window: when it opens and closes (UTC), and the zone it was written in. */
+struct sd_window {
+	time_t start, end;
+	long offset;                /* the zone's offset, seconds east of UTC */
+	char zone[64];              /* as written: "Asia/Hong_Kong", "+08:00" */
+};
+
+/* Parse a drill window "YYYY-MM-DD HH:MM HH:MM ZONE" into w. Returns 0 or -1 with err. */
+int sd_window_parse(const char *window, struct sd_window *w, struct sd_err *err);
 
 /*
  * Parse an ISO 8601 time with an offset, "2023-04-15T14:45:00+08:00" (or

@@ -64,7 +64,4 @@ char *sd_known_line(const char *host, int port, const char *type, const unsigned
 int sd_known_append(const char *path, const char *host, int port, const char *type,
     const unsigned char *blob, size_t len, struct sd_err *err);
 
-/* Is s a well-formed OpenSSH SHA256 fingerprint ("SHA256:" + 43 base64 chars)? */
-int sd_fingerprint_ok(const char *s);
-
 #endif

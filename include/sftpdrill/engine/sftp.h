@@ -7,16 +7,20 @@
 #include "sftpdrill/base/err.h"
 #include "sftpdrill/engine/session.h"
 
+/* What a listing says an entry is; UNKNOWN when the server sent no permissions. */
+enum sd_entry_type { SD_ENTRY_UNKNOWN, SD_ENTRY_FILE, SD_ENTRY_DIR, SD_ENTRY_LINK, SD_ENTRY_OTHER };
+
 struct sd_dirent {
 	const char *name;           /* raw bytes from the server; never a local path as is */
 	size_t name_len;            /* bytes the server sent: more than strlen(name) when it holds a NUL */
+	enum sd_entry_type type;
 	uint64_t size;
 	uint64_t mtime;
-	unsigned long perm;
-	int has_size, has_mtime, has_perm;
-	int is_regular;             /* regular file, or type unknown (no permissions sent) */
-	int is_dir;
+	int has_size, has_mtime;
 };
+
+/* Could the entry be a report file: a regular file, or one of unknown type (a server that sends no permissions)? */
+int sd_dirent_maybe_file(const struct sd_dirent *e);
 
 /* Called per entry ("." and ".." are left out); return non-zero to stop listing. */
 typedef int (*sd_list_fn)(void *ctx, const struct sd_dirent *e);

@@ -4,26 +4,18 @@
 
 #include <time.h>
 
-#include "sftpdrill/language/drill.h"
 #include "sftpdrill/base/err.h"
 #include "sftpdrill/base/redact.h"
 #include "sftpdrill/evidence/result.h"
 #include "sftpdrill/base/util.h"
 
-struct sd_signer;
-
-/* What RUN-INFO records: who ran what, where, with which files, when. Strings may be NULL. */
-struct sd_runinfo {
-	const char *tool, *libraries, *operator_name, *hostname, *business_date;
-	time_t clock;               /* the machine's clock when the run started */
-	const char *now_override;   /* --now as given, or NULL */
-	struct sd_drill *const *drills;
-	size_t ndrills;
-	const char *const *windows; /* per drill: the window status, or NULL */
-	const struct sd_redactor *redact;   /* -D values are masked with it */
-	const struct sd_run *run;
-	int exit_status;
-};
+/*
+ * Make a new folder under parent (made if missing) named by the UTC time t, a
+ * folder-name form of name (at most 40 characters) and suffix, as
+ * YYYYMMDDTHHMMSSZ-NAME-SUFFIX; never an existing one ("-2", "-3"... added).
+ * NULL with errno on failure. Caller frees.
+ */
+char *sd_bundle_new_folder(const char *parent, const char *name, const char *suffix, time_t t);
 
 /*
  * A report that claims a verdict (junit.xml, summary.html, RUN-INFO) is
@@ -33,8 +25,33 @@ struct sd_runinfo {
  */
 char *sd_bundle_staged(const char *dir, const char *name);
 
-/* Write DIR/RUN-INFO (staged, atomically); 0 or -1 with err. */
-int sd_bundle_write_runinfo(const char *dir, const struct sd_runinfo *ri, struct sd_err *err);
+/*
+ * Write DIR/RUN-INFO (staged, atomically) from the run's facts, drills and
+ * verdict, with the exit status the process ends with; 0 or -1 with err.
+ */
+int sd_bundle_write_runinfo(const char *dir, const struct sd_run *run, int exit_status, struct sd_err *err);
+
+struct sd_signer;
+struct sd_html_info;
+
+/* How sd_bundle_write writes a bundle. */
+struct sd_bundle_opts {
+	const struct sd_html_info *html;    /* how summary.html shows times */
+	int runinfo;                        /* write RUN-INFO (a run's bundle; a merge's lists its inputs instead) */
+	int exit_status;                    /* recorded in RUN-INFO */
+	const struct sd_signer *signer;     /* sign MANIFEST, or NULL */
+	const char *const *extra_names;     /* more files of the bundle (a merge's BUNDLES, SHARD), or NULL */
+	const char *const *extra_texts;
+	size_t nextra;
+};
+
+/*
+ * The one bundle writer, for runs and merges alike: the extra files, then
+ * junit.xml and summary.html staged, the downloads put in, RUN-INFO staged,
+ * and the seal (MANIFEST, signature, the staged reports in place, junit.xml
+ * last). Everything comes from run. 0 or -1 with err.
+ */
+int sd_bundle_write(const char *dir, const struct sd_run *run, const struct sd_bundle_opts *o, struct sd_err *err);
 
 /*
  * Put every file the run downloaded into DIR/downloads/<host>_<port>/NAME

@@ -6,10 +6,7 @@
 
 #include "sftpdrill/base/err.h"
 
-struct sd_drill;
-struct sd_endpoint;
 struct sd_suite;
-struct sd_step;
 struct sd_case;
 
 enum sd_event_kind {
@@ -18,17 +15,20 @@ enum sd_event_kind {
 	SD_EV_STEP_END,         /* suite, step, result */
 	SD_EV_SUITE_END,        /* suite */
 	SD_EV_WARNING,          /* suite (may be NULL), message */
+	SD_EV_NOTE,             /* message: a line for the record (the transcript), not a warning */
 	SD_EV_PROGRESS,         /* suite, step, done, total */
 	SD_EV_PHASE             /* suite, step, phase, message: what a connection is doing */
 };
 
-/* One event; pointers are valid during the callback only. */
+/* One event, in plain words: who listens needs no drill. Pointers are valid during the callback only. */
 struct sd_event {
 	enum sd_event_kind kind;
-	const struct sd_drill *drill;
-	const struct sd_endpoint *endpoint;
+	const char *drill;          /* the drill's name */
+	const char *endpoint;       /* "host:port", or NULL */
 	const struct sd_suite *suite;
-	const struct sd_step *step;
+	const char *step;           /* the step's name, or NULL */
+	const char *verb;           /* the step's verb and its first argument as written, or NULL */
+	const char *arg;
 	const struct sd_case *result;
 	const char *message;
 	uint64_t done, total;

@@ -5,14 +5,9 @@
 #include "sftpdrill/base/err.h"
 #include "sftpdrill/evidence/result.h"
 
-/* Facts about the run that are not in the results. Strings may be NULL. */
+/* How the page shows times: in UTC and in the site's zone. */
 struct sd_html_info {
-	const char *title;
-	const char *operator_name;
-	const char *hostname;
-	const char *business_date;
-	const char *tool;
-	long utc_offset;            /* times are shown in UTC and in this zone */
+	long utc_offset;            /* the site's zone, seconds east of UTC */
 	const char *zone_name;      /* e.g. "Hong Kong" */
 };
 

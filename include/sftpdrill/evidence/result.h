@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "sftpdrill/base/buf.h"
 #include "sftpdrill/base/err.h"
 
 struct sd_case {
@@ -47,11 +48,35 @@ struct sd_downloaded {
 	char sha256[65];
 };
 
+/* What RUN-INFO attests of one drill: every file it read, with the SHA-256 of the bytes parsed; its window. */
+struct sd_drill_record {
+	char *name;
+	struct sd_strv files;       /* the drill first, then what it included */
+	struct sd_strv sha256;      /* one per file */
+	char *window;               /* as written, or NULL */
+	char *window_status;        /* "inside", "before: ...", "after: ...", or NULL */
+};
+
+/* Who ran it, where, with what: the facts of a run that are not steps. Strings may be NULL. */
+struct sd_run_facts {
+	char *tool;                 /* "sftpdrill 0.2.0" */
+	char *libraries;            /* libssh2 and OpenSSL, as running */
+	char *operator_name, *hostname;
+	char *business_date;        /* YYYY-MM-DD */
+	time_t clock;               /* the machine's clock when the run started */
+	char *now_override;         /* --now as given */
+};
+
 struct sd_run {
 	time_t started;
 	double time;
+	char *title;            /* what the bundle is: its drills' names, a roster's, a merge's */
 	char *mode;             /* NULL: the session itself; else why it is a rehearsal, shown in every verdict */
 	char *account;          /* a roster account's name, or NULL: leads every suite's name and classname */
+	struct sd_run_facts facts;
+	struct sd_drill_record *drills;
+	size_t ndrills, capdrills;
+	struct sd_strv definitions; /* "-D NAME=VALUE" as given on the command line, secrets masked */
 	struct sd_suite **suites;
 	size_t nsuites, capsuites;
 	struct sd_downloaded *files;
@@ -88,6 +113,12 @@ const char *sd_suite_get_prop(const struct sd_suite *s, const char *name);
 
 /* Append a case (fields copied); returns it. */
 struct sd_case *sd_suite_add_case(struct sd_suite *s, const char *name);
+
+/* Add a drill's record (name copied); returns it, to be filled. */
+struct sd_drill_record *sd_run_add_drill(struct sd_run *run, const char *name);
+
+/* Set a string fact: *field = a copy of value (NULL or "" leaves NULL); an earlier value is freed. */
+void sd_run_set(char **field, const char *value);
 
 /* Record a downloaded file for checksums and the evidence bundle. */
 void sd_run_add_file(struct sd_run *run, const char *path, const char *endpoint, const char *sha256);

@@ -7,6 +7,7 @@
 
 #include "sftpdrill/base/bounds.h"
 #include "sftpdrill/base/diag.h"
+#include "sftpdrill/domain/calendar.h"
 #include "sftpdrill/base/util.h"
 #include "sftpdrill/language/vars.h"
 #include "sftpdrill/language/verb.h"
@@ -59,6 +60,7 @@ struct sd_drill {
 	char *target;           /* endpoint set to run on */
 	struct sd_loc target_loc;
 	char *window;           /* "2023-04-15 14:30 15:30 Asia/Hong_Kong" as written, or NULL */
+	struct sd_window win;   /* the same, read once (when window is not NULL) */
 	char *user;
 	char *identity;         /* private key file */
 	char *known_hosts;
@@ -118,38 +120,6 @@ const struct sd_endpoint_set *sd_drill_set(const struct sd_drill *d, const char 
 
 /* Operator text, e.g. ">=". */
 const char *sd_cmp_name(enum sd_cmp c);
-
-/*
- * Look at the local files the drill names, without touching the network:
- * the private key (exists, readable, not readable by group or others), the
- * known_hosts file (readable, every line usable, an entry for each endpoint
- * of the target set), and values still holding site->placeholder.
- * Each problem becomes a warning in diag (the run would fail on it). With
- * preflight (what `run` does before its first packet) the problems the real
- * client refuses to start with — a key file missing, unreadable or open to
- * others (OpenSSH's rule), the placeholder User ID — are errors instead.
- * Returns the number of problems added.
- */
-size_t sd_drill_check_files(const struct sd_drill *d, const struct sd_site *site, int preflight, struct sd_diag *diag);
-
-/*
- * What the SSH library running will do with the drill's keys: an RSA user
- * key with a libssh2 older than 1.11 (it signs RSA only with SHA-1, which
- * OpenSSH 8.8 and later refuse). Each problem becomes a warning in diag;
- * sd_drill_check_files includes it, `run` asks before connecting.
- * Returns the number of warnings added.
- */
-size_t sd_drill_check_library(const struct sd_drill *d, struct sd_diag *diag);
-
-/*
- * The drill's business calendar: its holiday files in order, then the
- * closures given (reason "a declared market closure (--non-business-day)").
- * Every file is read even after one fails; returns 0, or -1 with err naming
- * the first that could not be read (the calendar then lacks its days).
- */
-struct sd_calendar;
-int sd_drill_calendar(const struct sd_drill *d, const long *closures, size_t nclosures, struct sd_calendar *cal,
-    struct sd_err *err);
 
 /*
  * Replace the steps with what `sftpdrill snapshot` runs: connect, login,

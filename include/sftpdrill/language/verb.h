@@ -1,4 +1,7 @@
-/* verb.h — the step verbs: one descriptor each, read by the parser and the runner alike. */
+/*
+ * verb.h — the step verbs' syntax: one descriptor each (keyword, argument shape, what it needs from
+ * its endpoint), read by the parser, the runner and the writers alike. What a verb does is lib/run/'s.
+ */
 #ifndef SD_VERB_H
 #define SD_VERB_H
 
@@ -33,23 +36,11 @@ enum {
 	SD_VERB_OPENS = 1 << 4,      /* establishes the connection: a retry starts from a fresh one */
 };
 
-struct sd_step_ctx;
-struct sd_outcome;
-struct sd_err;
-
-/*
- * A verb's handler: runs one attempt of the step once the runner has done
- * what the flags ask (connected, logged in). Fills out (message, detail) on
- * success and returns 0; returns -1 with err on failure.
- */
-typedef int (*sd_verb_fn)(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err);
-
 struct sd_verb_desc {
 	const char *name;           /* the keyword in a drill */
 	enum sd_verb_args args;
 	unsigned flags;             /* SD_VERB_* */
 	const char *usage;          /* the verb and its arguments, for messages and help */
-	sd_verb_fn run;
 };
 
 /* The descriptor of v. */

@@ -6,6 +6,7 @@
 
 #include "sftpdrill/base/cancel.h"
 #include "sftpdrill/language/drill.h"
+#include "sftpdrill/run/preflight.h"
 #include "sftpdrill/base/err.h"
 #include "sftpdrill/evidence/event.h"
 #include "sftpdrill/base/redact.h"
@@ -34,8 +35,7 @@ struct sd_run_opts {
 	long today;                 /* the date now in the site's zone: a business date before it is a catch-up */
 	long utc_offset;            /* the site's zone (seconds east of UTC), where a business day ends */
 	int accept_new_key_reference; /* record a key reference even though the account has run before */
-	const long *closures;       /* extra non-business days (typhoon, rainstorm), or NULL */
-	size_t nclosures;
+	struct sd_calendar_sources calendar; /* holiday files and closures besides the drill's own */
 	int trust_on_first_use;     /* write unknown host keys to known_hosts (explicit option only) */
 	int parallel;               /* run the endpoints of the set at once, a thread and a session each */
 	int jobs;                   /* with parallel: at most this many at a time (0: all of them) */
