@@ -239,6 +239,35 @@ sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64
 	return rc;
 }
 
+/* One stat request: what it asks about and what it brought back. */
+struct stat_request {
+	const char *path;
+	LIBSSH2_SFTP_ATTRIBUTES attrs;
+};
+
+static int
+op_stat(struct sd_conn *c, void *arg)
+{
+	struct stat_request *r = arg;
+
+	return libssh2_sftp_stat_ex(c->sftp, r->path, (unsigned)strlen(r->path), LIBSSH2_SFTP_STAT, &r->attrs);
+}
+
+int
+sd_sftp_stat(struct sd_conn *c, const char *path, struct sd_dirent *e, int64_t step_deadline, struct sd_err *err)
+{
+	struct stat_request r = { .path = path };
+	struct sd_wait w = sd_conn_phase_wait(c, SD_PHASE_SFTP, step_deadline);
+	int rc = sd_conn_repeat(c, op_stat, &r, &w, err);
+
+	if (rc == SD_WAIT_FAILED)
+		return -1;
+	if (rc != 0)
+		return sd_conn_sftp_error(c, rc, "stat", path, err);
+	fill_dirent(e, path, strlen(path), &r.attrs);
+	return 0;
+}
+
 /* Write all of buf; 0 or -1 with errno. */
 static int
 write_all(int fd, const char *buf, size_t n)

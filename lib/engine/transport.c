@@ -8,6 +8,7 @@ const struct sd_transport sd_transport_ssh = {
 	.logged_in = sd_conn_logged_in,
 	.info = sd_conn_get_info,
 	.list = sd_sftp_list,
+	.stat = sd_sftp_stat,
 	.download = sd_sftp_download,
 	.close = sd_conn_close,
 	.resolve = sd_net_resolve,

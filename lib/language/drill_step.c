@@ -146,8 +146,10 @@ parse_arguments(struct parser *p, struct sd_step *st, struct tok *t, int n)
 		}
 		return 3;
 	case SD_ARGS_SET:
-		if (n < 4 || t[3].text[0] == '\0') {
-			sd_parse_report(p, 0, t[2].col, "`%s` needs an endpoint set name", t[2].text);
+	case SD_ARGS_PATH:
+		if (n < 4 || t[3].text[0] == '\0' || is_option(t[3].text)) {
+			sd_parse_report(p, 0, t[2].col, "`%s` needs %s", t[2].text,
+			    sd_verb(st->verb)->args == SD_ARGS_SET ? "an endpoint set name" : "a remote path");
 			return -1;
 		}
 		st->arg = sd_xstrdup(t[3].text);

@@ -23,6 +23,8 @@ static const struct sd_verb_desc verbs[SD_VERB__COUNT] = {
 		"key-unchanged" },
 	[SD_VERB_NO_MISSED_DAYS] = { "no-missed-days", SD_ARGS_NONE, 0,
 		"no-missed-days" },
+	[SD_VERB_STAT] = { "stat", SD_ARGS_PATH, SD_VERB_NETWORK | SD_VERB_CONNECTS | SD_VERB_LOGS_IN,
+		"stat PATH" },
 };
 
 const struct sd_verb_desc *

@@ -121,6 +121,33 @@ run_logout(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err)
 	return rc;
 }
 
+/* stat PATH: a regular file is there; what the server says of its size and time is recorded. */
+static int
+run_stat(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err)
+{
+	static const char *const what[] = { [SD_ENTRY_DIR] = "a folder", [SD_ENTRY_LINK] = "a link",
+		[SD_ENTRY_OTHER] = "neither a file nor a folder" };
+	struct sd_dirent e;
+	char when[32] = "", *shown = sd_printable(s->step->arg, strlen(s->step->arg));
+	int rc = s->t->stat(s->conn, s->step->arg, &e, s->deadline, err);
+
+	if (rc == 0 && e.type != SD_ENTRY_FILE && e.type != SD_ENTRY_UNKNOWN)
+		rc = sd_fail(err, SD_KIND_NOT_A_FILE, SD_PHASE_CHECK, "%s is %s, not a regular file", shown, what[e.type]);
+	if (rc == 0) {
+		if (e.has_mtime)
+			sd_utc_iso((time_t)e.mtime, when, sizeof(when));
+		sd_buf_addf(&out->message, "%s: a regular file", shown);
+		if (e.has_size)
+			sd_buf_addf(&out->message, " of %llu bytes", (unsigned long long)e.size);
+		if (e.has_mtime)
+			sd_buf_addf(&out->message, ", modified %sZ", when);
+		if (e.type == SD_ENTRY_UNKNOWN)
+			sd_buf_adds(&out->note, "the server did not say what kind of entry it is; taken as a file");
+	}
+	free(shown);
+	return rc;
+}
+
 /* The handler of each verb (verb.h gives its syntax and what the runner does before calling it). */
 static const sd_verb_fn handlers[SD_VERB__COUNT] = {
 	[SD_VERB_EXPECT_TARGET] = run_expect_target,
@@ -132,6 +159,7 @@ static const sd_verb_fn handlers[SD_VERB__COUNT] = {
 	[SD_VERB_SNAPSHOT] = sd_verb_snapshot,
 	[SD_VERB_KEY_UNCHANGED] = sd_verb_key_unchanged,
 	[SD_VERB_NO_MISSED_DAYS] = sd_verb_no_missed_days,
+	[SD_VERB_STAT] = run_stat,
 };
 
 sd_verb_fn

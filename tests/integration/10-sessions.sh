@@ -39,3 +39,13 @@ out=$("$bin" check "$S1" "$S2" 2>&1); rc=$?
 expect "shipped drills pass check (production profile)" eq "$rc" 0
 out=$("$bin" check -D RRS_PROFILE=local-mirror.profile "$S1" "$S2" scenarios/hkex-rrs/daily-backup.drill 2>&1); rc=$?
 expect "shipped drills pass check (local mirror profile)" eq "$rc" 0
+
+d=$(mkdrill stat.drill 'target secondary
+step "TP001 is there" stat "${RRS_REPORT_DIR}/TP001_CP0001_20230414.csv"
+step "The folder is not a file" stat "${RRS_REPORT_DIR}"
+step "A report that is not there" stat "${RRS_REPORT_DIR}/NOPE.csv"')
+run_drill "$d"
+expect "stat: a report is a regular file, its size and time recorded" \
+  grep -q "TP001_CP0001_20230414.csv: a regular file of 307200 bytes, modified 2023-04-14T10:00:00Z" "$junit"
+expect "... a folder is NotAFile, a missing report FileMissing (exit 1)" \
+  eq "$rc/$(xval '//testsuite[1]/testcase[2]/failure/@type')/$(xval '//testsuite[1]/testcase[3]/failure/@type')" 1/NotAFile/FileMissing

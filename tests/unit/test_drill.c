@@ -174,6 +174,59 @@ START_TEST(unknown_verb_suggests)
 }
 END_TEST
 
+START_TEST(stat_takes_one_remote_path)
+{
+	struct sd_drill *d = parse("s.drill", "include site.profile\ntarget primary\nstep \"TP001 there\" stat /r/TP001.csv "
+	    "timeout 5s\n", NULL);
+
+	dump();
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(d->steps[0].verb, SD_VERB_STAT);
+	ck_assert_str_eq(d->steps[0].arg, "/r/TP001.csv");
+	ck_assert_int_eq(d->steps[0].timeout_ms, 5000);
+	sd_drill_free(d);
+	ck_assert_ptr_null(parse("s2.drill", "include site.profile\ntarget primary\nstep \"a\" stat\nstep \"b\" stat retry 2\n",
+	    NULL));
+	ck_assert(has_error(3, 10, "`stat` needs a remote path"));
+	ck_assert(has_error(4, 10, "`stat` needs a remote path"));
+}
+END_TEST
+
+/* The verb table, the reference's table and the man page name the same verbs. */
+START_TEST(every_verb_is_documented)
+{
+	static const char *const docs[] = { "docs/drill-language.md", "harness/sftpdrill.1" };
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		FILE *f = fopen(docs[i], "re");
+		struct sd_buf text = SD_BUF_INIT(0);
+		char chunk[4096];
+		size_t n;
+
+		if (f == NULL) {
+			fprintf(stderr, "note: %s not found from here; the documentation check is skipped\n", docs[i]);
+			continue;
+		}
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			sd_buf_add(&text, chunk, n);
+		fclose(f);
+		for (int v = 0; v < SD_VERB__COUNT; v++) {
+			/* A table row: "| `stat PATH` |" or "| `logout` |" in Markdown, ".B stat" in the man page's STEP VERBS. */
+			char *md = sd_xasprintf("| `%s ", sd_verb_name(v)), *bare = sd_xasprintf("| `%s` |", sd_verb_name(v));
+			char *man = sd_xasprintf("\n.B %s\n", sd_verb_name(v)), *manargs = sd_xasprintf("\n.B %s ", sd_verb_name(v));
+			const char *all = sd_buf_str(&text);
+			ck_assert_msg(i == 0 ? strstr(all, md) || strstr(all, bare) : strstr(all, man) || strstr(all, manargs),
+			    "%s does not document the verb %s", docs[i], sd_verb_name(v));
+			free(md);
+			free(bare);
+			free(man);
+			free(manargs);
+		}
+		sd_buf_release(&text);
+	}
+}
+END_TEST
+
 START_TEST(unknown_directive_suggests)
 {
 	ck_assert_ptr_null(parse("e.drill", "include site.profile\n  traget primary\nstep \"a\" login\n", NULL));
@@ -356,6 +409,8 @@ drill_suite(void)
 	tcase_add_test(tc, duplicate_step_and_empty_target);
 	tcase_add_test(tc, target_host_list_drops_ports);
 	tcase_add_test(tc, durations);
+	tcase_add_test(tc, stat_takes_one_remote_path);
+	tcase_add_test(tc, every_verb_is_documented);
 	tcase_add_test(tc, secrets_are_masked);
 	suite_add_tcase(s, tc);
 	return s;

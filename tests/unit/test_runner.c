@@ -116,6 +116,19 @@ fake_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t 
 	return 0;
 }
 
+/* The fake server's tree: /r is a folder, the .csv files in it are files, anything else is missing. */
+static int
+fake_stat(struct sd_conn *c, const char *path, struct sd_dirent *e, int64_t deadline, struct sd_err *err)
+{
+	c->h->last_deadline = deadline;
+	if (strcmp(path, "/r") == 0 || (strncmp(path, "/r/", 3) == 0 && strstr(path, ".csv"))) {
+		*e = (struct sd_dirent){ .name = path, .name_len = strlen(path), .size = 5, .has_size = 1, .mtime = 1681466400,
+			.has_mtime = 1, .type = strcmp(path, "/r") == 0 ? SD_ENTRY_DIR : SD_ENTRY_FILE };
+		return 0;
+	}
+	return sd_fail(err, SD_KIND_FILE_MISSING, SD_PHASE_SFTP, "%s: no such file or folder on the server", path);
+}
+
 static int
 fake_download(struct sd_conn *c, const struct sd_fetch *f, size_t n, int64_t deadline, sd_fetch_done_fn done,
     void *ctx, struct sd_fetch_stats *stats, struct sd_err *err)
@@ -162,7 +175,7 @@ fake_resolve(const char *host, int64_t deadline, const struct sd_cancel *cancel,
 
 static const struct sd_transport fake = {
 	.open = fake_open, .login = fake_login, .logged_in = fake_logged_in, .info = fake_info, .list = fake_list,
-	.download = fake_download, .close = fake_close, .resolve = fake_resolve,
+	.stat = fake_stat, .download = fake_download, .close = fake_close, .resolve = fake_resolve,
 };
 
 static const char *tmp;
@@ -231,6 +244,47 @@ START_TEST(failed_connect_skips_the_network_steps_but_not_the_others)
 	for (size_t k = 0; k < 4; k++)
 		ck_assert_int_eq(result(&run, 1, k)->status, SD_PASS);
 	ck_assert_int_eq(sd_run_exit_status(&run), 1);
+	sd_run_release(&run);
+}
+END_TEST
+
+START_TEST(stat_passes_on_a_file_and_says_why_not_on_anything_else)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { 0 };
+
+	run_steps("target dc\nstep \"File\" stat /r/TP001.csv\nstep \"Folder\" stat /r\nstep \"Gone\" stat /r/NONE\n",
+	    &o, &run);
+	ck_assert_int_eq(result(&run, 0, 0)->status, SD_PASS);
+	ck_assert_str_eq(result(&run, 0, 0)->message, "/r/TP001.csv: a regular file of 5 bytes, modified 2023-04-14T10:00:00Z");
+	ck_assert_int_eq(result(&run, 0, 1)->kind, SD_KIND_NOT_A_FILE);
+	ck_assert_str_eq(result(&run, 0, 1)->message, "/r is a folder, not a regular file");
+	ck_assert_int_eq(result(&run, 0, 2)->kind, SD_KIND_FILE_MISSING);
+	ck_assert_int_eq(hosts[0].logins, 1);     /* the runner logged in first, as the verb's flags ask */
+	sd_run_release(&run);
+}
+END_TEST
+
+/* Every verb of the table has a handler: one step of each runs through the fake without a crash. */
+START_TEST(every_verb_runs)
+{
+	struct sd_run run = { 0 };
+	struct sd_run_opts o = { 0 };
+	struct sd_buf steps = SD_BUF_INIT(0);
+	static const char *const args[SD_VERB__COUNT] = { [SD_VERB_EXPECT_TARGET] = "dc",
+		[SD_VERB_COUNT] = "/r >= 1", [SD_VERB_DOWNLOAD] = "/r/*.csv", [SD_VERB_SNAPSHOT] = "/r",
+		[SD_VERB_STAT] = "/r/TP001.csv" };
+
+	sd_buf_adds(&steps, "target dc\n");
+	for (int v = 0; v < SD_VERB__COUNT; v++)
+		sd_buf_addf(&steps, "step \"%s\" %s %s\n", sd_verb_name((enum sd_verb)v), sd_verb_name((enum sd_verb)v),
+		    args[v] ? args[v] : "");
+	run_steps(sd_buf_str(&steps), &o, &run);
+	ck_assert_uint_eq(run.suites[0]->ncases, SD_VERB__COUNT);
+	for (int v = 0; v < SD_VERB__COUNT; v++)
+		ck_assert_msg(result(&run, 0, (size_t)v)->kind != SD_KIND_NONE || result(&run, 0, (size_t)v)->status == SD_PASS,
+		    "verb %s ended with no kind: %s", sd_verb_name((enum sd_verb)v), result(&run, 0, (size_t)v)->message);
+	sd_buf_release(&steps);
 	sd_run_release(&run);
 }
 END_TEST
@@ -435,6 +489,8 @@ runner_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, failed_connect_skips_the_network_steps_but_not_the_others);
 	tcase_add_test(tc, retries_reconnect_and_say_so);
+	tcase_add_test(tc, stat_passes_on_a_file_and_says_why_not_on_anything_else);
+	tcase_add_test(tc, every_verb_runs);
 	tcase_add_test(tc, errors_are_not_retried);
 	tcase_add_test(tc, downloads_are_copied_into_the_evidence_folder_of_their_endpoint);
 	tcase_add_test(tc, steps_log_in_once_and_reuse_the_session);

@@ -35,6 +35,13 @@ typedef int (*sd_list_fn)(void *ctx, const struct sd_dirent *e);
 int sd_sftp_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx,
     int64_t step_deadline, struct sd_err *err);
 
+/*
+ * What the server says of path (following a link, as a download would):
+ * e's type, size and time (e->name is path). Kinds: FileMissing,
+ * PermissionDenied, SftpError, SftpTimeout, StepTimeout, ConnectionClosed.
+ */
+int sd_sftp_stat(struct sd_conn *c, const char *path, struct sd_dirent *e, int64_t step_deadline, struct sd_err *err);
+
 /* Progress of a download: bytes so far and expected total. */
 typedef void (*sd_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 

@@ -15,6 +15,7 @@ enum sd_verb {
 	SD_VERB_SNAPSHOT,       /* snapshot [DIR]: record the folder's manifest for the business date */
 	SD_VERB_KEY_UNCHANGED,  /* key-unchanged: user and host keys equal the recorded reference */
 	SD_VERB_NO_MISSED_DAYS, /* no-missed-days: every business day since the first backup has one */
+	SD_VERB_STAT,           /* stat PATH: a regular file is there (its size and time recorded) */
 	SD_VERB__COUNT
 };
 
@@ -23,6 +24,7 @@ enum sd_verb_args {
 	SD_ARGS_NONE,           /* nothing */
 	SD_ARGS_SET,            /* an endpoint set name (arg) */
 	SD_ARGS_OPTIONAL_DIR,   /* an optional remote folder (arg) */
+	SD_ARGS_PATH,           /* a remote path (arg) */
 	SD_ARGS_REMOTE_TO,      /* a remote path or pattern (arg), optionally `to LOCAL-DIR` (dest) */
 	SD_ARGS_COUNT,          /* DIR OP (N | baseline(last-business-day)) */
 };
