@@ -163,9 +163,15 @@ merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const
 		}
 	}
 	if (status == EXIT_PASS) {
-		printf("%zu bundles, %zu suites: %zu passed, %zu failed, %zu errors, %zu skipped — %s\n", (size_t)n,
-		    merged.nsuites, sd_count(&merged, NULL, SD_PASS), sd_count(&merged, NULL, SD_FAIL),
-		    sd_count(&merged, NULL, SD_ERROR), sd_count(&merged, NULL, SD_SKIP), sd_run_verdict(&merged));
+		struct sd_verdict v;
+		struct sd_buf line = SD_BUF_INIT(0);
+
+		sd_run_verdict_of(&merged, &v);
+		sd_verdict_line(&v, &line);
+		printf("%zu bundles, %zu suites: %s\n", (size_t)n, merged.nsuites, sd_buf_str(&line));
+		if (merged.mode)
+			printf("%s\n", merged.mode);
+		sd_buf_release(&line);
 		printf("report: %s/junit.xml\n", out);
 		status = sd_run_exit_status(&merged);
 	}

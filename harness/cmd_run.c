@@ -34,6 +34,7 @@ struct drill_state {
 	int prompted;               /* typed on the terminal (so it may be asked again) */
 	char window[256];           /* "inside", "before: ...", "after: ...", "waiting" or "" */
 	time_t wait_until;          /* --wait-for-window waits until then before running it (0: not) */
+	size_t suites, end;         /* its suites in the run: [suites, end) */
 };
 
 /* One `run` or `snapshot`: its drills, its secrets, its bundle. */
@@ -195,11 +196,24 @@ sleep_until(const struct run_state *r, time_t until, const char *what)
 	view_pause(r->view, 0);
 }
 
+/* The run was stopped (the first signal) while doing what; the first cause is kept. */
+static void
+stopped_while(struct run_state *r, const char *what)
+{
+	if (!sd_cancelled(&stop) || r->run.interrupted)
+		return;
+	r->run.interrupted = sd_cancelled(&stop);
+	sd_run_set(&r->run.interrupted_while, what);
+	sd_transcript_line(r->transcript, "stopped by signal %d while %s", r->run.interrupted, what);
+}
+
 /* --wait-for-window: sleep until the drill's window opens, then look at the window again. */
 static void
 wait_for_window(struct run_state *r, int i)
 {
 	const struct sd_drill *d = r->drills[i];
+	struct window_fact w;
+	struct sd_err err;
 	time_t t0 = time(NULL);
 	char *what = sd_xasprintf("waiting for the window of %s: it opens", d->name);
 
@@ -209,7 +223,16 @@ wait_for_window(struct run_state *r, int i)
 	    d->window);
 	/* The clock moved on: the window is looked at again, as it is now. */
 	r->c->now = time(NULL);
-	check_window(r->c, d, r->view, r->each[i].window, sizeof(r->each[i].window), NULL);
+	if (!sd_cancelled(&stop)) {
+		check_window(r->c, d, r->view, r->each[i].window, sizeof(r->each[i].window), NULL);
+		return;
+	}
+	/* Stopped before it opened: the run never reached its window (a rehearsal, INCOMPLETE). */
+	what = sd_xasprintf("waiting for the window of %s", d->name);
+	stopped_while(r, what);
+	free(what);
+	if (cli_window(r->c, d, &w, &err) == 0)
+		snprintf(r->each[i].window, sizeof(r->each[i].window), "%s", w.status);
 }
 
 /* Why this run is not the session itself (shown in every verdict), or NULL when it is. */
@@ -418,8 +441,38 @@ open_bundle(struct run_state *r, struct sd_err *err)
 static int
 retry_sleep(void *ctx, time_t until, const char *what)
 {
-	sleep_until(ctx, until, what);
-	return sd_cancelled(&stop) ? -1 : 0;
+	struct run_state *r = ctx;
+	char *doing;
+
+	sleep_until(r, until, what);
+	if (!sd_cancelled(&stop))
+		return 0;
+	doing = sd_xasprintf("waiting for the next attempt (%s)", what);
+	stopped_while(r, doing);
+	free(doing);
+	return -1;
+}
+
+/* What every suite says of the run as a whole: its drill's window, the mode, the clocks, a stop. */
+static void
+mark_suites(struct run_state *r)
+{
+	char clock[32], stopped[160] = "";
+
+	sd_utc_iso(r->c->clock, clock, sizeof(clock));
+	strcat(clock, "Z");
+	if (r->run.interrupted)
+		snprintf(stopped, sizeof(stopped), "signal %d (%s) while %s", r->run.interrupted,
+		    sigabbrev_np(r->run.interrupted) ? sigabbrev_np(r->run.interrupted) : "?", r->run.interrupted_while);
+	for (int i = 0; i < r->n; i++)
+		for (size_t k = r->each[i].suites; k < r->each[i].end; k++) {
+			struct sd_suite *s = r->run.suites[k];
+			sd_suite_prop(s, "window.status", r->drills[i]->window ? r->each[i].window : "none");
+			sd_suite_prop(s, "run.mode", r->run.mode ? r->run.mode : "session");
+			sd_suite_prop(s, "clock.machine", clock);
+			sd_suite_prop(s, "clock.now", r->c->now_given);
+			sd_suite_prop(s, "run.interrupted", stopped);
+		}
 }
 
 static void
@@ -434,31 +487,28 @@ run_drills(struct run_state *r)
 		.trust_on_first_use = c->tofu, .parallel = c->parallel, .jobs = c->jobs, .shard_k = c->shard_k,
 		.shard_n = c->shard_n };
 	int64_t t0 = sd_now_ms();
-	char clock[32];
 
-	sd_utc_iso(c->clock, clock, sizeof(clock));
-	strcat(clock, "Z");
-	r->run.mode = run_mode(r);
-	if (r->run.mode)
-		sd_transcript_line(r->transcript, "%s", r->run.mode);
 	for (int i = 0; i < r->n; i++) {
-		size_t first = r->run.nsuites;
-		if (r->each[i].wait_until != 0)
+		r->each[i].suites = r->run.nsuites;
+		if (r->each[i].wait_until != 0 && !sd_cancelled(&stop))
 			wait_for_window(r, i);
 		if (r->each[i].window[0])
 			sd_transcript_line(r->transcript, "window %s: %s", r->drills[i]->window, r->each[i].window);
 		ro.passphrase = r->each[i].passphrase;
 		r->current = i;
+		/* Also once stopped: every endpoint gets its suite, which says it was not drilled. */
 		sd_run_drill(r->drills[i], &ro, &r->run);
-		sd_run_retrying(r->drills[i], &ro, &r->run, first, &(struct sd_retry_policy){ .every_s = c->retry_every,
-			.sleep_until = retry_sleep, .ctx = r });
-		for (size_t k = first; k < r->run.nsuites; k++) {
-			sd_suite_prop(r->run.suites[k], "window.status", r->drills[i]->window ? r->each[i].window : "none");
-			sd_suite_prop(r->run.suites[k], "run.mode", r->run.mode ? r->run.mode : "session");
-			sd_suite_prop(r->run.suites[k], "clock.machine", clock);
-			sd_suite_prop(r->run.suites[k], "clock.now", c->now_given);
-		}
+		sd_run_retrying(r->drills[i], &ro, &r->run, r->each[i].suites, &(struct sd_retry_policy){
+			.every_s = c->retry_every, .sleep_until = retry_sleep, .ctx = r });
+		r->each[i].end = r->run.nsuites;
 	}
+	stopped_while(r, "running");
+	/* Whether it was the session is known at the end: a wait may have been cut short before the window. */
+	r->run.mode = run_mode(r);
+	if (r->run.mode)
+		sd_transcript_line(r->transcript, "%s", r->run.mode);
+	mark_suites(r);
+	sd_run_fold_attempts(&r->run);
 	r->run.time = (double)(sd_now_ms() - t0) / 1000.0;
 }
 
@@ -591,18 +641,19 @@ run_hooks(const struct run_state *r, int status, int sealed)
 {
 	const char *cmd = status == EXIT_PASS ? r->c->on_success : r->c->on_failure;
 	char summary[160], *report, *title;
+	struct sd_verdict v;
 	struct hook_facts f;
 
 	/* Empty is none: the systemd unit passes "${SFTPDRILL_ON_FAILURE}" whether or not it is set. */
 	if (cmd == NULL || cmd[0] == '\0')
 		return;
+	sd_run_verdict_of(&r->run, &v);
 	report = sealed ? sd_xasprintf("%s/junit.xml", r->dir) : NULL;
-	snprintf(summary, sizeof(summary), "%zu passed, %zu failed, %zu errors, %zu skipped",
-	    sd_count(&r->run, NULL, SD_PASS), sd_count(&r->run, NULL, SD_FAIL), sd_count(&r->run, NULL, SD_ERROR),
-	    sd_count(&r->run, NULL, SD_SKIP));
+	snprintf(summary, sizeof(summary), "%zu passed, %zu failed, %zu errors, %zu skipped", v.passed, v.failed, v.errors,
+	    v.skipped);
 	title = drills_title(r);
 	f = (struct hook_facts){ .run_dir = sealed ? r->dir : "", .report = report, .exit_status = status,
-		.verdict = sealed ? sd_run_verdict(&r->run) : "NOT SEALED", .summary = summary, .drills = title,
+		.verdict = sealed ? v.text : "NOT SEALED", .summary = summary, .drills = title,
 		.business_date = r->date, .mode = r->run.mode };
 	run_hook(status == EXIT_PASS ? "--on-success" : "--on-failure", cmd, &f);
 	free(title);
@@ -661,10 +712,8 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 	}
 	if (open_bundle(&r, &err) == 0) {
 		run_drills(&r);
-		status = sd_run_exit_status(&r.run);
 		/* Stopped by a signal: the bundle is still written and sealed (INCOMPLETE); the exit says which. */
-		if (sd_cancelled(&stop))
-			status = 128 + sd_cancelled(&stop);
+		status = sd_run_exit_status(&r.run);
 		if (write_bundle(&r, status, &err) == 0) {
 			char *report = sd_xasprintf("%s/junit.xml", r.dir);
 			view_summary(r.view, &r.run, report);

@@ -562,10 +562,11 @@ static void
 print_table(struct view *v, const struct sd_run *run, size_t i, size_t j, int width)
 {
 	struct layout l = lay_out(run, i, j, width);
-	char *title = masked(v, sd_xasprintf("\n%s\n", run->suites[i]->drill));
+	char *group = sd_suite_group_title(run->suites[i]), *title = masked(v, sd_xasprintf("\n%s\n", group));
 
 	fputs(title, stdout);
 	free(title);
+	free(group);
 	pad("", l.namew + 4);
 	for (size_t s = i; s < j; s++) {
 		char node[32];
@@ -585,24 +586,35 @@ print_table(struct view *v, const struct sd_run *run, size_t i, size_t j, int wi
 		fputc('\n', stdout);
 	}
 	for (size_t s = i; l.nodes && s < j; s++) {
-		char attempt[32] = "";
-		if (run->suites[s]->attempt > 1)
-			snprintf(attempt, sizeof(attempt), " (attempt %d)", run->suites[s]->attempt);
-		printf("  node %zu = %s%s%s\n", s - i + 1, run->suites[s]->endpoint, attempt,
-		    run->suites[s]->superseded ? " (then retried)" : "");
+		char attempts[32] = "";
+		if (run->suites[s]->attempts > 1)
+			snprintf(attempts, sizeof(attempts), " (%d attempts)", run->suites[s]->attempts);
+		printf("  node %zu = %s%s\n", s - i + 1, run->suites[s]->endpoint, attempts);
 	}
 }
 
-/* After the tables: each failure again, with its reason, what to do, and whom to call. */
+/* A step that passed only after earlier attempts failed: said once, with the first failure. */
+static void
+print_retried(struct view *v, const struct sd_suite *s, const struct sd_case *c, int width)
+{
+	char *lead = sd_xasprintf("  ↻ %s, %s: ", s->endpoint, c->name);
+	char *what = masked(v, sd_xasprintf("passed after %d attempts (attempt 1: %s: %s)", c->attempts,
+	    sd_kind_name(c->reruns[0].kind), c->reruns[0].message));
+
+	wrap(lead, what, 6, width, 3);
+	free(lead);
+	free(what);
+}
+
+/* After the tables: each failure again, with its reason, what to do, and whom to call; then what passed only when retried. */
 static void
 print_recap(struct view *v, const struct sd_run *run, int width)
 {
 	size_t shown = 0, failed = sd_count(run, NULL, SD_FAIL) + sd_count(run, NULL, SD_ERROR);
 
-	if (failed == 0)
-		return;
-	printf("What failed, and what to do:\n");
-	for (size_t i = 0; i < run->nsuites; i++) {
+	if (failed > 0)
+		printf("What failed, and what to do:\n");
+	for (size_t i = 0; i < run->nsuites && failed > 0; i++) {
 		const struct sd_suite *s = run->suites[i];
 		const char *desk = sd_suite_get_prop(s, "service.desk");
 		for (size_t k = 0; k < s->ncases; k++) {
@@ -612,22 +624,13 @@ print_recap(struct view *v, const struct sd_run *run, int width)
 
 			if (c->status != SD_FAIL && c->status != SD_ERROR)
 				continue;
-			if (s->superseded) {
-				/* Kept in the evidence; a later attempt decides. */
-				lead = sd_xasprintf("  ↻ %s, %s (retried, see %s): ", s->endpoint, c->name,
-				    sd_suite_get_prop(s, "superseded.by"));
-				what = masked(v, sd_xasprintf("%s: %s", kd->name, c->message ? c->message : ""));
-				wrap(lead, what, 6, width, 3);
-				free(lead);
-				free(what);
-				continue;
-			}
 			if (++shown > 20) {
 				printf("  ... and %zu more: see the report\n", failed - 20);
 				return;
 			}
 			lead = sd_xasprintf("  %s %s, %s: ", mark(v, c->status), s->endpoint, c->name);
-			what = masked(v, sd_xasprintf("%s: %s", kd->name, c->message ? c->message : ""));
+			what = masked(v, sd_xasprintf("%s: %s%s", kd->name, c->message ? c->message : "",
+			    c->attempts > 1 ? " (the last of its attempts)" : ""));
 			wrap(lead, what, 6, width, 6);
 			if (kd->hint)
 				wrap("      fix: ", kd->hint, 11, width, 3);
@@ -637,6 +640,10 @@ print_recap(struct view *v, const struct sd_run *run, int width)
 			free(what);
 		}
 	}
+	for (size_t i = 0; i < run->nsuites; i++)
+		for (size_t k = 0; k < run->suites[i]->ncases; k++)
+			if (run->suites[i]->cases[k].status == SD_PASS && run->suites[i]->cases[k].nreruns > 0)
+				print_retried(v, run->suites[i], &run->suites[i]->cases[k], width);
 }
 
 void
@@ -655,17 +662,22 @@ view_summary(struct view *v, const struct sd_run *run, const char *report)
 	if (!v->quiet) {
 		/* One table per drill: rows are steps, columns the drill's endpoints. */
 		for (size_t i = 0, j; i < run->nsuites; i = j) {
-			for (j = i; j < run->nsuites && strcmp(run->suites[j]->drill, run->suites[i]->drill) == 0; j++)
+			for (j = i; j < run->nsuites && sd_suite_same_group(run->suites[j], run->suites[i]); j++)
 				;
 			print_table(v, run, i, j, width);
 		}
 		fputc('\n', stdout);
 	}
 	print_recap(v, run, width);
-	/* A rehearsal says so in the verdict, and why on the next line (each fits 80 columns). */
-	printf("%zu passed, %zu failed, %zu errors, %zu skipped — %s%s\n", sd_count(run, NULL, SD_PASS),
-	    sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR), sd_count(run, NULL, SD_SKIP),
-	    sd_run_verdict(run), run->mode ? " (REHEARSAL)" : "");
+	/* The verdict every writer tells; a rehearsal says so, and why on the next line. */
+	{
+		struct sd_verdict vd;
+		struct sd_buf line = SD_BUF_INIT(0);
+		sd_run_verdict_of(run, &vd);
+		sd_verdict_line(&vd, &line);
+		printf("%s\n", sd_buf_str(&line));
+		sd_buf_release(&line);
+	}
 	if (run->mode)
 		printf("%s\n", run->mode);
 	if (report)

@@ -17,6 +17,12 @@ case "${1:-build}" in
   *) echo "need.sh: unknown set '$1'" >&2; exit 2 ;;
 esac
 
+# The JavaScript JUnit readers need node and npm: Debian's, unless the machine has its own (NodeSource's
+# nodejs provides npm and conflicts with Debian's npm package).
+if [ "${1:-build}" = test ] && ! command -v npm >/dev/null; then
+  want+=(nodejs npm)
+fi
+
 missing=()
 for p in "${want[@]}"; do
   # dpkg-query reports "install ok installed" only for packages that are really there.
@@ -24,7 +30,20 @@ for p in "${want[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# npm packages: the readers' pinned versions (tests/tools/js/package-lock.json) into build/js, once.
+js_readers() {
+  [ "${1:-build}" = test ] && command -v npm >/dev/null || return 0
+  local here js; here=$(cd "$(dirname "$0")/.." && pwd); js=$here/build/js
+  cmp -s "$here/tests/tools/js/package-lock.json" "$js/package-lock.json" && [ -d "$js/node_modules" ] && return 0
+  mkdir -p "$js" && cp "$here/tests/tools/js/package.json" "$here/tests/tools/js/package-lock.json" "$js/" &&
+    (cd "$js" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "need.sh: the JavaScript JUnit readers could not be installed (npm); make check will say it skipped them" >&2
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  js_readers "${1:-build}"
+  exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "sftpdrill needs these Debian packages: ${missing[*]}" >&2
@@ -43,5 +62,6 @@ if [ ! -e "$policy" ]; then
 fi
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+js_readers "${1:-build}"
 # Debian starts sshd when openssh-server is installed where it can; the project never uses
 # the system daemon, and in containers it is not running anyway.

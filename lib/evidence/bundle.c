@@ -563,6 +563,22 @@ runinfo_drills(FILE *f, const struct sd_run *run)
 		fprintf(f, "definition: %s\n", run->definitions.v[i]);
 }
 
+/* The verdict, as every writer tells it, and how the process ended. */
+static void
+runinfo_verdict(FILE *f, const struct sd_run *run, int exit_status)
+{
+	struct sd_verdict v;
+	struct sd_buf line = SD_BUF_INIT(0);
+
+	sd_run_verdict_of(run, &v);
+	sd_verdict_line(&v, &line);
+	if (run->interrupted)
+		fprintf(f, "interrupted: signal %d while %s\n", run->interrupted,
+		    run->interrupted_while ? run->interrupted_while : "running");
+	fprintf(f, "result: %s\nverdict: %s\nexit-status: %d\n", sd_buf_str(&line), v.text, exit_status);
+	sd_buf_release(&line);
+}
+
 static const char *
 or_unknown(const char *s)
 {
@@ -588,9 +604,7 @@ sd_bundle_write_runinfo(const char *dir, const struct sd_run *run, int exit_stat
 			fprintf(f, "now: %s (--now: the clock the window check used)\n", x->now_override);
 		fprintf(f, "mode: %s\nbusiness-date: %s\n", run->mode ? run->mode : "session", or_unknown(x->business_date));
 		runinfo_drills(f, run);
-		fprintf(f, "result: %zu passed, %zu failed, %zu errors, %zu skipped\nverdict: %s\nexit-status: %d\n",
-		    sd_count(run, NULL, SD_PASS), sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR),
-		    sd_count(run, NULL, SD_SKIP), sd_run_verdict(run), exit_status);
+		runinfo_verdict(f, run, exit_status);
 	}
 	if (sd_atomic_commit(f, tmp, path) < 0)
 		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot write %s: %s", path, strerror(errno));

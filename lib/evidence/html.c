@@ -74,8 +74,7 @@ suites_row(FILE *f, const struct sd_run *run, const char *label, const char *pro
 static void
 write_header(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 {
-	size_t pass = sd_count(run, NULL, SD_PASS), all = sd_count_all(run, NULL);
-	const char *verdict = sd_run_verdict(run);
+	struct sd_verdict v;
 	char start[32], local[64];
 
 	sd_utc_iso(run->started, start, sizeof(start));
@@ -84,18 +83,29 @@ write_header(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 	esc(f, run->title ? run->title : "sftpdrill run");
 	fprintf(f, "</title>\n<style>%s</style></head>\n<body>\n<h1>", style);
 	esc(f, run->title ? run->title : "sftpdrill run");
-	fprintf(f, "</h1>\n<p class=\"verdict %s%s\">", pass == all ? "passed" : "failed", run->mode ? " rehearsal" : "");
+	sd_run_verdict_of(run, &v);
+	fprintf(f, "</h1>\n<p class=\"verdict %s%s\">", v.kind == SD_VERDICT_PASSED || v.kind == SD_VERDICT_NOTHING_TO_DO ?
+	    "passed" : "failed", run->mode ? " rehearsal" : "");
 	if (run->mode) {
 		fputs("<span class=\"mode\">", f);
 		esc(f, run->mode);
 		fputs("</span>", f);
 	}
-	fprintf(f, "%s: %zu of %zu steps passed; %zu failed, %zu errors, %zu skipped</p>\n<table class=\"facts\">\n", verdict,
-	    pass, all,
-	    sd_count(run, NULL, SD_FAIL), sd_count(run, NULL, SD_ERROR), sd_count(run, NULL, SD_SKIP));
+	fprintf(f, "%s: %zu of %zu steps passed; %zu failed, %zu errors, %zu skipped", v.text, v.passed, v.total,
+	    v.failed, v.errors, v.skipped);
+	if (v.retried > 0)
+		fprintf(f, "; %zu passed after %s%d attempts", v.retried, v.retried > 1 ? "up to " : "", v.most_attempts);
+	fputs("</p>\n<table class=\"facts\">\n", f);
 	fprintf(f, "<tr><th>Started</th><td>%s UTC (%s ", start, local);
 	esc(f, info->zone_name);
 	fprintf(f, ")</td></tr>\n<tr><th>Duration</th><td>%.3f s</td></tr>\n", run->time);
+	if (run->interrupted) {
+		char *stopped = sd_xasprintf("by signal %d while %s: the steps not run are marked so; the bundle is sealed as "
+		    "INCOMPLETE", run->interrupted, run->interrupted_while ? run->interrupted_while : "running");
+		row(f, "Stopped", stopped);
+		free(stopped);
+	}
+	suites_row(f, run, "Accounts", "account");
 	row(f, "Business date", run->facts.business_date);
 	suites_row(f, run, "Window", "window");
 	suites_row(f, run, "Window status", "window.status");
@@ -116,10 +126,13 @@ write_matrix(FILE *f, const struct sd_run *run)
 	for (size_t i = 0; i < run->nsuites;) {
 		size_t j = i;
 
-		while (j < run->nsuites && strcmp(run->suites[j]->drill, run->suites[i]->drill) == 0)
+		char *title = sd_suite_group_title(run->suites[i]);
+
+		while (j < run->nsuites && sd_suite_same_group(run->suites[j], run->suites[i]))
 			j++;
 		fputs("<table class=\"matrix\">\n<tr><th>", f);
-		esc(f, run->suites[i]->drill);
+		esc(f, title);
+		free(title);
 		fputs("</th>", f);
 		for (size_t s = i; s < j; s++) {
 			fputs("<th class=\"mono ep\">", f);
@@ -136,6 +149,8 @@ write_matrix(FILE *f, const struct sd_run *run)
 				fprintf(f, "<td class=\"cell %s\">%s ", c ? sd_status_name(c->status) : "", c ? mark[c->status] : "");
 				if (c && c->status != SD_PASS)
 					esc(f, sd_kind_name(c->kind));
+				else if (c && c->nreruns > 0)
+					fprintf(f, "after %d attempts", c->attempts);
 				fputs("</td>", f);
 			}
 			fputs("</tr>\n", f);
@@ -177,6 +192,13 @@ write_suite(FILE *f, const struct sd_suite *s)
 			fputs("</b>: ", f);
 		}
 		esc(f, c->message);
+		for (size_t r = 0; r < c->nreruns; r++) {
+			fprintf(f, "<br>attempt %d (%s, %.3f s): <b>", c->reruns[r].attempt,
+			    c->reruns[r].status == SD_ERROR ? "error" : "failed", c->reruns[r].time);
+			esc(f, sd_kind_name(c->reruns[r].kind));
+			fputs("</b>: ", f);
+			esc(f, c->reruns[r].message);
+		}
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);

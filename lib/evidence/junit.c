@@ -51,23 +51,76 @@ text(xmlTextWriterPtr w, const char *s)
 	return rc;
 }
 
+/* One earlier attempt, in Surefire's rerun convention: message and type, and a stackTrace saying when. */
 static int
-write_case(xmlTextWriterPtr w, const struct sd_suite *s, const struct sd_case *c)
+write_rerun(xmlTextWriterPtr w, const struct sd_case *c, const struct sd_rerun *r, int final_pass)
+{
+	static const char *const elem[2][2] = { { "rerunFailure", "rerunError" }, { "flakyFailure", "flakyError" } };
+	char when[32], *trace;
+	int rc = -1;
+
+	sd_utc_iso(r->started, when, sizeof(when));
+	trace = sd_xasprintf("attempt %d of %d at %sZ took %.3f s\n%s: %s", r->attempt, c->attempts > 0 ? c->attempts :
+	    (int)c->nreruns + 1, when, r->time, sd_kind_name(r->kind), r->message);
+	W(xmlTextWriterStartElement(w, BAD_CAST elem[final_pass][r->status == SD_ERROR]));
+	W(attr(w, "message", r->message));
+	W(attr(w, "type", sd_kind_name(r->kind)));
+	W(xmlTextWriterStartElement(w, BAD_CAST "stackTrace"));
+	W(text(w, trace));
+	W(xmlTextWriterEndElement(w));
+	if (r->detail != NULL && r->detail[0] != '\0') {
+		W(xmlTextWriterStartElement(w, BAD_CAST "system-out"));
+		W(text(w, r->detail));
+		W(xmlTextWriterEndElement(w));
+	}
+	W(xmlTextWriterEndElement(w));
+	rc = 0;
+fail:
+	free(trace);
+	return rc;
+}
+
+/* The earlier attempts of status st (SD_FAIL or SD_ERROR), where Surefire's order puts them. */
+static int
+write_reruns(xmlTextWriterPtr w, const struct sd_case *c, enum sd_status st)
+{
+	for (size_t i = 0; i < c->nreruns; i++)
+		if (c->reruns[i].status == st && write_rerun(w, c, &c->reruns[i], c->status == SD_PASS) < 0)
+			return -1;
+	return 0;
+}
+
+/* The outcome element (failure, skipped, error), if the case did not pass. */
+static int
+write_outcome(xmlTextWriterPtr w, const struct sd_case *c)
 {
 	static const char *const elem[] = { [SD_FAIL] = "failure", [SD_ERROR] = "error", [SD_SKIP] = "skipped" };
 
+	W(xmlTextWriterStartElement(w, BAD_CAST elem[c->status]));
+	if (c->status != SD_SKIP)
+		W(attr(w, "type", sd_kind_name(c->kind)));
+	W(attr(w, "message", c->message ? c->message : ""));
+	W(text(w, c->message ? c->message : sd_status_name(c->status)));
+	W(xmlTextWriterEndElement(w));
+	return 0;
+fail:
+	return -1;
+}
+
+/* A step: its outcome and earlier attempts in Surefire's order (failure, rerun/flakyFailure, skipped, error, rerun/flakyError), then its output. */
+static int
+write_case(xmlTextWriterPtr w, const struct sd_suite *s, const struct sd_case *c)
+{
 	W(xmlTextWriterStartElement(w, BAD_CAST "testcase"));
 	W(attr(w, "name", c->name));
 	W(attr(w, "classname", s->classname));
 	W(attr_time(w, "time", c->time));
-	if (c->status != SD_PASS) {
-		W(xmlTextWriterStartElement(w, BAD_CAST elem[c->status]));
-		if (c->status != SD_SKIP)
-			W(attr(w, "type", sd_kind_name(c->kind)));
-		W(attr(w, "message", c->message ? c->message : ""));
-		W(text(w, c->message ? c->message : sd_status_name(c->status)));
-		W(xmlTextWriterEndElement(w));
-	}
+	if (c->status == SD_FAIL)
+		W(write_outcome(w, c));
+	W(write_reruns(w, c, SD_FAIL));
+	if (c->status == SD_SKIP || c->status == SD_ERROR)
+		W(write_outcome(w, c));
+	W(write_reruns(w, c, SD_ERROR));
 	/* What a passed step verified is evidence too: its message leads its output. */
 	if ((c->status == SD_PASS && c->message) || (c->detail != NULL && c->detail[0] != '\0')) {
 		W(xmlTextWriterStartElement(w, BAD_CAST "system-out"));
@@ -182,6 +235,31 @@ kind_named(const char *name)
 	return SD_KIND_NONE;
 }
 
+/* One earlier attempt (rerunFailure, flakyError...) of c, back from its element. */
+static void
+read_rerun(xmlNodePtr k, struct sd_case *c)
+{
+	char *type = get_attr(k, "type"), *message = get_attr(k, "message"), when[32] = "";
+	struct tm tm = { 0 };
+	double took = 0;
+	int n = 0, of = 0;
+	time_t started = 0;
+
+	for (xmlNodePtr t = k->children; t != NULL; t = t->next) {
+		xmlChar *body;
+		if (is_elem(t, "stackTrace") && (body = xmlNodeGetContent(t)) != NULL) {
+			if (sscanf((const char *)body, "attempt %d of %d at %31s took %lf s", &n, &of, when, &took) == 4 &&
+			    strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) != NULL)
+				started = timegm(&tm);
+			xmlFree(body);
+		}
+	}
+	sd_case_add_rerun(c, strstr((const char *)k->name, "Error") ? SD_ERROR : SD_FAIL, kind_named(type), message, NULL,
+	    took, started);
+	free(type);
+	free(message);
+}
+
 /* One <testcase> into suite s. */
 static void
 read_case(xmlNodePtr tc, struct sd_suite *s, int closed_day)
@@ -193,7 +271,10 @@ read_case(xmlNodePtr tc, struct sd_suite *s, int closed_day)
 	c->status = SD_PASS;
 	for (xmlNodePtr k = tc->children; k != NULL; k = k->next) {
 		xmlChar *body;
-		if (is_elem(k, "failure") || is_elem(k, "error") || is_elem(k, "skipped")) {
+		if (k->type == XML_ELEMENT_NODE && (strncmp((const char *)k->name, "rerun", 5) == 0 ||
+		    strncmp((const char *)k->name, "flaky", 5) == 0))
+			read_rerun(k, c);
+		else if (is_elem(k, "failure") || is_elem(k, "error") || is_elem(k, "skipped")) {
 			char *type = get_attr(k, "type");
 			c->status = is_elem(k, "failure") ? SD_FAIL : is_elem(k, "error") ? SD_ERROR : SD_SKIP;
 			c->kind = c->status == SD_SKIP ? (closed_day ? SD_KIND_NOT_A_BUSINESS_DAY : SD_KIND_SKIPPED) :
@@ -213,6 +294,7 @@ read_case(xmlNodePtr tc, struct sd_suite *s, int closed_day)
 			xmlFree(body);
 		}
 	}
+	c->attempts = (int)c->nreruns + 1;
 	free(name);
 	free(time);
 }
@@ -266,10 +348,14 @@ read_suite(xmlNodePtr ts, struct sd_run *run)
 	}
 	for (size_t i = 0; i < names.n; i++) {
 		sd_suite_prop(s, names.v[i], values.v[i]);
-		if (strcmp(names.v[i], "attempt") == 0)
-			s->attempt = atoi(values.v[i]);
-		else if (strcmp(names.v[i], "superseded.by") == 0)
-			s->superseded = 1;
+		if (strcmp(names.v[i], "attempts") == 0)
+			s->attempts = atoi(values.v[i]);
+		/* What the run as a whole was: a rehearsal, stopped; a merge of rehearsals is a rehearsal. */
+		else if (strcmp(names.v[i], "run.mode") == 0 && strcmp(values.v[i], "session") != 0 && run->mode == NULL)
+			run->mode = sd_xstrdup(values.v[i]);
+		else if (strcmp(names.v[i], "run.interrupted") == 0 && run->interrupted == 0)
+			run->interrupted = atoi(values.v[i] + strcspn(values.v[i], "0123456789")) > 0 ?
+			    atoi(values.v[i] + strcspn(values.v[i], "0123456789")) : 2;
 	}
 	{
 		struct tm tm = { 0 };

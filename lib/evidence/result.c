@@ -47,36 +47,119 @@ sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint, co
 }
 
 void
-sd_suite_attempt(struct sd_suite *s, int attempt)
+sd_case_add_rerun(struct sd_case *c, enum sd_status status, enum sd_kind kind, const char *message, const char *detail,
+    double time, time_t started)
 {
-	char *name = sd_xasprintf("%s (attempt %d)", s->name, attempt);
-	char *classname = sd_xasprintf("%s attempt %d", s->classname, attempt);
-	char n[16];
+	SD_GROW(c->reruns, c->nreruns + 1, c->capreruns);
+	c->reruns[c->nreruns] = (struct sd_rerun){ .status = status, .kind = kind, .message = sd_xstrdup(message ? message : ""),
+		.detail = detail ? sd_xstrdup(detail) : NULL, .time = time, .started = started, .attempt = (int)c->nreruns + 1 };
+	c->nreruns++;
+}
 
+static void
+release_case(struct sd_case *c)
+{
+	free(c->name);
+	free(c->message);
+	free(c->detail);
+	free(c->note);
+	for (size_t r = 0; r < c->nreruns; r++) {
+		free(c->reruns[r].message);
+		free(c->reruns[r].detail);
+	}
+	free(c->reruns);
+}
+
+static void
+release_suite(struct sd_suite *s)
+{
+	for (size_t k = 0; k < s->nprops; k++) {
+		free(s->props[k].name);
+		free(s->props[k].value);
+	}
+	for (size_t k = 0; k < s->ncases; k++)
+		release_case(&s->cases[k]);
+	free(s->props);
+	free(s->cases);
 	free(s->name);
 	free(s->classname);
-	s->name = name;
-	s->classname = classname;
-	s->attempt = attempt;
-	snprintf(n, sizeof(n), "%d", attempt);
-	sd_suite_prop(s, "attempt", n);
+	free(s->drill);
+	free(s->endpoint);
+	free(s);
+}
+
+/* The earlier attempt's case (its reruns, and itself when it did not pass) goes before the later one's reruns. */
+static void
+fold_case(struct sd_case *later, struct sd_case *earlier)
+{
+	struct sd_case old = *later;
+
+	later->reruns = NULL;
+	later->nreruns = later->capreruns = 0;
+	for (size_t r = 0; r < earlier->nreruns; r++)
+		sd_case_add_rerun(later, earlier->reruns[r].status, earlier->reruns[r].kind, earlier->reruns[r].message,
+		    earlier->reruns[r].detail, earlier->reruns[r].time, earlier->reruns[r].started);
+	if (earlier->status == SD_FAIL || earlier->status == SD_ERROR)
+		sd_case_add_rerun(later, earlier->status, earlier->kind, earlier->message, earlier->detail, earlier->time,
+		    earlier->started);
+	for (size_t r = 0; r < old.nreruns; r++)
+		sd_case_add_rerun(later, old.reruns[r].status, old.reruns[r].kind, old.reruns[r].message, old.reruns[r].detail,
+		    old.reruns[r].time, old.reruns[r].started);
+	later->attempts = (earlier->attempts > 0 ? earlier->attempts : 1) + (old.attempts > 0 ? old.attempts : 1);
+	for (size_t r = 0; r < old.nreruns; r++) {
+		free(old.reruns[r].message);
+		free(old.reruns[r].detail);
+	}
+	free(old.reruns);
+}
+
+/* The later suite's cases and facts into the earlier one (which keeps its place, name and start). */
+static void
+fold_suite(struct sd_suite *earlier, struct sd_suite *later)
+{
+	char n[16];
+
+	for (size_t k = 0; k < later->ncases; k++)
+		for (size_t j = 0; j < earlier->ncases; j++)
+			if (strcmp(earlier->cases[j].name, later->cases[k].name) == 0) {
+				fold_case(&later->cases[k], &earlier->cases[j]);
+				break;
+			}
+	for (size_t k = 0; k < later->nprops; k++)
+		sd_suite_prop(earlier, later->props[k].name, later->props[k].value);
+	for (size_t k = 0; k < earlier->ncases; k++)
+		release_case(&earlier->cases[k]);
+	free(earlier->cases);
+	earlier->cases = later->cases;
+	earlier->ncases = later->ncases;
+	earlier->capcases = later->capcases;
+	later->cases = NULL;
+	later->ncases = later->capcases = 0;
+	earlier->time += later->time;
+	earlier->attempts = (earlier->attempts > 0 ? earlier->attempts : 1) + 1;
+	snprintf(n, sizeof(n), "%d", earlier->attempts);
+	sd_suite_prop(earlier, "attempts", n);
 }
 
 void
-sd_run_supersede(struct sd_run *run, size_t from)
+sd_run_fold_attempts(struct sd_run *run)
 {
-	for (size_t k = from; k < run->nsuites; k++) {
-		const struct sd_suite *later = run->suites[k];
-		char by[32];
-		snprintf(by, sizeof(by), "attempt %d", later->attempt > 1 ? later->attempt : 1);
-		for (size_t i = 0; i < from; i++) {
-			struct sd_suite *s = run->suites[i];
-			if (!s->superseded && strcmp(s->drill, later->drill) == 0 && strcmp(s->endpoint, later->endpoint) == 0) {
-				s->superseded = 1;
-				sd_suite_prop(s, "superseded.by", by);
-			}
+	size_t kept = 0;
+
+	for (size_t i = 0; i < run->nsuites; i++) {
+		struct sd_suite *later = run->suites[i], *earlier = NULL;
+
+		for (size_t k = 0; k < kept && earlier == NULL; k++)
+			if (strcmp(run->suites[k]->name, later->name) == 0)
+				earlier = run->suites[k];
+		if (earlier == NULL) {
+			run->suites[kept++] = later;
+			continue;
 		}
+		fold_suite(earlier, later);
+		release_suite(later);
 	}
+	run->nsuites = kept;
 }
 
 void
@@ -94,6 +177,22 @@ sd_suite_prop(struct sd_suite *s, const char *name, const char *value)
 	s->props[s->nprops].name = sd_xstrdup(name);
 	s->props[s->nprops].value = sd_xstrdup(value);
 	s->nprops++;
+}
+
+int
+sd_suite_same_group(const struct sd_suite *a, const struct sd_suite *b)
+{
+	const char *x = sd_suite_get_prop(a, "account"), *y = sd_suite_get_prop(b, "account");
+
+	return strcmp(a->drill, b->drill) == 0 && (x == y || (x && y && strcmp(x, y) == 0));
+}
+
+char *
+sd_suite_group_title(const struct sd_suite *a)
+{
+	const char *account = sd_suite_get_prop(a, "account");
+
+	return account ? sd_xasprintf("%s: %s", account, a->drill) : sd_xstrdup(a->drill);
 }
 
 const char *
@@ -173,77 +272,89 @@ sd_count_all(const struct sd_run *run, const struct sd_suite *suite)
 	return n;
 }
 
-/* Steps that ended as a neutral skip (a business-days-only drill on a closed day). */
-static size_t
-count_neutral(const struct sd_run *run)
+/* The signal number a run's "run.interrupted" property or field holds, else whether a step was interrupted. */
+static int
+stopped_by(const struct sd_run *run)
 {
-	size_t n = 0;
-
+	if (run->interrupted)
+		return run->interrupted;
 	for (size_t i = 0; i < run->nsuites; i++)
-		for (size_t k = 0; k < run->suites[i]->ncases && !run->suites[i]->superseded; k++)
-			n += (sd_kind(run->suites[i]->cases[k].kind)->flags & SD_KIND_NEUTRAL) != 0;
-	return n;
+		for (size_t k = 0; k < run->suites[i]->ncases; k++)
+			if (run->suites[i]->cases[k].kind == SD_KIND_INTERRUPTED)
+				return 2;   /* a step says so but not by which signal: SIGINT's number, as Ctrl-C's */
+	return 0;
 }
 
-/* What decides: the steps of suites no later attempt took the place of. */
-static size_t
-count_live(const struct sd_run *run, int all, enum sd_status st)
+void
+sd_run_verdict_of(const struct sd_run *run, struct sd_verdict *v)
 {
-	size_t n = 0;
+	size_t neutral = 0;
+	int sig = stopped_by(run);
 
+	memset(v, 0, sizeof(*v));
+	v->mode = run->mode;
 	for (size_t i = 0; i < run->nsuites; i++)
-		if (!run->suites[i]->superseded)
-			n += all ? run->suites[i]->ncases : sd_count(run, run->suites[i], st);
-	return n;
+		for (size_t k = 0; k < run->suites[i]->ncases; k++) {
+			const struct sd_case *c = &run->suites[i]->cases[k];
+			v->total++;
+			v->passed += c->status == SD_PASS;
+			v->failed += c->status == SD_FAIL;
+			v->errors += c->status == SD_ERROR;
+			v->skipped += c->status == SD_SKIP;
+			neutral += (sd_kind(c->kind)->flags & SD_KIND_NEUTRAL) != 0;
+			if (c->status == SD_PASS && c->nreruns > 0) {
+				v->retried++;
+				if (c->attempts > v->most_attempts)
+					v->most_attempts = c->attempts;
+			}
+		}
+	if (sig) {
+		v->kind = SD_VERDICT_INCOMPLETE;
+		v->exit_status = 128 + sig;
+	} else if (v->total > 0 && neutral == v->total)
+		v->kind = SD_VERDICT_NOTHING_TO_DO;
+	else if (v->errors > 0 || v->failed > 0 || v->skipped > neutral) {
+		v->kind = SD_VERDICT_FAILED;
+		v->exit_status = v->errors > 0 ? 3 : 1;
+	} else
+		v->kind = SD_VERDICT_PASSED;
+	v->text = v->kind == SD_VERDICT_PASSED ? "ALL STEPS PASSED" : v->kind == SD_VERDICT_FAILED ?
+	    "NOT ALL STEPS PASSED" : v->kind == SD_VERDICT_INCOMPLETE ? "INCOMPLETE" : "NOTHING TO DO (NOT A BUSINESS DAY)";
 }
 
 const char *
 sd_run_verdict(const struct sd_run *run)
 {
-	size_t all = count_live(run, 1, SD_PASS), neutral = count_neutral(run);
+	struct sd_verdict v;
 
-	for (size_t i = 0; i < run->nsuites; i++)
-		for (size_t k = 0; k < run->suites[i]->ncases; k++)
-			if (run->suites[i]->cases[k].kind == SD_KIND_INTERRUPTED)
-				return "INCOMPLETE";
-	if (all > 0 && neutral == all)
-		return "NOTHING TO DO (NOT A BUSINESS DAY)";
-	return count_live(run, 0, SD_PASS) + neutral == all ? "ALL STEPS PASSED" : "NOT ALL STEPS PASSED";
+	sd_run_verdict_of(run, &v);
+	return v.text;
 }
 
 int
 sd_run_exit_status(const struct sd_run *run)
 {
-	if (count_live(run, 0, SD_ERROR) > 0)
-		return 3;
-	if (count_live(run, 0, SD_FAIL) > 0 || count_live(run, 0, SD_SKIP) > count_neutral(run))
-		return 1;
-	return 0;
+	struct sd_verdict v;
+
+	sd_run_verdict_of(run, &v);
+	return v.exit_status;
+}
+
+void
+sd_verdict_line(const struct sd_verdict *v, struct sd_buf *out)
+{
+	sd_buf_addf(out, "%zu passed, %zu failed, %zu errors, %zu skipped — %s%s", v->passed, v->failed, v->errors,
+	    v->skipped, v->text, v->mode ? " (REHEARSAL)" : "");
+	if (v->retried > 0)
+		sd_buf_addf(out, "; %zu passed after %s%d attempts", v->retried, v->retried > 1 ? "up to " : "",
+		    v->most_attempts);
 }
 
 void
 sd_run_release(struct sd_run *run)
 {
-	for (size_t i = 0; i < run->nsuites; i++) {
-		struct sd_suite *s = run->suites[i];
-		for (size_t k = 0; k < s->nprops; k++) {
-			free(s->props[k].name);
-			free(s->props[k].value);
-		}
-		for (size_t k = 0; k < s->ncases; k++) {
-			free(s->cases[k].name);
-			free(s->cases[k].message);
-			free(s->cases[k].detail);
-			free(s->cases[k].note);
-		}
-		free(s->props);
-		free(s->cases);
-		free(s->name);
-		free(s->classname);
-		free(s->drill);
-		free(s->endpoint);
-		free(s);
-	}
+	for (size_t i = 0; i < run->nsuites; i++)
+		release_suite(run->suites[i]);
 	free(run->suites);
 	for (size_t i = 0; i < run->nfiles; i++) {
 		free(run->files[i].path);
@@ -269,6 +380,7 @@ sd_run_release(struct sd_run *run)
 	free(run->title);
 	free(run->mode);
 	free(run->account);
+	free(run->interrupted_while);
 	memset(run, 0, sizeof(*run));
 }
 
@@ -285,6 +397,15 @@ sd_run_take(struct sd_run *into, struct sd_run *from)
 	}
 	if (into->started == 0 || (from->started != 0 && from->started < into->started))
 		into->started = from->started;
+	/* A run that takes a rehearsal or a stopped run is one too. */
+	if (into->mode == NULL && from->mode != NULL) {
+		into->mode = from->mode;
+		from->mode = NULL;
+	}
+	if (into->interrupted == 0 && from->interrupted != 0) {
+		into->interrupted = from->interrupted;
+		sd_run_set(&into->interrupted_while, from->interrupted_while ? from->interrupted_while : "running");
+	}
 	into->time += from->time;
 	free(from->suites);
 	free(from->files);

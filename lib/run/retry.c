@@ -13,13 +13,16 @@ tell(const struct sd_drill *d, const struct sd_run_opts *o, enum sd_event_kind k
 		o->on_event(o->ctx, &(struct sd_event){ .kind = kind, .drill = d->name, .message = msg });
 }
 
-/* The endpoints of d whose latest attempt (a suite from `first` on, not superseded) did not pass. */
+/* The endpoints of d whose latest attempt (the last suite of its name from `first` on) did not pass. */
 static void
 failing(const struct sd_run *run, size_t first, struct sd_strv *labels, struct sd_buf *names)
 {
 	for (size_t k = first; k < run->nsuites; k++) {
 		const struct sd_suite *s = run->suites[k];
-		if (!s->superseded && sd_count(run, s, SD_FAIL) + sd_count(run, s, SD_ERROR) > 0) {
+		int later = 0;
+		for (size_t j = k + 1; j < run->nsuites && !later; j++)
+			later = strcmp(run->suites[j]->name, s->name) == 0;
+		if (!later && sd_count(run, s, SD_FAIL) + sd_count(run, s, SD_ERROR) > 0) {
 			sd_strv_push(labels, s->endpoint);
 			sd_buf_join(names, ", ", s->endpoint);
 		}
@@ -52,16 +55,12 @@ one_more(const struct sd_drill *d, struct sd_run_opts *o, struct sd_run *run, si
 		free(msg);
 		msg = sd_xasprintf("%s: attempt %d on %s", d->name, attempt, sd_buf_str(&names));
 		if (p->sleep_until(p->ctx, next, msg) == 0 && !sd_cancelled(o->cancel)) {
-			size_t from = run->nsuites;
-			o->attempt = attempt;
 			o->only = &labels;
 			sd_run_drill(d, o, run);
-			sd_run_supersede(run, from);
 			ran = 1;
 		}
 		free(msg);
 	}
-	o->attempt = 0;
 	o->only = NULL;
 	sd_strv_release(&labels);
 	sd_buf_release(&names);

@@ -149,9 +149,12 @@ run_attempts(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_case
 	for (int tries = 0;; tries++) {
 		struct sd_outcome out = { SD_BUF_INIT(0), SD_BUF_INIT(0), SD_BUF_INIT(0) };
 		struct sd_err err = { 0 };
+		time_t started = time(NULL);
+		int64_t t0 = sd_now_ms();
 		int rc;
 
-		s->deadline = sd_now_ms() + timeout;
+		c->attempts = tries + 1;
+		s->deadline = t0 + timeout;
 		rc = attempt(s, v, &out, &err);
 		if (rc == 0)
 			record_pass(s, c, &out, tries);
@@ -162,6 +165,8 @@ run_attempts(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_case
 		sd_buf_release(&out.note);
 		if (rc == 0 || c->status != SD_FAIL || tries >= st->retries)
 			return;
+		/* Kept as an earlier attempt (JUnit's flakyFailure or rerunFailure), whatever the next one does. */
+		sd_case_add_rerun(c, c->status, c->kind, c->message, c->detail, (double)(sd_now_ms() - t0) / 1000.0, started);
 		sd_step_emit(s, SD_EV_WARNING, c->message);
 		/* The next attempt starts from a fresh connection where this one broke or never finished. */
 		if ((v->flags & SD_VERB_OPENS) || (sd_kind(c->kind)->flags & SD_KIND_DROPS_CONNECTION))
@@ -201,11 +206,19 @@ run_step(struct sd_step_ctx *s, const struct sd_step *st)
 	s->step = st;
 	sd_step_emit_result(s, SD_EV_STEP_BEGIN, NULL);
 	why = why_skipped(s, v);
-	if (why != NULL) {
+	if (why != NULL && sd_cancelled(s->o->cancel) && !s->began) {
+		/* Stopped before this endpoint began: an error every reader counts, not a quiet skip. */
+		c->status = SD_ERROR;
+		c->kind = SD_KIND_INTERRUPTED;
+		c->message = sd_xasprintf("not run: the run was stopped (signal %d) before %s was drilled",
+		    sd_cancelled(s->o->cancel), s->ep->label);
+		s->began = 1;
+	} else if (why != NULL) {
 		c->status = SD_SKIP;
 		c->kind = SD_KIND_SKIPPED;
 		c->message = sd_xasprintf("not run: %s", why);
 	} else {
+		s->began = 1;
 		run_attempts(s, v, c);
 		if (c->status != SD_PASS)
 			after_failure(s, v, c);
@@ -307,8 +320,6 @@ begin_suite(struct sd_step_ctx *s, const char *bdate, const char *host)
 	sd_step_prop(s, "libraries", sd_library_versions());
 	sd_step_prop(s, "operator", s->o->operator_name);
 	sd_step_prop(s, "hostname", host);
-	if (s->o->attempt > 1)
-		sd_suite_attempt(s->suite, s->o->attempt);
 }
 
 /*

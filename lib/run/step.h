@@ -24,6 +24,7 @@ struct sd_step_ctx {
 	struct sd_conn *conn;       /* NULL when not connected */
 	int64_t deadline;           /* the current attempt's deadline (monotonic ms) */
 	const char **passphrase;    /* the key's passphrase as it stands (shared; changed only in serial runs) */
+	int began;                  /* a step of this endpoint ran (or was reported as stopped) */
 	int unusable;               /* no usable session: later network steps are skipped */
 	char unusable_why[256];     /* the step that made it so */
 };

@@ -80,6 +80,15 @@ if /usr/bin/python3 -c 'import junitparser' 2>/dev/null; then
 else
   echo "# note: python3-junitparser missing: the readers' comparison skipped" >&2
 fi
+# The JavaScript readers (tests/tools/js, installed by tests/need.sh into build/js).
+if command -v node >/dev/null && [ -d "$root/build/js/node_modules/test-results-parser" ]; then
+  readers=$(find "$work" -name junit.xml -print0 | NODE_PATH="$root/build/js/node_modules" xargs -0 node tests/tools/junit-readers.js 2>&1); rc=$?
+  expect "every junit.xml reads in test-results-parser and junit2json as sftpdrill's exit status says ($(grep -c "readers agree" <<<"$readers") files)" \
+    bash -c '[ "$1" = 0 ] && [ "$(grep -c "readers agree" <<<"$2")" -ge 10 ]' _ "$rc" "$readers"
+  [ "$rc" = 0 ] || grep -v "readers agree" <<<"$readers" | head -n 20
+else
+  echo "# note: the JavaScript JUnit readers are not installed (node, build/js): their comparison skipped" >&2
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
 

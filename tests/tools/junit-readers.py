@@ -11,11 +11,13 @@ Three readers, each as the named consumers read a file:
   elements     counts <testcase> elements and their failure/error/skipped children
                (as GitLab and xmllint-based scripts do), ignoring every declared count.
 Every reader must give the same tests/passed/failures/errors/skipped for each file and the
-same status for every case. Each classname must display whole where a reporter splits
+same status for every case, and the run each says (failed when a case failed or erred) must be
+what sftpdrill's exit status in the RUN-INFO beside the file says (0 passed, else failed). Each classname must display whole where a reporter splits
 package from class at the last dot (Jenkins, GitHub annotations): no dot at all. Each
 timestamp must carry its zone. Prints one line per file; exit status 1 on any disagreement.
 """
 import sys
+from pathlib import Path
 import xml.etree.ElementTree as ET
 from datetime import datetime
 
@@ -83,6 +85,17 @@ def shape(path):
     return problems
 
 
+def exit_status(path):
+    """sftpdrill's own exit status for the run, from the RUN-INFO beside the file (None: not a run's bundle)."""
+    info = Path(path).parent / "RUN-INFO"
+    if not info.exists():
+        return None
+    for line in info.read_text(errors="replace").splitlines():
+        if line.startswith("exit-status: "):
+            return int(line.split(": ", 1)[1])
+    return None
+
+
 def main(paths):
     bad = 0
     for path in paths:
@@ -95,6 +108,10 @@ def main(paths):
         if results["junitparser"][1] != results["elements"][1]:
             problems.append("readers disagree on a case's status")
         t = totals["elements"]
+        status = exit_status(path)
+        if status is not None and (t["failures"] + t["errors"] > 0) != (status != 0):
+            problems.append(f"the readers say {'failed' if t['failures'] + t['errors'] else 'passed'} "
+                            f"but sftpdrill exited {status}")
         if problems:
             bad = 1
             for p in problems:

@@ -7,6 +7,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xpath.h>
 
 #include "helpers.h"
 #include "sftpdrill/evidence/junit.h"
@@ -122,6 +123,122 @@ START_TEST(what_was_written_reads_back)
 }
 END_TEST
 
+/* The string value of an XPath expression over doc (static storage, valid until the next call). */
+static const char *
+xpath(xmlDocPtr doc, const char *expr)
+{
+	static char value[1024];
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr obj = xmlXPathEvalExpression(BAD_CAST expr, ctx);
+	xmlChar *s = obj ? xmlXPathCastToString(obj) : NULL;
+
+	snprintf(value, sizeof(value), "%s", s ? (const char *)s : "");
+	xmlFree(s);
+	xmlXPathFreeObject(obj);
+	xmlXPathFreeContext(ctx);
+	return value;
+}
+
+/* One endpoint's suite with steps ok, fail and skip: what an attempt at it might give. */
+static struct sd_suite *
+attempt_at(struct sd_run *run, const char *ep, enum sd_status login, enum sd_kind why, time_t at)
+{
+	struct sd_suite *s = sd_run_add_suite(run, "Drill", ep, "secondary", 0);
+	struct sd_case *c = sd_suite_add_case(s, "Reach");
+
+	c->status = login == SD_PASS || why != SD_KIND_CONNECT_REFUSED ? SD_PASS : SD_FAIL;
+	c->kind = c->status == SD_PASS ? SD_KIND_NONE : why;
+	c->message = sd_xstrdup(c->status == SD_PASS ? "connected" : "refused");
+	c->started = at;
+	c = sd_suite_add_case(s, "Login");
+	c->status = login == SD_PASS ? SD_PASS : why == SD_KIND_CONNECT_REFUSED ? SD_SKIP : login;
+	c->kind = c->status == SD_PASS ? SD_KIND_NONE : c->status == SD_SKIP ? SD_KIND_SKIPPED : why;
+	c->message = sd_xstrdup(c->status == SD_PASS ? "logged in" : "no");
+	c->started = at;
+	return s;
+}
+
+/* Attempts at an endpoint fold into one suite; earlier failures become Surefire reruns, read back alike. */
+START_TEST(retried_endpoints_are_one_suite_with_surefire_reruns)
+{
+	struct sd_run run = { 0 }, back = { 0 };
+	struct sd_verdict v;
+	struct sd_buf line = SD_BUF_INIT(0);
+	const char *dir = tmpdir_new();
+	char *path = sd_xasprintf("%s/junit.xml", dir);
+	xmlDocPtr doc;
+	struct sd_err err;
+
+	attempt_at(&run, "a:1", SD_FAIL, SD_KIND_CONNECT_REFUSED, 1681540200);    /* attempt 1: a refused */
+	attempt_at(&run, "b:1", SD_FAIL, SD_KIND_AUTH_REJECTED, 1681540200);      /* attempt 1: b rejected */
+	attempt_at(&run, "a:1", SD_PASS, SD_KIND_NONE, 1681540500);               /* attempt 2: a passes */
+	attempt_at(&run, "b:1", SD_ERROR, SD_KIND_KEY_UNREADABLE, 1681540500);    /* attempt 2: b errs */
+	sd_run_fold_attempts(&run);
+	ck_assert_uint_eq(run.nsuites, 2);
+	ck_assert_str_eq(run.suites[0]->name, "Drill @ a:1");
+	ck_assert_int_eq(run.suites[0]->attempts, 2);
+	ck_assert_int_eq(run.suites[0]->cases[0].status, SD_PASS);
+	ck_assert_uint_eq(run.suites[0]->cases[0].nreruns, 1);
+	ck_assert_uint_eq(run.suites[0]->cases[1].nreruns, 0);        /* a skip is no earlier attempt */
+	ck_assert_uint_eq(run.suites[1]->cases[1].nreruns, 1);
+	sd_run_verdict_of(&run, &v);
+	ck_assert_uint_eq(v.retried, 1);
+	ck_assert_int_eq(v.exit_status, 3);
+	sd_verdict_line(&v, &line);
+	ck_assert_str_eq(sd_buf_str(&line), "3 passed, 0 failed, 1 errors, 0 skipped — NOT ALL STEPS PASSED; 1 passed "
+	    "after 2 attempts");
+	sd_run_set(&run.title, "t");
+	ck_assert_int_eq(sd_junit_write(&run, path, &err), 0);
+	doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+	ck_assert_str_eq(xpath(doc, "string(count(//testcase))"), "4");
+	ck_assert_str_eq(xpath(doc, "string(//testsuite[1]/testcase[1]/flakyFailure/@type)"), "ConnectRefused");
+	ck_assert_str_eq(xpath(doc, "string(//testsuite[2]/testcase[2]/error/@type)"), "KeyUnreadable");
+	ck_assert_str_eq(xpath(doc, "string(//testsuite[2]/testcase[2]/rerunFailure/@type)"), "AuthRejected");
+	ck_assert_ptr_nonnull(strstr(xpath(doc, "string(//testsuite[1]/testcase[1]/flakyFailure/stackTrace)"),
+	    "attempt 1 of 2 at 2023-04-15T06:30:00Z"));
+	xmlFreeDoc(doc);
+	ck_assert_int_eq(sd_junit_read(path, &back, &err), 0);
+	ck_assert_uint_eq(back.suites[0]->cases[0].nreruns, 1);
+	ck_assert_int_eq(back.suites[0]->cases[0].reruns[0].kind, SD_KIND_CONNECT_REFUSED);
+	ck_assert_int_eq(back.suites[0]->cases[0].reruns[0].started, 1681540200);
+	ck_assert_int_eq(back.suites[0]->attempts, 2);
+	ck_assert_str_eq(sd_run_verdict(&back), sd_run_verdict(&run));
+	ck_assert_int_eq(sd_run_exit_status(&back), 3);
+	sd_buf_release(&line);
+	sd_run_release(&run);
+	sd_run_release(&back);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
+/* A stopped run and a rehearsal read back as what they were: every writer's verdict is the model's. */
+START_TEST(a_stop_and_a_rehearsal_survive_the_round_trip)
+{
+	struct sd_run run = { 0 }, back = { 0 };
+	struct sd_suite *s = attempt_at(&run, "a:1", SD_PASS, SD_KIND_NONE, 1681540200);
+	const char *dir = tmpdir_new();
+	char *path = sd_xasprintf("%s/junit.xml", dir);
+	struct sd_err err;
+
+	run.interrupted = 15;
+	sd_run_set(&run.mode, "REHEARSAL — outside the window");
+	sd_suite_prop(s, "run.mode", run.mode);
+	sd_suite_prop(s, "run.interrupted", "signal 15 (TERM) while waiting for the window of Drill");
+	ck_assert_str_eq(sd_run_verdict(&run), "INCOMPLETE");
+	ck_assert_int_eq(sd_run_exit_status(&run), 143);
+	ck_assert_int_eq(sd_junit_write(&run, path, &err), 0);
+	ck_assert_int_eq(sd_junit_read(path, &back, &err), 0);
+	ck_assert_str_eq(sd_run_verdict(&back), "INCOMPLETE");
+	ck_assert_int_eq(sd_run_exit_status(&back), 143);
+	ck_assert_str_eq(back.mode, "REHEARSAL — outside the window");
+	sd_run_release(&run);
+	sd_run_release(&back);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 START_TEST(times_have_a_dot_and_three_decimals)
 {
 	struct sd_run run = { 0 };
@@ -187,6 +304,8 @@ junit_suite(void)
 	tcase_add_test(tc, what_was_written_reads_back);
 	tcase_add_test(tc, times_have_a_dot_and_three_decimals);
 	tcase_add_test(tc, failed_write_leaves_nothing);
+	tcase_add_test(tc, retried_endpoints_are_one_suite_with_surefire_reruns);
+	tcase_add_test(tc, a_stop_and_a_rehearsal_survive_the_round_trip);
 	tcase_add_test(tc, exit_status_from_results);
 	suite_add_tcase(s, tc);
 	return s;

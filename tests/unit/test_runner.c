@@ -300,6 +300,11 @@ START_TEST(retries_reconnect_and_say_so)
 	ck_assert_int_eq(result(&run, 0, 0)->status, SD_PASS);
 	ck_assert(strstr(result(&run, 0, 0)->message, "(after 2 retries)") != NULL);
 	ck_assert_int_eq(hosts[0].opens, 3);
+	/* The two failed tries are kept as earlier attempts (JUnit's flakyFailure). */
+	ck_assert_uint_eq(result(&run, 0, 0)->nreruns, 2);
+	ck_assert_int_eq(result(&run, 0, 0)->attempts, 3);
+	ck_assert_int_eq(result(&run, 0, 0)->reruns[0].kind, SD_KIND_CONNECT_TIMEOUT);
+	ck_assert_str_eq(result(&run, 0, 0)->reruns[1].message, "h1:22: no (attempt 2)");
 	sd_run_release(&run);
 }
 END_TEST
@@ -428,10 +433,14 @@ START_TEST(an_interrupted_run_ends_its_step_and_skips_the_rest)
 	ck_assert_int_eq(hosts[0].logins, 1);        /* an error: never retried */
 	ck_assert_str_eq(result(&run, 0, 1)->message, "not run: the run was interrupted");
 	ck_assert_str_eq(result(&run, 0, 2)->message, "not run: the run was interrupted");
-	/* The next endpoint never starts a step either. */
+	/* The next endpoint never starts a step: its first says why as an error every reader counts. */
 	ck_assert_int_eq(hosts[1].opens, 0);
-	ck_assert_int_eq(result(&run, 1, 0)->status, SD_SKIP);
+	ck_assert_int_eq(result(&run, 1, 0)->status, SD_ERROR);
+	ck_assert_int_eq(result(&run, 1, 0)->kind, SD_KIND_INTERRUPTED);
+	ck_assert_str_eq(result(&run, 1, 0)->message, "not run: the run was stopped (signal 15) before h2:22 was drilled");
+	ck_assert_int_eq(result(&run, 1, 1)->status, SD_SKIP);
 	ck_assert_str_eq(sd_run_verdict(&run), "INCOMPLETE");
+	ck_assert_int_eq(sd_run_exit_status(&run), 130);
 	sd_run_release(&run);
 }
 END_TEST

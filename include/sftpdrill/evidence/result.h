@@ -8,6 +8,23 @@
 #include "sftpdrill/base/buf.h"
 #include "sftpdrill/base/err.h"
 
+/*
+ * An earlier attempt at a step that did not pass (a `retry` of the step, or
+ * --retry-until-window-end's attempt at its endpoint): JUnit's flakyFailure
+ * or flakyError when the step passed in the end, rerunFailure or rerunError
+ * when it did not (Surefire's rerun convention, which every CI reader takes
+ * for one test).
+ */
+struct sd_rerun {
+	enum sd_status status;      /* SD_FAIL or SD_ERROR */
+	enum sd_kind kind;
+	char *message;
+	char *detail;               /* or NULL */
+	double time;
+	time_t started;
+	int attempt;                /* 1: the first */
+};
+
 struct sd_case {
 	char *name;
 	enum sd_status status;
@@ -20,6 +37,9 @@ struct sd_case {
 	char *note;             /* on a pass: what is worth a look anyway (a swap, a first record), or NULL */
 	double time;            /* seconds */
 	time_t started;
+	struct sd_rerun *reruns;    /* the attempts before this outcome that did not pass, oldest first */
+	size_t nreruns, capreruns;
+	int attempts;               /* attempts in all: 0 or 1 unless it was tried again */
 };
 
 struct sd_prop {
@@ -38,8 +58,7 @@ struct sd_suite {
 	size_t nprops, capprops;
 	struct sd_case *cases;      /* grows: a pointer to a case is valid until the next add */
 	size_t ncases, capcases;
-	int attempt;                /* 0 or 1: the first; N: the N-th attempt at this drill and endpoint */
-	int superseded;             /* a later attempt of the same drill and endpoint took its place */
+	int attempts;               /* --retry-until-window-end: attempts at this endpoint in all (0 or 1: one) */
 };
 
 struct sd_downloaded {
@@ -77,6 +96,8 @@ struct sd_run {
 	struct sd_drill_record *drills;
 	size_t ndrills, capdrills;
 	struct sd_strv definitions; /* "-D NAME=VALUE" as given on the command line, secrets masked */
+	int interrupted;        /* the signal that stopped the run (waiting included), 0 if none */
+	char *interrupted_while; /* what it was doing then ("running", "waiting for the window", ...), or NULL */
 	struct sd_suite **suites;
 	size_t nsuites, capsuites;
 	struct sd_downloaded *files;
@@ -92,18 +113,26 @@ struct sd_suite *sd_run_add_suite(struct sd_run *run, const char *drill, const c
     size_t index);
 
 /*
- * Make s the attempt-th attempt at its drill and endpoint (attempt > 1): its
- * name and classname say so ("... (attempt 2)"), and the property attempt.
+ * A suite of the same name as an earlier one is a later attempt at that
+ * drill and endpoint (--retry-until-window-end): it takes the earlier one's
+ * place, which keeps its name and start and counts one more attempt; the
+ * earlier cases that did not pass become the reruns of the later ones
+ * (matched by step). Called once every attempt has run.
  */
-void sd_suite_attempt(struct sd_suite *s, int attempt);
+void sd_run_fold_attempts(struct sd_run *run);
+
+/* Record an earlier attempt of c that did not pass (its outcome copied; attempt numbered in turn). */
+void sd_case_add_rerun(struct sd_case *c, enum sd_status status, enum sd_kind kind, const char *message,
+    const char *detail, double time, time_t started);
 
 /*
- * The suites [from, nsuites) are later attempts: each earlier suite of the
- * same drill and endpoint (and account) is marked superseded, with the
- * property superseded.by. Superseded suites stay in every report, as the
- * evidence of what happened, but no longer decide the verdict or exit status.
+ * Do a and b belong in one table (one session of a record): the same drill
+ * of the same account? Writers group consecutive suites by it.
  */
-void sd_run_supersede(struct sd_run *run, size_t from);
+int sd_suite_same_group(const struct sd_suite *a, const struct sd_suite *b);
+
+/* The title of a's group: "DRILL", or "ACCOUNT: DRILL" for an account of a roster. Caller frees. */
+char *sd_suite_group_title(const struct sd_suite *a);
 
 /* Set (or replace) a suite property; value NULL or "" leaves it out. */
 void sd_suite_prop(struct sd_suite *s, const char *name, const char *value);
@@ -129,17 +158,44 @@ size_t sd_count(const struct sd_run *run, const struct sd_suite *suite, enum sd_
 /* Total cases in a suite or run. */
 size_t sd_count_all(const struct sd_run *run, const struct sd_suite *suite);
 
-/*
- * "ALL STEPS PASSED", "NOT ALL STEPS PASSED", "INCOMPLETE" when the run was
- * interrupted, or "NOTHING TO DO (NOT A BUSINESS DAY)" when every step is a
- * neutral skip. Neutral skips (SD_KIND_NEUTRAL) count as passed.
- */
+/* What a run comes to: told the same by every writer (terminal, JUnit, HTML, RUN-INFO, roster, merge, record). */
+enum sd_verdict_kind {
+	SD_VERDICT_PASSED,          /* every step passed (or was a neutral skip) */
+	SD_VERDICT_FAILED,          /* a step failed, erred or was skipped after one */
+	SD_VERDICT_INCOMPLETE,      /* a signal stopped the run (while waiting too) */
+	SD_VERDICT_NOTHING_TO_DO,   /* every step was a neutral skip: not a business day */
+};
+
+struct sd_verdict {
+	enum sd_verdict_kind kind;
+	const char *text;           /* "ALL STEPS PASSED", "NOT ALL STEPS PASSED", "INCOMPLETE", "NOTHING TO DO (NOT A BUSINESS DAY)" */
+	const char *mode;           /* NULL: the session itself; else why it is a rehearsal */
+	size_t passed, failed, errors, skipped, total;  /* the steps, as every CI reader counts them */
+	size_t retried;             /* steps that passed after more than one attempt */
+	int most_attempts;          /* the most attempts one of those needed */
+	int exit_status;            /* 0, 1 a check failed, 3 an error, 128+N stopped by signal N */
+};
+
+/* The verdict of run: the one model every writer reads. */
+void sd_run_verdict_of(const struct sd_run *run, struct sd_verdict *v);
+
+/* The verdict's text alone (sd_verdict's .text). */
 const char *sd_run_verdict(const struct sd_run *run);
 
-/* Move every suite (and downloaded file) of from into into; from is left empty. */
+/*
+ * The closing line every writer shows: "13 passed, 1 failed, 0 errors, 0 skipped —
+ * NOT ALL STEPS PASSED", with " (REHEARSAL)" for a rehearsal and "; 2 passed after
+ * 2 attempts" when steps were retried.
+ */
+void sd_verdict_line(const struct sd_verdict *v, struct sd_buf *out);
+
+/*
+ * Move every suite (and downloaded file) of from into into; from is left empty. A
+ * rehearsal's mode and a stop go with them: a merge of rehearsals is a rehearsal.
+ */
 void sd_run_take(struct sd_run *into, struct sd_run *from);
 
-/* Exit status of a run: 0 all passed (or neutral skips), 1 a check failed, 3 a step could not be evaluated. */
+/* Exit status of a run (sd_verdict's): 0 passed, 1 a check failed, 3 a step could not be evaluated, 128+N stopped. */
 int sd_run_exit_status(const struct sd_run *run);
 
 /* Free everything the run owns (not the struct itself). */

@@ -20,9 +20,9 @@ struct sd_retry_policy {
 /*
  * After d ran (its suites are run's from `first` on): while the latest
  * attempt of an endpoint failed and another can start before d's window
- * closes, wait p->every_s and run d again on the failing endpoints only
- * (their suites "... (attempt N)", the earlier ones superseded); every
- * attempt stays in run, the latest of each endpoint decides. What it
+ * closes, wait p->every_s and run d again on the failing endpoints only,
+ * each attempt a suite of the same name appended to run (sd_run_fold_attempts
+ * makes them one suite per endpoint once all have run). What it
  * decides is told through o->on_event (a note per attempt, a warning when
  * no attempt fits). A drill without a window is left as it ran.
  */

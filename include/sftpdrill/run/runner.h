@@ -40,7 +40,6 @@ struct sd_run_opts {
 	int parallel;               /* run the endpoints of the set at once, a thread and a session each */
 	int jobs;                   /* with parallel: at most this many at a time (0: all of them) */
 	int shard_k, shard_n;       /* only the endpoints i of the set with i % shard_n == shard_k - 1 (0: all) */
-	int attempt;                /* > 1: a repeat of failing endpoints (see sd_suite_attempt) */
 	const struct sd_strv *only; /* if not NULL: only the endpoints with these labels */
 };
 
