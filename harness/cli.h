@@ -104,11 +104,15 @@ int cmd_merge(struct cli *c, int argc, char **argv);
 int cmd_roster(struct cli *c, int ndrills, char **drills);
 
 /*
- * Verify bundles and write their merge, sealed, to out (new); prints the totals. An exit status.
+ * Verify bundles and write their merge, sealed, to out (new); prints the verdict. An exit status: the
+ * merged run's (0, 1, 2 a row not drilled, 3), 2 when an input was refused, 3 when out cannot be written.
  * shard, if not NULL, is written as the merge's SHARD file: a roster shard's account of itself
- * ("roster NAME\nrows R\nshard K of N\n"), by which a later merge finds a shard missing.
+ * ("roster NAME\nrows R\nshard K of N\n"), by which a later merge finds a shard missing. rows (may be
+ * NULL) holds suites of rows that were not drilled, taken into the merge (and left empty).
  */
-int merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title, const char *shard);
+struct sd_run;
+int merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title, const char *shard,
+    struct sd_run *rows);
 int cmd_help(struct cli *c, int argc, char **argv);
 
 /* Print the help of command name (or the overview for NULL) to f; EXIT_USAGE for an unknown name. */

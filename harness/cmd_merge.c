@@ -33,21 +33,34 @@ struct shard {
 	int rows, k, n;             /* n == 0: not a shard's bundle */
 };
 
-static void
+/* The most shards and rows a SHARD file may claim: what --shard and a roster allow. */
+#define MAX_SHARDS 1000
+#define MAX_ROWS 1000000
+
+/* A bundle's SHARD, if it has one; -1 (said why) when it claims what no roster shard can be. */
+static int
 read_shard(const char *bundle, struct shard *s)
 {
 	char *path = sd_xasprintf("%s/SHARD", bundle), line[512];
 	FILE *f = sd_fopen_regular(path, 0);
+	int rc = 0;
 
 	memset(s, 0, sizeof(*s));
 	while (f && fgets(line, sizeof(line), f) != NULL)
 		if (sscanf(line, "roster %255[^\n]", s->roster) != 1 && sscanf(line, "rows %d", &s->rows) != 1)
 			(void)sscanf(line, "shard %d of %d", &s->k, &s->n);
+	/* Its counts are the input's word: bounded before anything is counted by them. */
+	if (f && (s->n < 1 || s->n > MAX_SHARDS || s->k < 1 || s->k > s->n || s->rows < 0 || s->rows > MAX_ROWS)) {
+		fprintf(stderr, "sftpdrill merge: %s: its SHARD says shard %d of %d of %d rows, which no roster run writes "
+		    "(at most %d shards); nothing was merged\n", bundle, s->k, s->n, s->rows, MAX_SHARDS);
+		rc = -1;
+	}
 	if (f)
 		fclose(f);
-	if (s->k < 1 || s->k > s->n)
+	else
 		s->n = 0;
 	free(path);
+	return rc;
 }
 
 /*
@@ -70,11 +83,11 @@ shards_missing(const struct shard *v, int n)
 			if (v[j].n == v[i].n && v[j].rows == v[i].rows && strcmp(v[j].roster, v[i].roster) == 0)
 				seen[v[j].k - 1] = 1;
 		for (int k = 0; k < v[i].n; k++)
-			if (!seen[k]) {
+			if (!seen[k] && ++missing <= 20)
 				fprintf(stderr, "sftpdrill merge: roster %s: shard %d of %d is missing (its accounts would "
 				    "look never drilled); nothing was merged\n", v[i].roster, k + 1, v[i].n);
-				missing++;
-			}
+		if (missing > 20)
+			fprintf(stderr, "sftpdrill merge: roster %s: ... %d shards missing in all\n", v[i].roster, missing);
 		free(seen);
 	}
 	return missing;
@@ -106,16 +119,17 @@ gather(const struct cli *c, int n, char **bundles, struct sd_run *merged, struct
 			else
 				fprintf(stderr, "sftpdrill merge: %s is not intact; nothing was merged\n", bundles[i]);
 			sd_strv_release(&check.problems);
-			return rc < 0 ? EXIT_USAGE : EXIT_CHECK_FAILED;
+			return EXIT_USAGE;
 		}
 		sd_strv_release(&check.problems);
 		path = sd_xasprintf("%s/junit.xml", bundles[i]);
 		rc = sd_junit_read(path, &one, &err);
 		free(path);
-		if (rc < 0) {
-			fprintf(stderr, "sftpdrill merge: %s: %s; nothing was merged\n", bundles[i], err.msg);
+		if (rc < 0 || read_shard(bundles[i], &shards[i]) < 0) {
+			if (rc < 0)
+				fprintf(stderr, "sftpdrill merge: %s: %s; nothing was merged\n", bundles[i], err.msg);
 			sd_run_release(&one);
-			return EXIT_CHECK_FAILED;
+			return EXIT_USAGE;
 		}
 		/* Each suite says which bundle it came from: its own evidence stays there. */
 		for (size_t s = 0; s < one.nsuites; s++)
@@ -123,57 +137,76 @@ gather(const struct cli *c, int n, char **bundles, struct sd_run *merged, struct
 		sd_run_take(merged, &one);
 		sd_run_release(&one);
 		sd_buf_addf(list, "%s  %s\n", hex, bundles[i]);
-		read_shard(bundles[i], &shards[i]);
 	}
 	return EXIT_PASS;
 }
 
+/* The rows not drilled (a roster's bad rows): into merged, and a line each in BUNDLES. */
+static void
+take_rows(struct sd_run *merged, struct sd_run *rows, struct sd_buf *list)
+{
+	for (size_t i = 0; rows && i < rows->nsuites; i++)
+		sd_buf_addf(list, "not-drilled  %s\n", rows->suites[i]->cases[0].message);
+	if (rows)
+		sd_run_take(merged, rows);
+}
+
+/* What the merge says: the verdict of everything merged, from the model; its exit status. */
+static int
+tell(const struct sd_run *merged, int n, const char *out)
+{
+	struct sd_verdict v;
+	struct sd_buf line = SD_BUF_INIT(0);
+
+	sd_run_verdict_of(merged, &v);
+	sd_verdict_line(&v, &line);
+	printf("%d bundles, %zu suites: %s\n", n, merged->nsuites, sd_buf_str(&line));
+	if (merged->mode)
+		printf("%s\n", merged->mode);
+	printf("report: %s/junit.xml\n", out);
+	sd_buf_release(&line);
+	return v.exit_status;
+}
+
 int
-merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title, const char *shard)
+merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title, const char *shard,
+    struct sd_run *rows)
 {
 	struct sd_run merged = { 0 };
-	struct shard *shards = sd_xcalloc((size_t)n, sizeof(*shards));
+	struct shard *shards = sd_xcalloc(n > 0 ? (size_t)n : 1, sizeof(*shards));
 	struct sd_buf list = SD_BUF_INIT(0);
 	struct sd_html_info hi = { .utc_offset = c->zone_offset, .zone_name = "Hong Kong" };
 	struct sd_err err = { 0 };
 	size_t a, b;
 	int status = gather(c, n, bundles, &merged, &list, shards);
 
+	/* A refused input (tampered, unsealed, counted twice, a shard missing) is exit status 2, never a step's 1. */
 	if (status == EXIT_PASS && duplicate(&merged, &a, &b) == 0) {
 		fprintf(stderr, "sftpdrill merge: \"%s\" is in %s and in %s: it would count twice (a shard given twice?); "
 		    "nothing was merged\n", merged.suites[a]->name, sd_suite_get_prop(merged.suites[a], "merged.from"),
 		    sd_suite_get_prop(merged.suites[b], "merged.from"));
-		status = EXIT_CHECK_FAILED;
+		status = EXIT_USAGE;
 	}
 	if (status == EXIT_PASS && shards_missing(shards, n))
-		status = EXIT_CHECK_FAILED;
+		status = EXIT_USAGE;
 	if (status == EXIT_PASS && (sd_mkdirs(out) < 0 || access(out, W_OK) < 0)) {
 		fprintf(stderr, "sftpdrill merge: cannot create %s: %s\n", out, strerror(errno));
 		status = EXIT_INTERNAL;
 	}
 	if (status == EXIT_PASS) {
 		/* As a run's bundle, its inputs listed in BUNDLES (and a roster shard's account of itself in SHARD). */
-		const char *names[] = { "BUNDLES", "SHARD" }, *texts[] = { sd_buf_str(&list), shard };
+		const char *names[] = { "BUNDLES", "SHARD" }, *texts[2];
 		struct sd_bundle_opts o = { .html = &hi, .extra_names = names, .extra_texts = texts, .nextra = shard ? 2 : 1 };
 
+		take_rows(&merged, rows, &list);
+		texts[0] = sd_buf_str(&list);
+		texts[1] = shard;
 		sd_run_set(&merged.title, title);
 		if (sd_bundle_write(out, &merged, &o, &err) < 0) {
 			fprintf(stderr, "sftpdrill merge: %s\n", err.msg);
 			status = EXIT_INTERNAL;
-		}
-	}
-	if (status == EXIT_PASS) {
-		struct sd_verdict v;
-		struct sd_buf line = SD_BUF_INIT(0);
-
-		sd_run_verdict_of(&merged, &v);
-		sd_verdict_line(&v, &line);
-		printf("%zu bundles, %zu suites: %s\n", (size_t)n, merged.nsuites, sd_buf_str(&line));
-		if (merged.mode)
-			printf("%s\n", merged.mode);
-		sd_buf_release(&line);
-		printf("report: %s/junit.xml\n", out);
-		status = sd_run_exit_status(&merged);
+		} else
+			status = tell(&merged, n, out);
 	}
 	sd_run_release(&merged);
 	sd_buf_release(&list);
@@ -196,7 +229,7 @@ cmd_merge(struct cli *c, int n, char **args)
 		return EXIT_USAGE;
 	}
 	title = sd_xasprintf("Merged: %d bundles", n - 1);
-	status = merge_bundles(c, args[0], n - 1, args + 1, title, NULL);
+	status = merge_bundles(c, args[0], n - 1, args + 1, title, NULL, NULL);
 	free(title);
 	return status;
 }

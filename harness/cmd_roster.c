@@ -18,6 +18,7 @@
 #include "sftpdrill/evidence/bundle.h"
 #include "sftpdrill/evidence/junit.h"
 #include "sftpdrill/language/roster.h"
+#include "sftpdrill/run/preflight.h"
 #include "cli.h"
 
 /* One account's run. */
@@ -124,6 +125,24 @@ passphrase_of(const struct sd_roster_row *row, char **out)
 	return 0;
 }
 
+/* Why a row cannot be started (its key unreadable or open to others, its passphrase not where it says), or NULL. */
+static const char *
+row_problem(const struct sd_roster_row *row, char *buf, size_t len)
+{
+	char why[4096];
+
+	if (sd_identity_problem(row->key, why, sizeof(why)) != NULL)
+		snprintf(buf, len, "account `%s`: %s", row->name, why);
+	else if (strncmp(row->passphrase, "env:", 4) == 0 && getenv(row->passphrase + 4) == NULL)
+		snprintf(buf, len, "account `%s`: its passphrase is to be in the environment variable %s, which is not set",
+		    row->name, row->passphrase + 4);
+	else if (strncmp(row->passphrase, "file:", 5) == 0 && access(row->passphrase + 5, R_OK) < 0)
+		snprintf(buf, len, "account `%s`: its passphrase file %s: %s", row->name, row->passphrase + 5, strerror(errno));
+	else
+		return NULL;
+	return buf;
+}
+
 /* Start one account's run; its output to its log. 0, or -1 (said why, status set). */
 static int
 start(const struct cli *c, struct account *a, const char *dir, int ndrills, char **drills)
@@ -194,53 +213,101 @@ finished(struct account *a, int wstatus)
 	if (f)
 		fclose(f);
 	printf("  %s %s (%s): %s\n", a->status == 0 ? "✓" : "✗", a->row->name, a->row->user,
-	    counts[0] ? counts : a->bundle ? "see its bundle" : "not run: see its log");
+	    counts[0] ? counts : a->bundle ? "see its bundle" : "no bundle: see its log");
 	if (a->status != 0)
 		printf("      log: %s\n", a->log);
 	fflush(stdout);
 }
 
-/* Per account and session: its verdict, from its bundle. Written to the roster folder and shown. */
+/* One line of roster-summary.txt, shown too. */
 static void
-summary(const struct account *accts, size_t n, const char *dir)
+summary_line(FILE *f, const char *account, const char *user, const char *session, const char *result)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%-16s %-12s %-50.50s %s", account, user, session, result);
+	printf("%s\n", line);
+	if (f)
+		fprintf(f, "%s\n", line);
+}
+
+/* An account's sessions, each with the verdict the model gives its suites (what its bundle says). */
+static void
+summary_account(FILE *f, const struct account *a)
+{
+	struct sd_run run = { 0 };
+	struct sd_err err;
+	char *junit = a->bundle ? sd_xasprintf("%s/junit.xml", a->bundle) : NULL;
+
+	if (junit == NULL || sd_junit_read(junit, &run, &err) < 0 || run.nsuites == 0)
+		summary_line(f, a->row->name, a->row->user, "-", a->status < 0 ? "NOT RUN" : "NO RESULTS (see its log)");
+	for (size_t s = 0, e; s < run.nsuites; s = e) {
+		struct sd_run one = { .suites = &run.suites[s], .mode = run.mode, .interrupted = run.interrupted };
+		struct sd_verdict v;
+		char result[160];
+
+		for (e = s; e < run.nsuites && strcmp(run.suites[e]->drill, run.suites[s]->drill) == 0; e++)
+			;
+		one.nsuites = e - s;
+		sd_run_verdict_of(&one, &v);
+		snprintf(result, sizeof(result), "%s%s", v.text, v.mode ? " (REHEARSAL)" : "");
+		if (v.kind == SD_VERDICT_FAILED)
+			snprintf(result + strlen(result), sizeof(result) - strlen(result), " (%zu of %zu)", v.passed, v.total);
+		if (v.retried)
+			snprintf(result + strlen(result), sizeof(result) - strlen(result), ", %zu after up to %d attempts",
+			    v.retried, v.most_attempts);
+		summary_line(f, a->row->name, a->row->user, run.suites[s]->drill, result);
+	}
+	sd_run_release(&run);
+	free(junit);
+}
+
+/* Per account and session: its verdict, from its bundle; then every bad row of this shard. Written and shown. */
+static void
+summary(const struct account *accts, size_t n, const struct sd_roster *r, const struct cli *c, const char *dir)
 {
 	char *path = sd_xasprintf("%s/roster-summary.txt", dir);
 	FILE *f = fopen(path, "we");
 
-	printf("\n%-16s %-12s %-50s %s\n", "account", "user", "session", "result");
-	for (size_t i = 0; i < n; i++) {
-		const struct account *a = &accts[i];
-		struct sd_run run = { 0 };
-		struct sd_err err;
-		char *junit = a->bundle ? sd_xasprintf("%s/junit.xml", a->bundle) : NULL, line[1024];
-
-		if (junit == NULL || sd_junit_read(junit, &run, &err) < 0 || run.nsuites == 0) {
-			snprintf(line, sizeof(line), "%-16s %-12s %-50s %s", a->row->name, a->row->user, "-",
-			    a->status < 0 ? "not run" : "no results (see its log)");
-			printf("%s\n", line);
-			if (f)
-				fprintf(f, "%s\n", line);
-		}
-		for (size_t s = 0, e; s < run.nsuites; s = e) {
-			size_t failed = 0, all = 0;
-			for (e = s; e < run.nsuites && strcmp(run.suites[e]->drill, run.suites[s]->drill) == 0; e++) {
-				all += run.suites[e]->ncases;
-				failed += run.suites[e]->ncases - sd_count(&run, run.suites[e], SD_PASS);
-			}
-			snprintf(line, sizeof(line), "%-16s %-12s %-50.50s %s", a->row->name, a->row->user, run.suites[s]->drill,
-			    failed ? "NOT ALL STEPS PASSED" : "ALL STEPS PASSED");
-			if (failed)
-				snprintf(line + strlen(line), sizeof(line) - strlen(line), " (%zu of %zu)", all - failed, all);
-			printf("%s\n", line);
-			if (f)
-				fprintf(f, "%s\n", line);
-		}
-		sd_run_release(&run);
-		free(junit);
+	printf("\n");
+	summary_line(f, "account", "user", "session", "result");
+	for (size_t i = 0; i < n; i++)
+		summary_account(f, &accts[i]);
+	for (size_t i = 0; i < r->nbad; i++) {
+		const char *base = strrchr(r->path, '/') ? strrchr(r->path, '/') + 1 : r->path;
+		char where[300], result[600];
+		if (!sd_roster_in_shard(r->bad[i].index, c->shard_k, c->shard_n))
+			continue;
+		snprintf(where, sizeof(where), "%s:%d", base, r->bad[i].line);
+		snprintf(result, sizeof(result), "NOT RUN (RosterRowInvalid): %s", r->bad[i].why);
+		summary_line(f, r->bad[i].name ? r->bad[i].name : "-", "-", where, result);
 	}
 	if (f)
 		fclose(f);
 	free(path);
+}
+
+/*
+ * What the merged evidence says of the rows that were not drilled: one suite each, its one step
+ * an error (RosterRowInvalid, FILE:LINE and why; or an account whose run left no bundle).
+ */
+static void
+not_drilled(struct sd_run *rows, const char *roster, int line, const char *name, enum sd_kind kind, const char *why)
+{
+	const char *base = strrchr(roster, '/') ? strrchr(roster, '/') + 1 : roster;
+	char *where = sd_xasprintf("%s:%d", base, line), *title = sd_xasprintf("roster %s", where);
+	struct sd_suite *s = sd_run_add_suite(rows, "roster", where, base, 0);
+	struct sd_case *c;
+
+	free(s->name);
+	s->name = title;
+	sd_suite_prop(s, "roster.row", where);
+	sd_suite_prop(s, "roster.account", name);
+	c = sd_suite_add_case(s, name ? name : "(no name)");
+	c->status = SD_ERROR;
+	c->kind = kind;
+	c->message = sd_xasprintf("%s: not drilled: %s", where, why);
+	free(where);
 }
 
 /* The folder of this roster run, new: REPORT-DIR/TIME-roster-NAME[-shard-K-of-N], NAME the file's without extension. */
@@ -293,43 +360,104 @@ run_all(const struct cli *c, struct account *accts, size_t n, const char *dir, i
 	}
 }
 
+/* Rows of this shard that could not start (a key OpenSSH would refuse, a passphrase not where it says): bad rows too. */
+static void
+check_rows(const struct cli *c, struct sd_roster *r)
+{
+	struct sd_diag diag = { 0 };
+	char why[4200];
+
+	for (size_t i = 0; i < r->n;) {
+		const struct sd_roster_row *row = &r->v[i];
+		if (!sd_roster_in_shard(row->index, c->shard_k, c->shard_n) || row_problem(row, why, sizeof(why)) == NULL) {
+			i++;
+			continue;
+		}
+		sd_diag_report(&diag, 0, &(struct sd_loc){ r->path, row->line, 0 }, NULL, "%s", why);
+		sd_roster_reject(r, i, why);
+	}
+	cli_print_diag(c, &diag);
+	sd_diag_release(&diag);
+}
+
+/* The roster's folder and its accounts/ (said why, NULL, when they cannot be made). Caller frees. */
+static char *
+make_folders(const struct cli *c)
+{
+	char *dir = roster_dir(c), *accounts = dir ? sd_xasprintf("%s/accounts", dir) : NULL;
+
+	if (dir == NULL || sd_mkdirs(accounts) < 0) {
+		fprintf(stderr, "sftpdrill: cannot create %s: %s\n", accounts ? accounts : "a roster folder", strerror(errno));
+		free(dir);
+		dir = NULL;
+	}
+	free(accounts);
+	return dir;
+}
+
+/*
+ * One bundle for them all: every account's bundle verified and merged, with a suite for each row
+ * not drilled (a bad row of this shard, an account whose run left no bundle). The merge's status.
+ */
+static int
+merge_all(const struct cli *c, const char *dir, const struct account *accts, size_t n, const struct sd_roster *r)
+{
+	struct sd_run rows = { 0 };
+	char **bundles = sd_xcalloc(n ? n : 1, sizeof(*bundles)), *merged = sd_xasprintf("%s/merged", dir), *title, *shard;
+	const char *base = strrchr(c->roster, '/') ? strrchr(c->roster, '/') + 1 : c->roster;
+	size_t nb = 0;
+	int status;
+
+	for (size_t i = 0; i < r->nbad; i++)
+		if (sd_roster_in_shard(r->bad[i].index, c->shard_k, c->shard_n))
+			not_drilled(&rows, r->path, r->bad[i].line, r->bad[i].name, SD_KIND_ROSTER_ROW_INVALID, r->bad[i].why);
+	for (size_t i = 0; i < n; i++) {
+		char *why = sd_xasprintf("its run ended with exit status %d and left no bundle (see %s)", accts[i].status,
+		    accts[i].log);
+		if (accts[i].bundle)
+			bundles[nb++] = accts[i].bundle;
+		else
+			not_drilled(&rows, r->path, accts[i].row->line, accts[i].row->name, SD_KIND_NONE, why);
+		free(why);
+	}
+	title = sd_xasprintf("Roster %s%s", c->roster, c->shard_n > 1 ? " (one shard)" : "");
+	shard = sd_xasprintf("roster %s\nrows %d\nshard %d of %d\n", base, r->rows, c->shard_n > 1 ? c->shard_k : 1,
+	    c->shard_n > 1 ? c->shard_n : 1);
+	printf("\n");
+	status = merge_bundles(c, merged, (int)nb, bundles, title, shard, &rows);
+	sd_run_release(&rows);
+	free(shard);
+	free(title);
+	free(merged);
+	free(bundles);
+	return status;
+}
+
 int
 cmd_roster(struct cli *c, int ndrills, char **drills)
 {
 	struct sd_roster roster;
 	struct sd_diag diag = { 0 };
 	struct account *accts;
-	size_t n = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
-	char *dir, *merged, **bundles, *title, *shard;
-	size_t nb = 0;
-	int status, bad;
+	size_t n = 0;
+	char *dir;
+	int status;
 
-	if (sd_roster_read(c->roster, &roster, &diag) < 0) {
-		cli_print_diag(c, &diag);
-		sd_diag_release(&diag);
-		return EXIT_USAGE;
-	}
+	status = sd_roster_read(c->roster, &roster, &diag);
 	cli_print_diag(c, &diag);
-	bad = diag.nerrors > 0;
 	sd_diag_release(&diag);
-	accts = sd_xcalloc(roster.n ? roster.n : 1, sizeof(*accts));
-	dir = roster_dir(c);
-	merged = dir ? sd_xasprintf("%s/accounts", dir) : NULL;
-	if (dir == NULL || sd_mkdirs(merged) < 0) {
-		if (merged)
-			fprintf(stderr, "sftpdrill: cannot create %s: %s\n", merged, strerror(errno));
-		else
-			fprintf(stderr, "sftpdrill: cannot create a roster folder under %s: %s\n", c->report_dir, strerror(errno));
-		free(merged);
-		free(dir);
-		free(accts);
+	if (status < 0)
+		return EXIT_USAGE;
+	check_rows(c, &roster);
+	dir = make_folders(c);
+	if (dir == NULL) {
 		sd_roster_release(&roster);
 		return EXIT_INTERNAL;
 	}
-	free(merged);
+	accts = sd_xcalloc(roster.n ? roster.n : 1, sizeof(*accts));
 	for (size_t i = 0; i < roster.n; i++)
-		if (sd_roster_in_shard(&roster.v[i], c->shard_k, c->shard_n))
+		if (sd_roster_in_shard(roster.v[i].index, c->shard_k, c->shard_n))
 			accts[n++] = (struct account){ .row = &roster.v[i], .status = -1,
 				.log = sd_xasprintf("%s/accounts/%s.log", dir, roster.v[i].name) };
 	printf("roster %s: %zu account%s%s, at most %d at a time\n", c->roster, n, n == 1 ? "" : "s",
@@ -339,36 +467,15 @@ cmd_roster(struct cli *c, int ndrills, char **drills)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	run_all(c, accts, n, dir, ndrills, drills);
-	summary(accts, n, dir);
-	/* One bundle for them all: every account's bundle verified and merged. */
-	bundles = sd_xcalloc(n ? n : 1, sizeof(*bundles));
-	for (size_t i = 0; i < n; i++)
-		if (accts[i].bundle)
-			bundles[nb++] = accts[i].bundle;
-	merged = sd_xasprintf("%s/merged", dir);
-	title = sd_xasprintf("Roster %s%s", c->roster, c->shard_n > 1 ? " (one shard)" : "");
-	printf("\n");
-	shard = sd_xasprintf("roster %s\nrows %d\nshard %d of %d\n", strrchr(c->roster, '/') ? strrchr(c->roster, '/') + 1 :
-	    c->roster, roster.rows, c->shard_n > 1 ? c->shard_k : 1, c->shard_n > 1 ? c->shard_n : 1);
-	status = nb ? merge_bundles(c, merged, (int)nb, bundles, title, shard) : EXIT_CHECK_FAILED;
-	free(shard);
+	summary(accts, n, &roster, c, dir);
+	/* The verdict of everything merged: a bad row makes it 2 whatever the accounts did; a signal, 128+N. */
+	status = merge_all(c, dir, accts, n, &roster);
+	if (atomic_load(&stop_signal))
+		status = 128 + atomic_load(&stop_signal);
 	for (size_t i = 0; i < n; i++) {
-		int s = accts[i].status < 0 ? EXIT_CHECK_FAILED : accts[i].status;
-		if (s > status && s != EXIT_USAGE)
-			status = s;
-		if (s == EXIT_USAGE && status < EXIT_USAGE)
-			status = EXIT_USAGE;
 		free(accts[i].log);
 		free(accts[i].bundle);
 	}
-	/* Bad rows were reported and the rest ran; the exit status still says the roster needs fixing. */
-	if (bad && status == EXIT_PASS)
-		status = EXIT_USAGE;
-	if (atomic_load(&stop_signal))
-		status = 128 + atomic_load(&stop_signal);
-	free(title);
-	free(merged);
-	free(bundles);
 	free(dir);
 	free(accts);
 	sd_roster_release(&roster);

@@ -419,9 +419,11 @@ open_bundle(struct run_state *r, struct sd_err *err)
 	char *path, more[32] = "";
 
 	r->run.started = time(NULL);
-	if (r->n > 1)
+	if (r->n > 1 && r->c->account == NULL)
 		snprintf(more, sizeof(more), "-and-%d-more", r->n - 1);
-	r->dir = sd_bundle_new_folder(r->c->report_dir, r->drills[0]->name, more, r->run.started);
+	/* A roster's account is named by its bundle: accounts/TIME-ACCOUNT. */
+	r->dir = sd_bundle_new_folder(r->c->report_dir, r->c->account ? r->c->account : r->drills[0]->name, more,
+	    r->run.started);
 	if (r->dir == NULL) {
 		fprintf(stderr, "sftpdrill: cannot create a run folder under %s: %s\n", r->c->report_dir, strerror(errno));
 		return -1;

@@ -288,7 +288,7 @@ stopped_by(const struct sd_run *run)
 void
 sd_run_verdict_of(const struct sd_run *run, struct sd_verdict *v)
 {
-	size_t neutral = 0;
+	size_t neutral = 0, usage = 0;
 	int sig = stopped_by(run);
 
 	memset(v, 0, sizeof(*v));
@@ -302,6 +302,7 @@ sd_run_verdict_of(const struct sd_run *run, struct sd_verdict *v)
 			v->errors += c->status == SD_ERROR;
 			v->skipped += c->status == SD_SKIP;
 			neutral += (sd_kind(c->kind)->flags & SD_KIND_NEUTRAL) != 0;
+			usage += c->status == SD_ERROR && (sd_kind(c->kind)->flags & SD_KIND_USAGE) != 0;
 			if (c->status == SD_PASS && c->nreruns > 0) {
 				v->retried++;
 				if (c->attempts > v->most_attempts)
@@ -315,7 +316,7 @@ sd_run_verdict_of(const struct sd_run *run, struct sd_verdict *v)
 		v->kind = SD_VERDICT_NOTHING_TO_DO;
 	else if (v->errors > 0 || v->failed > 0 || v->skipped > neutral) {
 		v->kind = SD_VERDICT_FAILED;
-		v->exit_status = v->errors > 0 ? 3 : 1;
+		v->exit_status = usage > 0 ? 2 : v->errors > 0 ? 3 : 1;
 	} else
 		v->kind = SD_VERDICT_PASSED;
 	v->text = v->kind == SD_VERDICT_PASSED ? "ALL STEPS PASSED" : v->kind == SD_VERDICT_FAILED ?

@@ -17,6 +17,15 @@ enum column { COL_NAME, COL_USER, COL_KEY, COL_PASSPHRASE, COL_KNOWN_HOSTS, COL_
 
 static const char *const column_names[] = { "name", "user", "key", "passphrase", "known_hosts", "profile", NULL };
 
+/* Keep a bad row: where, whose, why. */
+static void
+add_bad(struct sd_roster *r, const char *name, int line, int index, const char *why)
+{
+	SD_GROW(r->bad, r->nbad + 1, r->capbad);
+	r->bad[r->nbad++] = (struct sd_roster_bad){ .name = name ? sd_xstrdup(name) : NULL, .why = sd_xstrdup(why),
+		.line = line, .index = index };
+}
+
 /* A problem at path:line (line 0: the file as a whole). */
 static void __attribute__((format(printf, 5, 6)))
 report(struct sd_diag *diag, int warning, const char *path, int line, const char *fmt, ...)
@@ -135,6 +144,7 @@ read_row(struct sd_roster *r, const char *path, int line, char **fields, int n, 
 {
 	struct sd_roster_row row = { .line = line, .index = r->rows++ };
 	const char *why;
+	char *problem = NULL;
 
 #define FIELD(c) (where[c] >= 0 && where[c] < n ? value(fields[where[c]]) : NULL)
 	row.name = FIELD(COL_NAME);
@@ -144,24 +154,22 @@ read_row(struct sd_roster *r, const char *path, int line, char **fields, int n, 
 	row.known_hosts = FIELD(COL_KNOWN_HOSTS);
 	row.profile = FIELD(COL_PROFILE);
 #undef FIELD
-	for (size_t i = 0; row.name && i < r->n; i++)
-		if (strcmp(r->v[i].name, row.name) == 0) {
-			report(diag, 0, path, line, "account `%s` is already on line %d; each account once", row.name, r->v[i].line);
-			goto bad;
-		}
-	if (row.name == NULL || row.user == NULL || row.key == NULL) {
-		report(diag, 0, path, line, "a row needs a name, a user and a key (%s is empty)",
+	for (size_t i = 0; row.name && i < r->n && problem == NULL; i++)
+		if (strcmp(r->v[i].name, row.name) == 0)
+			problem = sd_xasprintf("account `%s` is already on line %d; each account once", row.name, r->v[i].line);
+	if (problem == NULL && (row.name == NULL || row.user == NULL || row.key == NULL))
+		problem = sd_xasprintf("a row needs a name, a user and a key (%s is empty)",
 		    row.name == NULL ? "name" : row.user == NULL ? "user" : "key");
-		goto bad;
-	}
-	if (!sd_account_name_ok(row.name)) {
-		report(diag, 0, path, line, "account name `%s`: it names folders, so 1 to 64 of A-Z a-z 0-9 . _ - "
-		    "(not first: . or -)", row.name);
-		goto bad;
-	}
-	if ((why = passphrase_problem(row.passphrase)) != NULL) {
-		/* The field's text is not repeated: it may be the very secret that must not be written down. */
-		report(diag, 0, path, line, "account `%s`: the passphrase column: %s", row.name, why);
+	if (problem == NULL && !sd_account_name_ok(row.name))
+		problem = sd_xasprintf("account name `%s`: it names folders, so 1 to 64 of A-Z a-z 0-9 . _ - (not first: . or -)",
+		    row.name);
+	/* The field's text is not repeated: it may be the very secret that must not be written down. */
+	if (problem == NULL && (why = passphrase_problem(row.passphrase)) != NULL)
+		problem = sd_xasprintf("account `%s`: the passphrase column: %s", row.name, why);
+	if (problem != NULL) {
+		report(diag, 0, path, line, "%s", problem);
+		add_bad(r, row.name && sd_account_name_ok(row.name) ? row.name : NULL, line, row.index, problem);
+		free(problem);
 		goto bad;
 	}
 	if (row.passphrase == NULL)
@@ -187,6 +195,7 @@ sd_roster_read(const char *path, struct sd_roster *out, struct sd_diag *diag)
 	int lineno = 0, where[COL__COUNT], header = 0, rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->path = sd_xstrdup(path);
 	if (f == NULL) {
 		report(diag, 0, path, 0, "cannot read the roster: %s", strerror(errno));
 		return -1;
@@ -228,9 +237,34 @@ sd_roster_read(const char *path, struct sd_roster *out, struct sd_diag *diag)
 }
 
 int
-sd_roster_in_shard(const struct sd_roster_row *row, int k, int n)
+sd_roster_in_shard(int index, int k, int n)
 {
-	return n <= 1 || row->index % n == k - 1;
+	return n <= 1 || index % n == k - 1;
+}
+
+void
+sd_roster_reject(struct sd_roster *r, size_t i, const char *why)
+{
+	struct sd_roster_row *row = &r->v[i];
+	size_t at = 0;
+
+	add_bad(r, row->name, row->line, row->index, why);
+	/* In file order with the others. */
+	while (at + 1 < r->nbad && r->bad[at].line < row->line)
+		at++;
+	if (at + 1 < r->nbad) {
+		struct sd_roster_bad moved = r->bad[r->nbad - 1];
+		memmove(&r->bad[at + 1], &r->bad[at], (r->nbad - 1 - at) * sizeof(*r->bad));
+		r->bad[at] = moved;
+	}
+	free(row->name);
+	free(row->user);
+	free(row->key);
+	free(row->passphrase);
+	free(row->known_hosts);
+	free(row->profile);
+	memmove(&r->v[i], &r->v[i + 1], (r->n - i - 1) * sizeof(*r->v));
+	r->n--;
 }
 
 void
@@ -245,5 +279,11 @@ sd_roster_release(struct sd_roster *r)
 		free(r->v[i].profile);
 	}
 	free(r->v);
+	for (size_t i = 0; i < r->nbad; i++) {
+		free(r->bad[i].name);
+		free(r->bad[i].why);
+	}
+	free(r->bad);
+	free(r->path);
 	memset(r, 0, sizeof(*r));
 }

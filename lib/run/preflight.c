@@ -1,6 +1,7 @@
 /* preflight.c — what can be known before the first packet: the drill's files, keys and calendar. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,24 +28,35 @@ report_at(struct sd_diag *diag, const struct sd_loc *loc, int fatal, const char 
 
 #define warn_at(diag, loc, ...) report_at(diag, loc, 0, __VA_ARGS__)
 
+const char *
+sd_identity_problem(const char *identity, char *buf, size_t len)
+{
+	struct stat st;
+
+	if (strcmp(identity, "ssh-agent") == 0) {
+		if (getenv("SSH_AUTH_SOCK") != NULL)
+			return NULL;
+		snprintf(buf, len, "identity ssh-agent, but SSH_AUTH_SOCK is not set: no agent to ask");
+	} else if (stat(identity, &st) < 0 || access(identity, R_OK) < 0)
+		snprintf(buf, len, "private key %s: %s", identity, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		snprintf(buf, len, "private key %s is not a regular file", identity);
+	else if (st.st_mode & 077)
+		snprintf(buf, len, "private key %s is open to group or others (mode %03o), which OpenSSH refuses to use: "
+		    "run `chmod 600 %s`", identity, (unsigned)(st.st_mode & 0777), identity);
+	else
+		return NULL;
+	return buf;
+}
+
 /* The private key: there, a regular file, readable, and not open to others (OpenSSH refuses it then). */
 static void
 check_identity(const struct sd_drill *d, int fatal, struct sd_diag *diag)
 {
-	struct stat st;
+	char why[PATH_MAX + 200];
 
-	if (strcmp(d->identity, "ssh-agent") == 0) {
-		if (getenv("SSH_AUTH_SOCK") == NULL)
-			report_at(diag, &d->identity_loc, fatal, "identity ssh-agent, but SSH_AUTH_SOCK is not set: no agent to ask");
-		return;
-	}
-	if (stat(d->identity, &st) < 0 || access(d->identity, R_OK) < 0)
-		report_at(diag, &d->identity_loc, fatal, "private key %s: %s", d->identity, strerror(errno));
-	else if (!S_ISREG(st.st_mode))
-		report_at(diag, &d->identity_loc, fatal, "private key %s is not a regular file", d->identity);
-	else if (st.st_mode & 077)
-		report_at(diag, &d->identity_loc, fatal, "private key %s is open to group or others (mode %03o), which "
-		    "OpenSSH refuses to use: run `chmod 600 %s`", d->identity, (unsigned)(st.st_mode & 0777), d->identity);
+	if (sd_identity_problem(d->identity, why, sizeof(why)) != NULL)
+		report_at(diag, &d->identity_loc, fatal, "%s", why);
 }
 
 /* known_hosts: readable, every line usable, an entry for each endpoint of the target set. */

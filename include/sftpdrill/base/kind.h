@@ -26,6 +26,8 @@ enum {
 	SD_KIND_NEUTRAL = 1 << 1,
 	/* The cause may be on the service's side: the recap says whom to call (the drill's service-desk). */
 	SD_KIND_ASK_SERVICE = 1 << 2,
+	/* What was given cannot be run as written (a roster row, a refused run): exit status 2, whatever else happened. */
+	SD_KIND_USAGE = 1 << 3,
 };
 
 struct sd_kind_desc {

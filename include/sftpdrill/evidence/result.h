@@ -173,7 +173,8 @@ struct sd_verdict {
 	size_t passed, failed, errors, skipped, total;  /* the steps, as every CI reader counts them */
 	size_t retried;             /* steps that passed after more than one attempt */
 	int most_attempts;          /* the most attempts one of those needed */
-	int exit_status;            /* 0, 1 a check failed, 3 an error, 128+N stopped by signal N */
+	int exit_status;            /* 0; 1 a check failed; 2 something given cannot run as written (a roster row, a
+	                               refused run), whatever else happened; 3 an error; 128+N stopped by signal N */
 };
 
 /* The verdict of run: the one model every writer reads. */

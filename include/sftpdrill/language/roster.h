@@ -21,9 +21,20 @@ struct sd_roster_row {
 	int index;              /* its place among the data rows, bad ones counted: what a shard takes */
 };
 
+/* A row that cannot be drilled: where it is and why (never its passphrase field). */
+struct sd_roster_bad {
+	char *name;             /* the account's name, or NULL when the row has none */
+	char *why;
+	int line;
+	int index;              /* its place among the data rows: which shard it belongs to */
+};
+
 struct sd_roster {
+	char *path;                     /* the file as given */
 	struct sd_roster_row *v;        /* the good rows, in file order */
 	size_t n, cap;
+	struct sd_roster_bad *bad;      /* the bad rows, in file order */
+	size_t nbad, capbad;
 	int rows;                       /* data rows in all, bad ones included */
 };
 
@@ -32,9 +43,9 @@ struct sd_roster {
  * skipped, a header line naming the columns (name, user, key required;
  * passphrase, known_hosts, profile optional; in any order). A bad row —
  * a field missing, a duplicate name, a passphrase written in clear — is
- * reported in diag as FILE:LINE and left out; the others are kept. A bad
- * header or an unreadable file is an error with nothing kept. Returns the
- * number of rows kept, or -1.
+ * reported in diag as FILE:LINE and kept in out->bad; the others in
+ * out->v. A bad header or an unreadable file is an error with nothing
+ * kept. Returns the number of good rows, or -1.
  */
 int sd_roster_read(const char *path, struct sd_roster *out, struct sd_diag *diag);
 
@@ -44,8 +55,15 @@ int sd_roster_read(const char *path, struct sd_roster *out, struct sd_diag *diag
  */
 int sd_account_name_ok(const char *name);
 
-/* Does row belong to shard k of n (1 <= k <= n)? Rows go round-robin by their place in the file. */
-int sd_roster_in_shard(const struct sd_roster_row *row, int k, int n);
+/* Does the row at index (its place among the data rows) belong to shard k of n (1 <= k <= n)? Round-robin. */
+int sd_roster_in_shard(int index, int k, int n);
+
+/*
+ * A good row found bad later (its key cannot be read, its passphrase is not
+ * where it says): moved from r->v[i] to the bad rows, why copied; the rows
+ * after it move up one.
+ */
+void sd_roster_reject(struct sd_roster *r, size_t i, const char *why);
 
 void sd_roster_release(struct sd_roster *r);
 

@@ -13,6 +13,13 @@
 #include "sftpdrill/language/drill.h"
 
 /*
+ * What OpenSSH would say of a private key file before using it (missing,
+ * unreadable, not a regular file, open to group or others; "ssh-agent"
+ * without an agent): the problem written into buf, or NULL when there is none.
+ */
+const char *sd_identity_problem(const char *identity, char *buf, size_t len);
+
+/*
  * Look at the local files the drill names, without touching the network:
  * the private key (exists, readable, not readable by group or others), the
  * known_hosts file (readable, every line usable, an entry for each endpoint
