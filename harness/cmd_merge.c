@@ -114,14 +114,16 @@ gather(const struct cli *c, int n, char **bundles, struct sd_run *merged, struct
 		if (rc != 0) {
 			for (size_t k = 0; k < check.problems.n; k++)
 				fprintf(stderr, "%s: %s\n", bundles[i], check.problems.v[k]);
+			for (size_t k = 0; k < check.signer_problems.n; k++)
+				fprintf(stderr, "%s: %s\n", bundles[i], check.signer_problems.v[k]);
 			if (rc < 0)
 				fprintf(stderr, "sftpdrill merge: %s; nothing was merged\n", err.msg);
 			else
 				fprintf(stderr, "sftpdrill merge: %s is not intact; nothing was merged\n", bundles[i]);
-			sd_strv_release(&check.problems);
+			sd_bundle_check_release(&check);
 			return EXIT_USAGE;
 		}
-		sd_strv_release(&check.problems);
+		sd_bundle_check_release(&check);
 		path = sd_xasprintf("%s/junit.xml", bundles[i]);
 		rc = sd_junit_read(path, &one, &err);
 		free(path);

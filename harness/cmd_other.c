@@ -404,24 +404,29 @@ cmd_verify(struct cli *c, int n, char **args)
 		fprintf(stderr, "sftpdrill verify: %s\n", err.msg);
 		return EXIT_USAGE;
 	}
+	/* Intact is the files' word alone; each signature is reported on its own line. */
 	for (size_t i = 0; i < check.problems.n; i++)
 		printf("%s\n", check.problems.v[i]);
-	if (rc == 0) {
-		char *verdict = sd_printable(check.verdict, strlen(check.verdict));
-		char *mode = sd_printable(check.mode, strlen(check.mode));
-		printf("%s: intact (every file matches MANIFEST; %zu signature%s%s)\n", args[0], check.signatures,
-		    check.signatures == 1 ? "" : "s", c->pubs.n ? ", each verified" : check.signatures ?
-		    ", not checked: give --pub" : "");
-		if (verdict[0])
-			printf("recorded verdict: %s%s%s%s\n", verdict, mode[0] && strcmp(mode, "session") ? " (" : "",
-			    strcmp(mode, "session") ? mode : "", mode[0] && strcmp(mode, "session") ? ")" : "");
-		free(verdict);
-		free(mode);
-	}
+	if (check.problems.n == 0)
+		printf("%s: intact (every file matches MANIFEST; %zu signature%s)\n", args[0], check.nsignatures,
+		    check.nsignatures == 1 ? "" : "s");
 	else
 		printf("%s: NOT intact%s (%zu problem%s)\n", args[0], check.sealed ? "" : ", never sealed",
 		    check.problems.n, check.problems.n == 1 ? "" : "s");
-	sd_strv_release(&check.problems);
+	for (size_t i = 0; i < check.signatures.n; i++)
+		printf("signature %s\n", check.signatures.v[i]);
+	for (size_t i = 0; i < check.signer_problems.n; i++)
+		if (strncmp(check.signer_problems.v[i], "MANIFEST.sig", 12) != 0)
+			printf("key %s\n", check.signer_problems.v[i]);
+	if (check.problems.n == 0 && check.verdict[0]) {
+		char *verdict = sd_printable(check.verdict, strlen(check.verdict));
+		char *mode = sd_printable(check.mode, strlen(check.mode));
+		printf("recorded verdict: %s%s%s%s\n", verdict, mode[0] && strcmp(mode, "session") ? " (" : "",
+		    strcmp(mode, "session") ? mode : "", mode[0] && strcmp(mode, "session") ? ")" : "");
+		free(verdict);
+		free(mode);
+	}
+	sd_bundle_check_release(&check);
 	return rc == 0 ? EXIT_PASS : EXIT_CHECK_FAILED;
 }
 

@@ -63,6 +63,8 @@ load(struct record *r, const struct cli *c)
 	if (rc > 0) {
 		for (size_t i = 0; i < r->check.problems.n; i++)
 			fprintf(stderr, "%s\n", r->check.problems.v[i]);
+		for (size_t i = 0; i < r->check.signer_problems.n; i++)
+			fprintf(stderr, "%s\n", r->check.signer_problems.v[i]);
 		fprintf(stderr, "sftpdrill record: %s is not intact: no record is made from it\n", r->dir);
 		return EXIT_CHECK_FAILED;
 	}
@@ -112,8 +114,8 @@ print_text(const struct record *r)
 
 	printf("Post-release connectivity test: record\n");
 	printf("Bundle:         %s\n", r->dir);
-	printf("                MANIFEST SHA-256 %s; intact; %zu signature%s\n", r->manifest, r->check.signatures,
-	    r->check.signatures == 1 ? "" : "s");
+	printf("                MANIFEST SHA-256 %s; intact; %zu signature%s\n", r->manifest, r->check.nsignatures,
+	    r->check.nsignatures == 1 ? "" : "s");
 	printf("Verdict:        %s%s%s%s\n", r->check.verdict, r->check.mode[0] && strcmp(r->check.mode, "session") ?
 	    "  [" : "", strcmp(r->check.mode, "session") ? r->check.mode : "",
 	    r->check.mode[0] && strcmp(r->check.mode, "session") ? "]" : "");
@@ -216,7 +218,7 @@ print_json(const struct record *r)
 	printf("{");
 	json_field("bundle", r->dir, 1);
 	json_field("manifest_sha256", r->manifest, 1);
-	printf("\"intact\":true,\"signatures\":%zu,", r->check.signatures);
+	printf("\"intact\":true,\"signatures\":%zu,", r->check.nsignatures);
 	json_field("verdict", r->check.verdict, 1);
 	json_field("mode", r->check.mode, 1);
 	json_field("started", r->runinfo_started, 1);
@@ -276,7 +278,7 @@ cmd_record(struct cli *c, int n, char **args)
 		else
 			print_text(&r);
 	}
-	sd_strv_release(&r.check.problems);
+	sd_bundle_check_release(&r.check);
 	sd_run_release(&r.run);
 	sd_sums_release(&r.files);
 	return status;

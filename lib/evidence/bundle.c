@@ -141,14 +141,6 @@ sd_bundle_staged(const char *dir, const char *name)
 	return path;
 }
 
-/* A signature or its signer's public key: outside MANIFEST, so a countersignature changes nothing in it. */
-static int
-is_signature_file(const char *name)
-{
-	return strncmp(name, MANIFEST ".sig", 12) == 0 || (strncmp(name, "signer.", 7) == 0 &&
-	    strlen(name) >= 14 && strcmp(name + strlen(name) - 8, ".pub.pem") == 0);
-}
-
 /* A file of a bundle: the name MANIFEST gives it, where it is now, what it is. */
 struct member {
 	char *name;
@@ -173,6 +165,8 @@ members_release(struct members *m)
 }
 
 /* Every file under root/rel: staged reports under their final names; MANIFEST and signatures left out. */
+static int is_slot(const char *name);
+
 static int
 collect(const char *root, const char *rel, int staged, struct members *out)
 {
@@ -187,7 +181,7 @@ collect(const char *root, const char *rel, int staged, struct members *out)
 		struct stat st;
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 || (!rel[0] && !staged &&
-		    (strcmp(child, MANIFEST) == 0 || is_signature_file(child)))) {
+		    (strcmp(child, MANIFEST) == 0 || is_slot(child)))) {
 			/* not a member */
 		} else if (lstat(full, &st) < 0)
 			rc = -1;
@@ -433,36 +427,74 @@ check_present(const char *dir, const struct sd_strv *listed, struct sd_strv *pro
 	members_release(&m);
 }
 
-/* Each signature present against the public keys given: every one must verify, every key must have signed. */
+/* Is name one of the signature slots (MANIFEST.sig[.N], signer[.N].pub.pem, N from 2 to MAX_SIGNERS)? */
+static int
+is_slot(const char *name)
+{
+	for (int n = 1; n <= MAX_SIGNERS; n++) {
+		char sig[64], pub[64];
+		slot_names(n, sig, sizeof(sig), pub, sizeof(pub));
+		if (strcmp(name, sig) == 0 || strcmp(name, pub) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* One signature slot present: which key verifies it, said in out. -1 when it is bad. */
+static int
+check_one_signature(const char *dir, int n, const struct sd_buf *text, const struct sd_strv *pubs, int *used,
+    struct sd_bundle_check *out)
+{
+	char signame[64], pubname[64], *path, *line = NULL;
+	struct sd_buf sig = SD_BUF_INIT(0);
+	int found = -1, rc = 0;
+
+	slot_names(n, signame, sizeof(signame), pubname, sizeof(pubname));
+	path = sd_xasprintf("%s/%s", dir, signame);
+	if (read_small(path, 65536, &sig) < 0) {
+		free(path);
+		return 1;       /* no signature in this slot */
+	}
+	out->nsignatures++;
+	for (size_t k = 0; k < pubs->n && found < 0; k++)
+		if (sd_sign_check(pubs->v[k], sd_buf_str(text), text->len, sig.p, sig.len, NULL) == 1)
+			found = (int)k;
+	free(path);
+	path = sd_xasprintf("%s/%s", dir, pubname);
+	if (found >= 0) {
+		used[found] = 1;
+		line = sd_xasprintf("%s: verified with %s", signame, pubs->v[found]);
+	} else if (sd_sign_check(path, sd_buf_str(text), text->len, sig.p, sig.len, NULL) == 1)
+		line = sd_xasprintf("%s: signed by the key beside it (%s), which was not given with --pub: it says who signed, "
+		    "not that you trust them", signame, pubname);
+	else {
+		line = sd_xasprintf("%s: BAD: verifies with no key given%s", signame, access(path, F_OK) == 0 ?
+		    " and not with the key beside it" : ", and no signer key is beside it");
+		sd_strv_push(&out->signer_problems, line);
+		rc = -1;
+	}
+	sd_strv_push(&out->signatures, line);
+	free(line);
+	free(path);
+	sd_buf_release(&sig);
+	return rc;
+}
+
+/* Each signature present against the public keys given; every key given must have signed. */
 static void
-check_signatures(const char *dir, const struct sd_buf *text, const struct sd_strv *pubs, struct sd_strv *problems,
-    size_t *nsigs)
+check_signatures(const char *dir, const struct sd_buf *text, const struct sd_strv *pubs, struct sd_bundle_check *out)
 {
 	int *used = sd_xcalloc(pubs->n + 1, sizeof(*used));
 
-	*nsigs = 0;
-	for (int n = 1; n <= MAX_SIGNERS; n++) {
-		char signame[64], pubname[64], *path;
-		struct sd_buf sig = SD_BUF_INIT(0);
-		int ok = 0;
-
-		slot_names(n, signame, sizeof(signame), pubname, sizeof(pubname));
-		path = sd_xasprintf("%s/%s", dir, signame);
-		if (read_small(path, 65536, &sig) == 0) {
-			(*nsigs)++;
-			for (size_t k = 0; k < pubs->n; k++)
-				if (sd_sign_check(pubs->v[k], sd_buf_str(text), text->len, sig.p, sig.len, NULL) == 1)
-					ok = used[k] = 1;
-			if (pubs->n > 0 && !ok)
-				problem(problems, "%s: the signature does not verify with the public key(s) given", signame);
-		}
-		sd_buf_release(&sig);
-		free(path);
-	}
+	for (int n = 1; n <= MAX_SIGNERS; n++)
+		check_one_signature(dir, n, text, pubs, used, out);
 	for (size_t k = 0; k < pubs->n; k++)
-		if (!used[k])
-			problem(problems, *nsigs ? "%s: signed no MANIFEST signature of this bundle" :
+		if (!used[k]) {
+			char *line = sd_xasprintf(out->nsignatures ? "%s: signed no signature of this bundle" :
 			    "%s: the bundle is not signed at all (no MANIFEST.sig)", pubs->v[k]);
+			sd_strv_push(&out->signer_problems, line);
+			free(line);
+		}
 	free(used);
 }
 
@@ -514,14 +546,22 @@ sd_bundle_verify(const char *dir, const struct sd_strv *pubs, struct sd_bundle_c
 	} else {
 		out->sealed = 1;
 		check_manifest(dir, sd_buf_str(&text), &listed, &out->problems);
-		check_signatures(dir, &text, pubs, &out->problems, &out->signatures);
+		check_signatures(dir, &text, pubs, out);
 		recorded_verdict(dir, out);
 	}
 	check_present(dir, &listed, &out->problems);
 	sd_strv_release(&listed);
 	sd_buf_release(&text);
 	free(manifest);
-	return out->problems.n > before ? 1 : 0;
+	return out->problems.n > before || out->signer_problems.n > 0 ? 1 : 0;
+}
+
+void
+sd_bundle_check_release(struct sd_bundle_check *c)
+{
+	sd_strv_release(&c->problems);
+	sd_strv_release(&c->signatures);
+	sd_strv_release(&c->signer_problems);
 }
 
 int
@@ -534,14 +574,17 @@ sd_bundle_sign(const char *dir, const struct sd_signer *signer, struct sd_err *e
 	int rc = sd_bundle_verify(dir, &none, &check, err);
 
 	/* A signature says "this is what was sealed": never over a bundle that no longer is. */
-	if (rc > 0)
+	if (rc > 0 && check.problems.n > 0)
 		rc = sd_fail(err, SD_KIND_EVIDENCE_CHANGED, SD_PHASE_LOCAL, "%s is not intact (%s%s); not signed", dir,
 		    check.problems.v[0], check.problems.n > 1 ? ", ..." : "");
+	else if (rc > 0)
+		rc = sd_fail(err, SD_KIND_EVIDENCE_CHANGED, SD_PHASE_LOCAL, "%s holds a bad signature (%s); not signed", dir,
+		    check.signer_problems.v[0]);
 	if (rc == 0 && read_small(manifest, SD_BUF_MAX, &text) < 0)
 		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot read %s: %s", manifest, strerror(errno));
 	if (rc == 0)
 		rc = add_signature(dir, signer, &text, err);
-	sd_strv_release(&check.problems);
+	sd_bundle_check_release(&check);
 	sd_buf_release(&text);
 	free(manifest);
 	return rc;

@@ -28,13 +28,16 @@ expect "an Ed25519-signed bundle verifies with stock openssl pkeyutl" \
 out=$("$bin" verify --pub "$work/ed.pub" "$signed" 2>&1); rc=$?
 expect "... and with sftpdrill verify --pub" eq "$rc" 0
 out=$("$bin" verify --pub "$work/ec.pub" "$signed" 2>&1); rc=$?
-expect "... but not with another key" bash -c '[ "$1" = 1 ] && grep -q "does not verify" <<<"$2"' _ "$rc" "$out"
+expect "... but not with another key: intact (the files), the signature by a key not given, that key signed nothing" \
+  bash -c '[ "$1" = 1 ] && grep -q ": intact (every file matches MANIFEST; 1 signature)" <<<"$2" &&
+    grep -q "^signature MANIFEST.sig: signed by the key beside it (signer.pub.pem), which was not given" <<<"$2" &&
+    grep -q "^key .*ec.pub: signed no signature of this bundle" <<<"$2"' _ "$rc" "$out"
 run_drill --sign-key "$work/ec.pem" "$S1"; signed=$(dirname "$junit")
 expect "an ECDSA-signed bundle verifies with stock openssl dgst" \
   openssl dgst -sha256 -verify "$work/ec.pub" -signature "$signed/MANIFEST.sig" "$signed/MANIFEST"
 printf 'X' | dd of="$signed/MANIFEST" bs=1 seek=10 conv=notrunc 2>/dev/null
 out=$("$bin" verify --pub "$work/ec.pub" "$signed" 2>&1); rc=$?
-expect "... and a changed MANIFEST breaks the signature" bash -c '[ "$1" = 1 ] && grep -q "MANIFEST.sig: the signature does not verify" <<<"$2"' _ "$rc" "$out"
+expect "... and a changed MANIFEST breaks the signature: BAD" bash -c '[ "$1" = 1 ] && grep -q "^signature MANIFEST.sig: BAD" <<<"$2"' _ "$rc" "$out"
 
 # A passphrase-protected key: the passphrase must appear in no output at all.
 secret_pp='Pp-9f2c-NEVER-PRINT-ME'
@@ -118,13 +121,21 @@ expect "sign adds a countersignature to a sealed bundle: MANIFEST.sig.2 beside M
   bash -c '[ "$1" = 0 ] && [ -s "$2/MANIFEST.sig" ] && [ -s "$2/MANIFEST.sig.2" ] && [ -s "$2/signer.2.pub.pem" ]' _ "$rc" "$signed"
 out=$("$bin" verify --pub "$work/ed.pub" --pub "$work/ec.pub" "$signed" 2>&1); rc=$?
 expect "... verify --pub with both keys checks both signatures" \
-  bash -c '[ "$1" = 0 ] && grep -q "2 signatures, each verified" <<<"$2"' _ "$rc" "$out"
+  bash -c '[ "$1" = 0 ] && grep -q "intact (every file matches MANIFEST; 2 signatures)" <<<"$2" &&
+    grep -q "^signature MANIFEST.sig: verified with .*ed.pub" <<<"$2" && grep -q "^signature MANIFEST.sig.2: verified with .*ec.pub" <<<"$2"' _ "$rc" "$out"
 out=$("$bin" verify --pub "$work/ed.pub" "$signed" 2>&1); rc=$?
-expect "... with only one key, the other signature is named as not verifying" \
-  bash -c '[ "$1" = 1 ] && grep -q "^MANIFEST.sig.2: the signature does not verify" <<<"$2"' _ "$rc" "$out"
+expect "... with the operator's key only: intact, the operator's verified, the countersignature by a key not given (exit 0)" \
+  bash -c '[ "$1" = 0 ] && grep -q ": intact (every file matches MANIFEST; 2 signatures)" <<<"$2" &&
+    grep -q "^signature MANIFEST.sig: verified with" <<<"$2" &&
+    grep -q "^signature MANIFEST.sig.2: signed by the key beside it (signer.2.pub.pem), which was not given" <<<"$2"' _ "$rc" "$out"
+cp "$signed/MANIFEST.sig.2" "$signed/MANIFEST.sig.evil"; cp "$signed/signer.2.pub.pem" "$signed/signer.x.pub.pem"
+out=$("$bin" verify --pub "$work/ed.pub" "$signed" 2>&1); rc=$?
+expect "... a file named like a signature that is no signature slot is named as extra" \
+  bash -c '[ "$1" = 1 ] && grep -q "^MANIFEST.sig.evil: extra (not in MANIFEST)" <<<"$2" && grep -q "^signer.x.pub.pem: extra" <<<"$2"' _ "$rc" "$out"
+rm -f "$signed/MANIFEST.sig.evil" "$signed/signer.x.pub.pem"
 openssl genpkey -algorithm ed25519 -out "$work/ed2.pem" 2>/dev/null && openssl pkey -in "$work/ed2.pem" -pubout -out "$work/ed2.pub"
 out=$("$bin" verify --pub "$work/ed.pub" --pub "$work/ec.pub" --pub "$work/ed2.pub" "$signed" 2>&1); rc=$?
-expect "... and a key that signed nothing is named" bash -c '[ "$1" = 1 ] && grep -q "ed2.pub: signed no MANIFEST signature" <<<"$2"' _ "$rc" "$out"
+expect "... and a key that signed nothing is named" bash -c '[ "$1" = 1 ] && grep -q "ed2.pub: signed no signature of this bundle" <<<"$2"' _ "$rc" "$out"
 run_drill "$S1"; unsigned=$(dirname "$junit")
 "$bin" sign --key "$work/ed.pem" "$unsigned" >/dev/null 2>&1
 out=$("$bin" verify --pub "$work/ed.pub" "$unsigned" 2>&1); rc=$?

@@ -81,21 +81,30 @@ int sd_bundle_sign(const char *dir, const struct sd_signer *signer, struct sd_er
 
 /* What verify found. */
 struct sd_bundle_check {
-	struct sd_strv problems;    /* one line each, naming the file */
+	struct sd_strv problems;    /* one line each, naming the file: what keeps the bundle from being intact */
+	struct sd_strv signatures;  /* one line per signature present: verified, key not given, or BAD */
+	struct sd_strv signer_problems; /* a --pub key that signed nothing here, a signature that verifies with nothing */
 	int sealed;                 /* MANIFEST is there */
-	size_t signatures;          /* MANIFEST.sig* present */
+	size_t nsignatures;         /* MANIFEST.sig, MANIFEST.sig.N present */
 	char verdict[64];           /* RUN-INFO's verdict (ALL STEPS PASSED, NOT ALL STEPS PASSED, INCOMPLETE) or "" */
 	char mode[192];             /* RUN-INFO's mode: "session" or why it was a rehearsal; or "" */
 };
 
 /*
- * Check a bundle: MANIFEST there; every file it names present, a regular
- * file, with its hash, and inside the bundle (no ".." component, not
- * absolute); no file it does not name; no link or device anywhere; no
- * report left staged. With public keys (PEM), every signature present must
- * verify with one of them and each of them must have signed. Returns 0
- * when intact, 1 with problems, -1 with err when dir is not a folder.
+ * Check a bundle. Intact, from the files alone: MANIFEST there; every file
+ * it names present, a regular file, with its hash, and inside the bundle
+ * (no ".." component, not absolute); no file it does not name (a file named
+ * like a signature that is not one of the signature slots included); no
+ * link or device anywhere; no report left staged. Then each signature
+ * present (MANIFEST.sig, MANIFEST.sig.N): verified with a public key given
+ * in pubs (PEM); else, when the signer's key beside it (signer.pub.pem,
+ * signer.N.pub.pem) verifies it, signed by a key not given; else BAD. Each
+ * key given must have signed. Returns 0 when intact with no bad signature
+ * and every key given found; 1 otherwise (out says which); -1 with err when
+ * dir is not a folder. Release out with sd_bundle_check_release.
  */
 int sd_bundle_verify(const char *dir, const struct sd_strv *pubs, struct sd_bundle_check *out, struct sd_err *err);
+
+void sd_bundle_check_release(struct sd_bundle_check *c);
 
 #endif
