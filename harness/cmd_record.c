@@ -48,6 +48,23 @@ prop(const struct sd_suite *s, const char *name)
 	return v ? v : "";
 }
 
+/*
+ * Everything a record prints came from a file a server's words went into: shown only through the one
+ * sanitiser (control bytes, bidi controls and invalid UTF-8 as visible escapes). The copies live
+ * until the record is printed.
+ */
+static struct sd_strv shown;
+
+static const char *
+safe(const char *s)
+{
+	char *clean = sd_printable(s ? s : "", strlen(s ? s : ""));
+
+	sd_strv_push(&shown, clean);
+	free(clean);
+	return shown.v[shown.n - 1];
+}
+
 /* Check the bundle, then read what it holds. 0, or an exit status after saying why. */
 static int
 load(struct record *r, const struct cli *c)
@@ -100,11 +117,33 @@ step_outcome(const struct record *r, size_t i, size_t j, size_t k, struct sd_buf
 	sd_buf_addf(out, "passed on %zu of %zu node%s", passed, j - i, j - i == 1 ? "" : "s");
 	for (size_t s = i; s < j; s++) {
 		const struct sd_case *c = k < r->run.suites[s]->ncases ? &r->run.suites[s]->cases[k] : NULL;
+		if (c != NULL && c->status == SD_PASS && c->nreruns > 0)
+			sd_buf_addf(out, "; on %s passed after %d attempts", r->run.suites[s]->endpoint, c->attempts);
 		if (c == NULL || c->status == SD_PASS)
 			continue;
 		sd_buf_addf(out, "; %s on %s: %s", c->status == SD_SKIP ? "not run" : "FAILED", r->run.suites[s]->endpoint,
 		    sd_kind_name(c->kind));
 	}
+}
+
+/* The verdict as the model reads it from junit.xml (every writer's), with the mode and retries. */
+static const char *
+verdict_text(const struct record *r)
+{
+	struct sd_verdict v;
+	struct sd_buf b = SD_BUF_INIT(0);
+	const char *out;
+
+	sd_run_verdict_of(&r->run, &v);
+	sd_buf_adds(&b, v.text);
+	if (v.mode)
+		sd_buf_addf(&b, "  [%s]", v.mode);
+	if (v.retried)
+		sd_buf_addf(&b, "; %zu step%s passed after %s%d attempts", v.retried, v.retried == 1 ? "" : "s",
+		    v.retried > 1 ? "up to " : "", v.most_attempts);
+	out = safe(sd_buf_str(&b));
+	sd_buf_release(&b);
+	return out;
 }
 
 static void
@@ -113,47 +152,56 @@ print_text(const struct record *r)
 	const struct sd_suite *first = r->run.nsuites ? r->run.suites[0] : NULL;
 
 	printf("Post-release connectivity test: record\n");
-	printf("Bundle:         %s\n", r->dir);
+	printf("Bundle:         %s\n", safe(r->dir));
 	printf("                MANIFEST SHA-256 %s; intact; %zu signature%s\n", r->manifest, r->check.nsignatures,
 	    r->check.nsignatures == 1 ? "" : "s");
-	printf("Verdict:        %s%s%s%s\n", r->check.verdict, r->check.mode[0] && strcmp(r->check.mode, "session") ?
-	    "  [" : "", strcmp(r->check.mode, "session") ? r->check.mode : "",
-	    r->check.mode[0] && strcmp(r->check.mode, "session") ? "]" : "");
+	printf("Verdict:        %s\n", verdict_text(r));
 	if (first) {
-		printf("User ID:        %s\n", prop(first, "user"));
-		printf("User key:       %s\n", prop(first, "userkey.sha256"));
-		printf("Business date:  %s\n", prop(first, "business.date"));
+		printf("User ID:        %s\n", safe(prop(first, "user")));
+		printf("User key:       %s\n", safe(prop(first, "userkey.sha256")));
+		printf("Business date:  %s\n", safe(prop(first, "business.date")));
 	}
-	printf("Run:            %s by %s on %s (%s)\n", r->runinfo_started, r->operator_name, r->hostname, r->tool);
+	printf("Run:            %s by %s on %s (%s)\n", safe(r->runinfo_started), safe(r->operator_name),
+	    safe(r->hostname), safe(r->tool));
 	for (size_t i = 0, j; i < r->run.nsuites; i = j) {
 		const struct sd_suite *s = r->run.suites[i];
-		for (j = i; j < r->run.nsuites && strcmp(r->run.suites[j]->drill, s->drill) == 0; j++)
+		char *group = sd_suite_group_title(s);
+		for (j = i; j < r->run.nsuites && sd_suite_same_group(r->run.suites[j], s); j++)
 			;
-		printf("\nSession:        %s\n", s->drill);
-		printf("  Window:       %s (%s)\n", prop(s, "window")[0] ? prop(s, "window") : "none",
-		    prop(s, "window.status")[0] ? prop(s, "window.status") : "none");
-		printf("  Data centre:  %s; node%s", prop(s, "target"), j - i == 1 ? "" : "s");
+		printf("\nSession:        %s\n", safe(group));
+		free(group);
+		printf("  Window:       %s (%s)\n", safe(prop(s, "window")[0] ? prop(s, "window") : "none"),
+		    safe(prop(s, "window.status")[0] ? prop(s, "window.status") : "none"));
+		printf("  Data centre:  %s; node%s", safe(prop(s, "target")), j - i == 1 ? "" : "s");
 		for (size_t n = i; n < j; n++)
-			printf("%s %s", n == i ? "" : ",", r->run.suites[n]->endpoint);
+			printf("%s %s", n == i ? "" : ",", safe(r->run.suites[n]->endpoint));
 		printf("\n  Steps:\n");
 		for (size_t k = 0; k < s->ncases; k++) {
 			struct sd_buf out = SD_BUF_INIT(0);
 			step_outcome(r, i, j, k, &out);
-			printf("    %-46s %s\n", s->cases[k].name, sd_buf_str(&out));
+			printf("    %-46s %s\n", safe(s->cases[k].name), safe(sd_buf_str(&out)));
 			sd_buf_release(&out);
 		}
 	}
 	if (r->files.n > 0)
 		printf("\nFiles downloaded (SHA-256):\n");
 	for (size_t i = 0; i < r->files.n; i++)
-		printf("  %s  %s\n", r->files.v[i].hex, r->files.v[i].name);
+		printf("  %s  %s\n", safe(r->files.v[i].hex), safe(r->files.v[i].name));
 }
 
-/* s as a CSV field (RFC 4180: quoted, quotes doubled). */
+/*
+ * s as a CSV field: RFC 4180 (quoted, quotes doubled), and a cell that a spreadsheet would take for
+ * a formula (=, +, -, @, a tab or CR first) starts with an apostrophe (the OWASP rule), so a
+ * server-chosen name can never run in the spreadsheet the form is filled from.
+ */
 static void
-csv(const char *s, int last)
+csv(const char *raw, int last)
 {
+	const char *s = safe(raw);
+
 	putchar('"');
+	if (strchr("=+-@\t\r", s[0]) != NULL && s[0] != '\0')
+		putchar('\'');
 	for (; *s; s++) {
 		if (*s == '"')
 			putchar('"');
@@ -177,7 +225,7 @@ print_csv(const struct record *r)
 			const struct sd_case *c = &s->cases[k];
 			char n[16];
 			snprintf(n, sizeof(n), "%zu", node);
-			csv(r->dir, 0), csv(r->manifest, 0), csv(r->check.verdict, 0), csv(r->check.mode, 0);
+			csv(r->dir, 0), csv(r->manifest, 0), csv(sd_run_verdict(&r->run), 0), csv(r->run.mode ? r->run.mode : "session", 0);
 			csv(prop(s, "user"), 0), csv(prop(s, "business.date"), 0), csv(s->drill, 0), csv(prop(s, "target"), 0);
 			csv(n, 0), csv(s->endpoint, 0), csv(c->name, 0), csv(sd_status_name(c->status), 0);
 			csv(c->status == SD_PASS ? "" : sd_kind_name(c->kind), 0), csv(c->message ? c->message : "", 1);
@@ -185,10 +233,12 @@ print_csv(const struct record *r)
 	}
 }
 
-/* s as a JSON string. */
+/* s as a JSON string (valid UTF-8 once sanitised; quotes, backslashes and controls escaped). */
 static void
-json(const char *s)
+json(const char *raw)
 {
+	const char *s = safe(raw);
+
 	putchar('"');
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
@@ -219,8 +269,8 @@ print_json(const struct record *r)
 	json_field("bundle", r->dir, 1);
 	json_field("manifest_sha256", r->manifest, 1);
 	printf("\"intact\":true,\"signatures\":%zu,", r->check.nsignatures);
-	json_field("verdict", r->check.verdict, 1);
-	json_field("mode", r->check.mode, 1);
+	json_field("verdict", sd_run_verdict(&r->run), 1);
+	json_field("mode", r->run.mode ? r->run.mode : "session", 1);
 	json_field("started", r->runinfo_started, 1);
 	json_field("operator", r->operator_name, 1);
 	printf("\"suites\":[");
@@ -279,6 +329,7 @@ cmd_record(struct cli *c, int n, char **args)
 			print_text(&r);
 	}
 	sd_bundle_check_release(&r.check);
+	sd_strv_release(&shown);
 	sd_run_release(&r.run);
 	sd_sums_release(&r.files);
 	return status;

