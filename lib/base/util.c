@@ -570,3 +570,40 @@ sd_fingerprint_ok(const char *s)
 			return 0;
 	return 1;
 }
+
+/* One remote path component as a local folder name: itself when safe, else every byte as %XX. */
+static void
+folder_component(const char *p, size_t n, struct sd_buf *out)
+{
+	char *part = sd_xstrndup(p, n);
+
+	if (sd_safe_local_name(part) && strchr(part, '%') == NULL && strcmp(part, "~") != 0)
+		sd_buf_adds(out, part);
+	else
+		for (size_t i = 0; i < n; i++)
+			sd_buf_addf(out, "%%%02X", (unsigned char)p[i]);
+	free(part);
+}
+
+char *
+sd_remote_folder_path(const char *remote_dir)
+{
+	struct sd_buf out = SD_BUF_INIT(0);
+	const char *p = remote_dir;
+
+	/* A folder relative to the login folder is not the one of the same name under the root. */
+	if (*p != '/')
+		sd_buf_adds(&out, "~");
+	while (*p) {
+		size_t n;
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if (n > 0 && !(n == 1 && p[0] == '.')) {
+			if (out.len > 0)
+				sd_buf_adds(&out, "/");
+			folder_component(p, n, &out);
+		}
+		p += n;
+	}
+	return sd_buf_detach(&out);
+}

@@ -21,19 +21,15 @@
 #define STAGING ".unsealed"
 #define MAX_SIGNERS 16
 
-/* One downloaded file into the bundle, unless the download already put its copy there. */
+/* One downloaded file into the bundle (downloads/ENDPOINT/REMOTE-FOLDER/NAME), unless the download already put its copy there. */
 static int
 add_one(const struct sd_downloaded *f, const char *dir, struct sd_sums *sums, struct sd_err *err)
 {
-	const char *base = strrchr(f->path, '/');
-	char folder[300], *sub, *dst, *name, hex[65];
+	char *dst = sd_xasprintf("%s/downloads/%s", dir, f->evidence), *sub = sd_xstrndup(dst, (size_t)(strrchr(dst, '/') - dst));
+	char hex[65];
 	struct stat st;
 	int rc = 0;
 
-	base = base ? base + 1 : f->path;
-	sd_endpoint_dirname(f->endpoint, folder, sizeof(folder));
-	sub = sd_xasprintf("%s/downloads/%s", dir, folder);
-	dst = sd_xasprintf("%s/%s", sub, base);
 	memcpy(hex, f->sha256, sizeof(hex));
 	if (sd_mkdirs(sub) < 0 || (lstat(dst, &st) < 0 && sd_copy_file(f->path, dst, hex) < 0))
 		rc = sd_fail(err, SD_KIND_LOCAL_IO_ERROR, SD_PHASE_LOCAL, "cannot copy %s into the bundle: %s", f->path,
@@ -42,11 +38,9 @@ add_one(const struct sd_downloaded *f, const char *dir, struct sd_sums *sums, st
 		rc = sd_fail(err, SD_KIND_EVIDENCE_CHANGED, SD_PHASE_LOCAL,
 		    "%s no longer has the SHA-256 recorded when it was downloaded (%s); it changed after the download",
 		    f->path, f->sha256);
-	/* The same file backed up from two endpoints of one run sits in two folders. */
-	name = sd_xasprintf("%s/%s", folder, base);
+	/* The same file backed up from two endpoints, or two folders, of one run sits in two places. */
 	if (rc == 0)
-		sd_sums_set(sums, name, hex);
-	free(name);
+		sd_sums_set(sums, f->evidence, hex);
 	free(sub);
 	free(dst);
 	return rc;

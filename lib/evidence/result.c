@@ -236,11 +236,12 @@ sd_run_set(char **field, const char *value)
 }
 
 void
-sd_run_add_file(struct sd_run *run, const char *path, const char *endpoint, const char *sha256)
+sd_run_add_file(struct sd_run *run, const char *path, const char *endpoint, const char *evidence, const char *sha256)
 {
 	SD_GROW(run->files, run->nfiles + 1, run->capfiles);
 	run->files[run->nfiles].path = sd_xstrdup(path);
 	run->files[run->nfiles].endpoint = sd_xstrdup(endpoint);
+	run->files[run->nfiles].evidence = sd_xstrdup(evidence);
 	memcpy(run->files[run->nfiles].sha256, sha256, 65);
 	run->nfiles++;
 }
@@ -360,6 +361,7 @@ sd_run_release(struct sd_run *run)
 	for (size_t i = 0; i < run->nfiles; i++) {
 		free(run->files[i].path);
 		free(run->files[i].endpoint);
+		free(run->files[i].evidence);
 	}
 	free(run->files);
 	for (size_t i = 0; i < run->ndrills; i++) {

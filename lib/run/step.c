@@ -96,10 +96,10 @@ sd_step_prop(struct sd_step_ctx *s, const char *name, const char *value)
 }
 
 void
-sd_step_add_file(struct sd_step_ctx *s, const char *path, const char *sha256)
+sd_step_add_file(struct sd_step_ctx *s, const char *path, const char *evidence, const char *sha256)
 {
 	pthread_mutex_lock(s->lock);
-	sd_run_add_file(s->run, path, s->ep->label, sha256);
+	sd_run_add_file(s->run, path, s->ep->label, evidence, sha256);
 	pthread_mutex_unlock(s->lock);
 }
 

@@ -56,8 +56,8 @@ void sd_step_emit(struct sd_step_ctx *s, enum sd_event_kind kind, const char *me
 /* Progress of a download, for the live view. */
 void sd_step_progress(void *ctx, uint64_t done, uint64_t total);
 
-/* Record a downloaded file for the evidence bundle (shared list: taken under the lock). */
-void sd_step_add_file(struct sd_step_ctx *s, const char *path, const char *sha256);
+/* Record a downloaded file for the evidence bundle, its name there under downloads/ (shared list: taken under the lock). */
+void sd_step_add_file(struct sd_step_ctx *s, const char *path, const char *evidence, const char *sha256);
 
 /* The folder of this drill's account in the state folder (see baseline.h). Caller frees. */
 char *sd_step_account(const struct sd_step_ctx *s);

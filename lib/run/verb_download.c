@@ -103,7 +103,8 @@ struct fetch {
 	struct sd_step_ctx *s;
 	const char *dir;            /* remote folder */
 	char *local_dir;
-	char *copy_dir;             /* the run's evidence folder for this endpoint, or NULL */
+	char *copy_dir;             /* the run's evidence folder for this endpoint and remote folder, or NULL */
+	char *evidence_dir;         /* the same under downloads/: "HOST_PORT/REMOTE-FOLDER" */
 	struct sd_backup backup;    /* with `to DIR` */
 	int is_backup;
 	size_t fetched, kept, sized, refused;
@@ -123,7 +124,7 @@ enum got { GOT_NOTHING, GOT_FETCHED, GOT_UNCHANGED };
 static void
 record_one(struct fetch *f, const struct wanted *w, enum got got, const struct sd_download *dl)
 {
-	char *path = sd_xasprintf("%s/%s", f->local_dir, w->name);
+	char *path = sd_xasprintf("%s/%s", f->local_dir, w->name), *evidence = sd_xasprintf("%s/%s", f->evidence_dir, w->name);
 	const char *note = "";
 
 	if (got == GOT_UNCHANGED || dl->already_present) {
@@ -133,7 +134,8 @@ record_one(struct fetch *f, const struct wanted *w, enum got got, const struct s
 		f->fetched++;
 	if (f->is_backup)
 		sd_backup_record(&f->backup, w->name, dl->sha256);
-	sd_step_add_file(f->s, path, dl->sha256);
+	sd_step_add_file(f->s, path, evidence, dl->sha256);
+	free(evidence);
 	sd_buf_addf(&f->lines, "%s  %s  %llu bytes%s%s\n", dl->sha256, path, (unsigned long long)dl->bytes,
 	    dl->size_known ? "" : " (size not announced by the server)", note);
 	f->total += dl->bytes;
@@ -191,28 +193,37 @@ summarise(const struct fetch *f, const struct wanted_list *w, struct sd_outcome 
 		    sizes);
 }
 
-/* Where the files go: the backup folder, or download-dir/<host>_<port>/ for a verification. */
+/* A remote folder's place under an endpoint's: "HOST_PORT" or "HOST_PORT/REMOTE/FOLDER". Caller frees. */
 static char *
-local_folder(const struct sd_step_ctx *s)
+endpoint_folder(const struct sd_step_ctx *s, const char *remote_dir)
 {
-	char folder[300];
+	char folder[300], *rel = sd_remote_folder_path(remote_dir), *out;
 
-	if (s->step->dest)
-		return sd_xstrdup(s->step->dest);
 	sd_endpoint_dirname(s->ep->label, folder, sizeof(folder));
-	return sd_xasprintf("%s/%s", s->d->download_dir, folder);
+	out = rel[0] ? sd_xasprintf("%s/%s", folder, rel) : sd_xstrdup(folder);
+	free(rel);
+	return out;
 }
 
-/* Where the evidence copies go as the data streams: EVIDENCE/downloads/<host>_<port>/, or NULL. */
+/*
+ * Where the files go: the backup folder, or download-dir/HOST_PORT/REMOTE-FOLDER/ for a verification
+ * (two remote folders' reports of one name never meet).
+ */
 static char *
-copy_folder(const struct sd_step_ctx *s)
+local_folder(const struct sd_step_ctx *s, const char *evidence_dir)
 {
-	char folder[300];
+	if (s->step->dest)
+		return sd_xstrdup(s->step->dest);
+	return sd_xasprintf("%s/%s", s->d->download_dir, evidence_dir);
+}
 
+/* Where the evidence copies go as the data streams: EVIDENCE/downloads/HOST_PORT/REMOTE-FOLDER/, or NULL. */
+static char *
+copy_folder(const struct sd_step_ctx *s, const char *evidence_dir)
+{
 	if (s->o->evidence_dir == NULL)
 		return NULL;
-	sd_endpoint_dirname(s->ep->label, folder, sizeof(folder));
-	return sd_xasprintf("%s/downloads/%s", s->o->evidence_dir, folder);
+	return sd_xasprintf("%s/downloads/%s", s->o->evidence_dir, evidence_dir);
 }
 
 static int
@@ -293,8 +304,9 @@ sd_verb_download(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *e
 {
 	const char *arg = s->step->arg, *slash = strrchr(arg, '/');
 	char *dir = slash == arg ? sd_xstrdup("/") : slash ? sd_xstrndup(arg, (size_t)(slash - arg)) : sd_xstrdup(".");
-	struct fetch f = { .s = s, .dir = dir, .local_dir = local_folder(s), .copy_dir = copy_folder(s), .is_backup = s->step->dest != NULL,
-		.lines = SD_BUF_INIT(0), .refusals = SD_BUF_INIT(0) };
+	char *where = endpoint_folder(s, dir);
+	struct fetch f = { .s = s, .dir = dir, .local_dir = local_folder(s, where), .copy_dir = copy_folder(s, where),
+		.evidence_dir = where, .is_backup = s->step->dest != NULL, .lines = SD_BUF_INIT(0), .refusals = SD_BUF_INIT(0) };
 	struct wanted_list w = { .backup = f.is_backup };
 	int rc = -1;
 
@@ -325,6 +337,7 @@ out:
 	sd_buf_release(&f.refusals);
 	free(f.local_dir);
 	free(f.copy_dir);
+	free(where);
 	free(dir);
 	return rc;
 }

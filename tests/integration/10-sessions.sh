@@ -20,7 +20,7 @@ expect "ed25519 host key chosen although the server also offers ECDSA" \
   eq "$(xval "//testsuite[1]/properties/property[@name='hostkey.type']/@value")" ssh-ed25519
 expect "user-key fingerprint recorded" eq "$(xval "//testsuite[1]/properties/property[@name='userkey.sha256']/@value")" \
   "$(ssh-keygen -lf "$state/user_ed25519.pub" | cut -d' ' -f2)"
-expect "TP001 downloaded intact" cmp -s "$work/downloads/127.152.14.121_10022/"TP001_* "$state/secondary/root/reports/"TP001_*
+expect "TP001 downloaded intact" cmp -s "$work/downloads/127.152.14.121_10022/reports/"TP001_* "$state/secondary/root/reports/"TP001_*
 expect "no temporary files left" eq "$(find "$work/downloads" -name '.*sftpdrill-*' | wc -l)" 0
 if [ -n "$schemas" ]; then
   expect "junit.xml validates (junit-10, Surefire per suite) with consistent counts" "$BUILD/junit-check" "$junit" "$schemas"

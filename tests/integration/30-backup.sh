@@ -35,10 +35,26 @@ run_drill "$d"
 expect "a listener that never speaks: BannerTimeout" eq "$(xval '(//failure/@type)[1]')" BannerTimeout
 expect "... the next endpoint still passes" eq "$(xcount '//testsuite[2]//testcase[not(failure|error|skipped)]')" 2
 
-mkdir -p "$work/conflict/127.152.14.121_10022"
+mkdir -p "$work/conflict/127.152.14.121_10022/reports"
 f=$(basename "$state"/secondary/root/reports/TP001_*)
-echo "my own precious file" > "$work/conflict/127.152.14.121_10022/$f"
+echo "my own precious file" > "$work/conflict/127.152.14.121_10022/reports/$f"
 run_drill -D RRS_DOWNLOAD_DIR="$work/conflict" "$S1"
 expect "a different local file is never overwritten: LocalFileConflict, exit 3" eq "$rc/$(xval '(//error/@type)[1]')" 3/LocalFileConflict
-expect "... the user's file is intact" eq "$(cat "$work/conflict/127.152.14.121_10022/$f")" "my own precious file"
+expect "... the user's file is intact" eq "$(cat "$work/conflict/127.152.14.121_10022/reports/$f")" "my own precious file"
 expect "... no temporary file left" eq "$(find "$work/conflict" -name '.*sftpdrill-*' | wc -l)" 0
+
+# The same report name in two remote folders: each keeps its own, in the working copies and the bundle.
+mkdir -p "$state/secondary/root/reports/other"
+printf 'another TP001, in another folder\n' > "$state/secondary/root/reports/other/TP001_CP0001_20230414.csv"
+d=$(mkdrill two-folders.drill 'target secondary
+step "TP001 of the report folder" download "${RRS_REPORT_DIR}/TP001*"
+step "TP001 of another folder" download "${RRS_REPORT_DIR}/other/TP001*"')
+run_drill -D RRS_DOWNLOAD_DIR="$work/two-dl" "$d"
+expect "one report name in two remote folders: both downloaded, each under its folder (exit 0)" \
+  bash -c '[ "$1" = 0 ] && cmp -s "$2/127.152.14.121_10022/reports/other/TP001_CP0001_20230414.csv" "$3/other/TP001_CP0001_20230414.csv" &&
+    cmp -s "$2/127.152.14.121_10022/reports/TP001_CP0001_20230414.csv" "$3/TP001_CP0001_20230414.csv"' \
+  _ "$rc" "$work/two-dl" "$state/secondary/root/reports"
+expect "... and the bundle keeps both apart too, each in its SHA256SUMS and MANIFEST" \
+  bash -c 'b=$(dirname "$1"); grep -q "  127.152.14.121_10022/reports/other/TP001_CP0001_20230414.csv$" "$b/downloads/SHA256SUMS" &&
+    grep -q "  downloads/127.152.14.121_10022/reports/TP001_CP0001_20230414.csv$" "$b/MANIFEST" && "$2" verify "$b" >/dev/null' _ "$junit" "$bin"
+rm -rf "$state/secondary/root/reports/other"

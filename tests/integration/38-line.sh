@@ -67,5 +67,5 @@ step \"Logout\" logout")
 guarded_run -D RRS_DOWNLOAD_DIR="$work/line60-dl" "$d"
 expect "a large file over a 60 ms line: the read-ahead grew past 256 KiB, the file whole" \
   bash -c '[ "$1" = 0 ] && n=$(sed -n "s/.*read-ahead buffer up to \([0-9]*\) KiB.*/\1/p" "$2") && [ "$n" -gt 256 ] && [ "$n" -le 4096 ] &&
-    cmp -s "$3" "$4"/*/BIG_CP0001_20230414.bin' _ "$rc" "$(dirname "$junit")/transcript.log" "$line/BIG_CP0001_20230414.bin" "$work/line60-dl"
+    cmp -s "$3" "$4"/*/*/BIG_CP0001_20230414.bin' _ "$rc" "$(dirname "$junit")/transcript.log" "$line/BIG_CP0001_20230414.bin" "$work/line60-dl"
 rm -f "$line/BIG_CP0001_20230414.bin"

@@ -42,7 +42,7 @@ expect "a connection cut during a download: TransferInterrupted" eq "$(xval '(//
 expect "... nothing partial under the final name or a temporary one" \
   eq "$(find "$work/cut-dl/127.152.14.121_10096" -type f 2>/dev/null | wc -l)" 0
 expect "... the next endpoint downloads the whole file" \
-  cmp -s "$work/cut-dl/127.152.14.122_10022/BIG_CP0001_20230414.bin" "$state/secondary/root/reports/BIG_CP0001_20230414.bin"
+  cmp -s "$work/cut-dl/127.152.14.122_10022/reports/BIG_CP0001_20230414.bin" "$state/secondary/root/reports/BIG_CP0001_20230414.bin"
 expect "... a host key pin accepted the proxied endpoint (no known_hosts entry for it)" \
   grep -q "host key ssh-ed25519 $hostfp verified" "$(dirname "$junit")/transcript.log"
 d=$(mkdrill retry.drill "host-key-pin \"*\" $hostfp

@@ -149,21 +149,21 @@ expect "... nor with a key that cannot sign (exit 2)" eq "$rc" 2
 
 # ---- What verify accepts and rejects ----
 run_drill -D RRS_DOWNLOAD_DIR="$work/standalone-dl" "$S1"; sb=$(dirname "$junit")
-work_copy=$work/standalone-dl/127.152.14.121_10022/TP001_CP0001_20230414.csv
-ev_copy=$sb/downloads/127.152.14.121_10022/TP001_CP0001_20230414.csv
+work_copy=$work/standalone-dl/127.152.14.121_10022/reports/TP001_CP0001_20230414.csv
+ev_copy=$sb/downloads/127.152.14.121_10022/reports/TP001_CP0001_20230414.csv
 expect "downloads enter the bundle as files of their own (one link each), identical to the working copy" \
   bash -c '[ "$(stat -c %h "$1")" = 1 ] && [ "$(stat -c %i "$1")" != "$(stat -c %i "$2")" ] && cmp -s "$1" "$2"' _ "$ev_copy" "$work_copy"
-echo "edited after the run" >> "$work_copy"; rm -f "$work/standalone-dl/127.152.14.122_10022/TP002_CP0001_20230414.csv"
+echo "edited after the run" >> "$work_copy"; rm -f "$work/standalone-dl/127.152.14.122_10022/reports/TP002_CP0001_20230414.csv"
 expect "... editing or deleting the working copies leaves the bundle intact" "$bin" verify "$sb"
 expect "... the bundle's copy is the downloaded bytes (its SHA-256 is the one the transcript recorded)" \
   grep -q "$(sha256sum "$ev_copy" | cut -c1-64)  .*TP001_CP0001_20230414.csv" "$sb/transcript.log"
 cp -a "$sb" "$work/dots"
-printf 'x' > "$work/dots/downloads/127.152.14.121_10022/a..b.csv"
-(cd "$work/dots" && sha256sum downloads/127.152.14.121_10022/a..b.csv >> MANIFEST)
+printf 'x' > "$work/dots/downloads/127.152.14.121_10022/reports/a..b.csv"
+(cd "$work/dots" && sha256sum downloads/127.152.14.121_10022/reports/a..b.csv >> MANIFEST)
 expect "verify accepts a file whose name merely contains .." "$bin" verify "$work/dots"
 cp -a "$sb" "$work/linked"
-rm "$work/linked/downloads/127.152.14.121_10022/TP001_CP0001_20230414.csv"
-ln -s "$work_copy" "$work/linked/downloads/127.152.14.121_10022/TP001_CP0001_20230414.csv"
+rm "$work/linked/downloads/127.152.14.121_10022/reports/TP001_CP0001_20230414.csv"
+ln -s "$work_copy" "$work/linked/downloads/127.152.14.121_10022/reports/TP001_CP0001_20230414.csv"
 out=$("$bin" verify "$work/linked" 2>&1); rc=$?
 expect "verify flags a symlink inside a bundle, even to a file with the right content" \
   bash -c '[ "$1" = 1 ] && grep -q "TP001_CP0001_20230414.csv: not a regular file" <<<"$2"' _ "$rc" "$out"
@@ -177,7 +177,7 @@ expect "verify rejects a real .. component and a FIFO (without blocking on it)" 
 # ---- Who may read the evidence: run folders 0700, files 0600, whatever the caller's umask ----
 expect "under umask 022 a run folder is 0700 and its files 0600, downloads too" \
   bash -c 'umask 022; [ "$(stat -c %a "$1")" = 700 ] && [ -z "$(find "$1" -type f ! -perm 600)" ] && [ -z "$(find "$1" -type d ! -perm 700)" ] &&
-    [ "$(stat -c %a "$2")" = 600 ]' _ "$sb" "$work/standalone-dl/127.152.14.122_10022/TP001_CP0001_20230414.csv"
+    [ "$(stat -c %a "$2")" = 600 ]' _ "$sb" "$work/standalone-dl/127.152.14.122_10022/reports/TP001_CP0001_20230414.csv"
 run_drill --umask 027 "$S1"
 expect "--umask 027 widens that on purpose: 0750 and 0640" \
   bash -c '[ "$(stat -c %a "$1")" = 750 ] && [ -z "$(find "$1" -type f ! -perm 640)" ]' _ "$(dirname "$junit")"

@@ -52,7 +52,7 @@ step \"Login\" login
 step \"Download the big report\" download \"/reports/BIG*\" timeout 90s
 step \"Download TP001\" download \"/reports/TP001*\"
 step \"Logout\" logout")
-kdl=$work/kill-dl/127.152.14.121_10091
+kdl=$work/kill-dl/127.152.14.121_10091/reports
 
 # (2 MB/s: slow enough to stop mid-file, fast enough that the reads libssh2 has in flight drain within
 # the 2 s a stopped run gives a handle to close, so nothing is leaked.)

@@ -56,7 +56,7 @@ expect "... the merged summary is a rehearsal too, and names each account on its
     grep -q "<th>Accounts</th><td class=\"mono\">cp01; cp02" "$1/merged/summary.html"' _ "$rrun"
 expect "... each account's downloads in a folder of its own (two participants' TP001 never meet)" \
   bash -c '[ "$(ls "$1" | tr "\n" " ")" = "$(seq -f "cp%02g" 1 12 | tr "\n" " ")" ] &&
-    [ "$(ls "$1"/cp*/*/TP001* | wc -l)" -ge 24 ] && [ -z "$(find "$1" -maxdepth 1 -type f)" ]' _ "$rdir/dl"
+    [ "$(ls "$1"/cp*/*/*/TP001* | wc -l)" -ge 24 ] && [ -z "$(find "$1" -maxdepth 1 -type f)" ]' _ "$rdir/dl"
 expect "... no passphrase in any output, log or bundle" \
   bash -c '! grep -rq "pp-env-03-secret\|pp-file-07-secret\|the-passphrase-itself" "$1" && ! grep -q "pp-env-03-secret\|pp-file-07-secret\|the-passphrase-itself" <<<"$2"' _ "$rrun" "$out"
 

@@ -109,7 +109,8 @@ fake_list(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t 
 	c->h->lists++;
 	c->h->last_deadline = deadline;
 	for (size_t i = 0; i < 3; i++) {
-		struct sd_dirent e = { .name = names[i], .size = 5, .has_size = 1, .type = SD_ENTRY_FILE };
+		struct sd_dirent e = { .name = names[i], .name_len = strlen(names[i]), .size = 5, .has_size = 1,
+			.type = SD_ENTRY_FILE };
 		if (fn(ctx, &e) != 0)
 			break;
 	}
@@ -352,8 +353,10 @@ START_TEST(downloads_are_copied_into_the_evidence_folder_of_their_endpoint)
 
 	run_steps("target dc\nstep \"TP001\" download /r/TP001*\n", &o, &run);
 	ck_assert_int_eq(result(&run, 0, 0)->status, SD_PASS);
-	ck_assert_str_eq(hosts[0].copy_dir, "/run/downloads/h1_22");
-	ck_assert_str_eq(hosts[1].copy_dir, "/run/downloads/h2_22");
+	/* Per endpoint and remote folder: the same name in two folders never meets. */
+	ck_assert_str_eq(hosts[0].copy_dir, "/run/downloads/h1_22/r");
+	ck_assert_str_eq(hosts[1].copy_dir, "/run/downloads/h2_22/r");
+	ck_assert_str_eq(run.files[0].evidence, "h1_22/r/TP001_X.csv");
 	sd_run_release(&run);
 }
 END_TEST

@@ -9,6 +9,22 @@
 #include "sftpdrill/base/redact.h"
 #include "sftpdrill/base/util.h"
 
+START_TEST(remote_folders_keep_apart_locally)
+{
+	static const char *const cases[][2] = {
+		{ "/reports", "reports" }, { "/reports/daily/", "reports/daily" }, { "/", "" }, { "//a//b", "a/b" },
+		{ "reports", "~/reports" }, { ".", "~" }, { "/a/../b", "a/%2E%2E/b" }, { "/50%", "%35%30%25" },
+		{ "/~", "%7E" }, { "/a/./b", "a/b" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = sd_remote_folder_path(cases[i][0]);
+		ck_assert_msg(strcmp(got, cases[i][1]) == 0, "%s gave %s, not %s", cases[i][0], got, cases[i][1]);
+		free(got);
+	}
+}
+END_TEST
+
 START_TEST(fingerprint_of_empty_input)
 {
 	char fp[64];
@@ -196,6 +212,7 @@ util_suite(void)
 	tcase_add_test(tc, deadlines);
 	tcase_add_test(tc, buffer_invariant_and_cap);
 	tcase_add_test(tc, array_growth);
+	tcase_add_test(tc, remote_folders_keep_apart_locally);
 	suite_add_tcase(s, tc);
 	return s;
 }

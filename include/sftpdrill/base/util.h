@@ -76,6 +76,15 @@ int sd_sha256_stream(int in, int out, char hex[65]);
 /* A folder name for an endpoint "host:port" that is safe on any file system: "host_port". */
 void sd_endpoint_dirname(const char *label, char *out, size_t len);
 
+/*
+ * Where the files of a remote folder go under an endpoint's local folder, so that two remote
+ * folders never share one: its components as nested folders ("/reports/daily" gives
+ * "reports/daily", "/" gives ""), a relative folder under "~" ("reports" gives "~/reports"),
+ * a component that is no safe local name (.., a control character, a %) as %XX bytes.
+ * Caller frees.
+ */
+char *sd_remote_folder_path(const char *remote_dir);
+
 /* The longest name a local file may have (NAME_MAX on Linux). */
 #define SD_NAME_MAX 255
 

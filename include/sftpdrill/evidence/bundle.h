@@ -54,7 +54,7 @@ struct sd_bundle_opts {
 int sd_bundle_write(const char *dir, const struct sd_run *run, const struct sd_bundle_opts *o, struct sd_err *err);
 
 /*
- * Put every file the run downloaded into DIR/downloads/<host>_<port>/NAME
+ * Put every file the run downloaded into DIR/downloads/<host>_<port>/<remote folder>/NAME
  * unless its download already did (written there while it streamed): a
  * reflink where the file system offers it, else a copy checked on the way
  * against the SHA-256 recorded when it was fetched (EvidenceChanged when it

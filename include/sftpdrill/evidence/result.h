@@ -64,6 +64,7 @@ struct sd_suite {
 struct sd_downloaded {
 	char *path;             /* local path as written */
 	char *endpoint;         /* where it came from, "host:port" */
+	char *evidence;         /* its name under the bundle's downloads/: "HOST_PORT/REMOTE-FOLDER/NAME" */
 	char sha256[65];
 };
 
@@ -149,8 +150,9 @@ struct sd_drill_record *sd_run_add_drill(struct sd_run *run, const char *name);
 /* Set a string fact: *field = a copy of value (NULL or "" leaves NULL); an earlier value is freed. */
 void sd_run_set(char **field, const char *value);
 
-/* Record a downloaded file for checksums and the evidence bundle. */
-void sd_run_add_file(struct sd_run *run, const char *path, const char *endpoint, const char *sha256);
+/* Record a downloaded file for checksums and the evidence bundle (evidence: its name under downloads/). */
+void sd_run_add_file(struct sd_run *run, const char *path, const char *endpoint, const char *evidence,
+    const char *sha256);
 
 /* Count cases of a status in a suite, or in the whole run (suite NULL). */
 size_t sd_count(const struct sd_run *run, const struct sd_suite *suite, enum sd_status st);

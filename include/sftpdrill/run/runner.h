@@ -27,7 +27,7 @@ struct sd_run_opts {
 	const char *operator_name;  /* recorded as a property */
 	const struct sd_redactor *redact; /* masks every message and property before it is recorded; may be NULL */
 	const struct sd_cancel *cancel; /* once set: the running step ends Interrupted, the rest are skipped */
-	const char *evidence_dir;   /* the run folder: downloads are copied to its downloads/<host>_<port>/
+	const char *evidence_dir;   /* the run folder: downloads are copied to its downloads/<host>_<port>/<folder>/
 	                               as they stream (see sd_sftp_download); NULL: no copies */
 	sd_event_fn on_event;       /* may be NULL */
 	void *ctx;
