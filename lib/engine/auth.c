@@ -228,9 +228,12 @@ sd_conn_login(struct sd_conn *c, const struct sd_login *l, int64_t step_deadline
 {
 	int rc;
 
+	/* libssh2's RSA signature choice overruns a buffer on a server that repeats a name: room for it (conn.h). */
+	c->alloc_slack = LIBSSH2_PACKET_MAXPAYLOAD;
 	if (strcmp(l->identity, "ssh-agent") == 0)
 		rc = libssh2_userauth_authenticated(c->ssh) ? 0 : login_agent(c, l->user, step_deadline, err);
 	else
 		rc = login_keyfile(c, l, step_deadline, err);
+	c->alloc_slack = 0;
 	return rc < 0 ? -1 : start_sftp(c, step_deadline, err);
 }

@@ -7,18 +7,32 @@
 #include <libssh2_sftp.h>
 
 #include "kexinit.h"
+#include "sftpdrill/engine/negotiate.h"
 #include "sftpdrill/engine/session.h"
+#include "sftpdrill/engine/sftp.h"
 
 struct sd_conn {
 	int fd;
 	LIBSSH2_SESSION *ssh;
 	LIBSSH2_SFTP *sftp;
 	struct sd_kexinit kexinit;  /* what the server offered, read as it arrived */
+	char *offer[SD_ALG__COUNT]; /* what this side offered, per category (negotiate.h) */
+	int hostkeys_known;         /* the host-key offer is the types known_hosts has, not the policy's */
 	struct sd_conn_info info;
 	struct sd_timeouts to;
 	struct sd_limits limits;
 	const struct sd_cancel *cancel;
 	int cleaning;               /* closing something: a stop request does not cut the wait short */
+	/*
+	 * While authenticating, every allocation libssh2 makes gets this many bytes more: libssh2 1.11.1
+	 * (userauth.c, _libssh2_key_sign_algorithm) writes the server's server-sig-algs names it knows into
+	 * a buffer the size of its own list, past its end when the server names one twice (asyncssh does),
+	 * by at most one packet's payload. With the room there, nothing is overwritten. See login in auth.c.
+	 */
+	size_t alloc_slack;
+	struct sd_buf out;          /* what libssh2 sent and the socket has not taken yet (wire.h) */
+	size_t out_done;            /* bytes of out already written */
+	int wire_error;             /* errno of a failed write, for libssh2's next call to hear */
 	char label[300];
 	sd_note_fn note;
 	void *note_ctx;
@@ -77,5 +91,15 @@ const char *sd_ssh_message(LIBSSH2_SESSION *s);
 /* Translate a libssh2 error code after an SFTP call on path into err. */
 int sd_conn_sftp_error(struct sd_conn *c, int rc, const char *what, const char *path,
     struct sd_err *err);
+
+/* The same for a call made on the SFTP channel sftp (a batch of downloads uses several). */
+int sd_conn_channel_error(struct sd_conn *c, LIBSSH2_SFTP *sftp, int rc, const char *what, const char *path,
+    struct sd_err *err);
+
+/* Close an SFTP handle, bounded; failures to close are not interesting after the work is done. */
+void sd_conn_close_handle(struct sd_conn *c, LIBSSH2_SFTP_HANDLE *h);
+
+/* A directory entry (or a stat's answer) as the callers see it. */
+void sd_conn_dirent(struct sd_dirent *e, const char *name, size_t len, const LIBSSH2_SFTP_ATTRIBUTES *a);
 
 #endif

@@ -15,32 +15,15 @@
 
 #include "sftpdrill/engine/session.h"
 #include "conn.h"
+#include "wire.h"
 #include "sftpdrill/engine/knownhosts.h"
+#include "sftpdrill/engine/negotiate.h"
 #include "sftpdrill/engine/net.h"
 
 #ifndef SFTPDRILL_LIBSSH2_ORIGIN
 #define SFTPDRILL_LIBSSH2_ORIGIN "origin not recorded"
 #endif
 
-/*
- * The algorithm policy: curve25519 key exchange first, then OpenSSH's
- * client order; encrypt-then-MAC before plain MACs; what this libssh2 lacks
- * is left out (libssh2_session_supported_algs). AES-CTR (with an ETM MAC)
- * comes before chacha20-poly1305 because libssh2's chacha20 is its own C
- * code, measured 15-30% slower on a 512 MiB download (docs/performance-notes.md).
- * AES-GCM is not offered: libssh2 1.11.1 leaks the key of the "none" MAC
- * that goes with it at every key exchange (kex.c, seen with ProFTPD under
- * LeakSanitizer), and it is no faster here; every server that has it has
- * AES-CTR too. Strict key exchange (kex-strict-c) libssh2 adds by itself.
- */
-#define KEX_ORDER "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384," \
-	"ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512," \
-	"diffie-hellman-group18-sha512,diffie-hellman-group14-sha256"
-#define CIPHER_ORDER "aes128-ctr,aes256-ctr,chacha20-poly1305@openssh.com,aes192-ctr"
-#define MAC_ORDER "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512," \
-	"hmac-sha1-etm@openssh.com,hmac-sha1"
-/* With no key known, OpenSSH's own order: ed25519 first, as `ssh` and `ssh-keyscan` show operators. */
-#define HOSTKEY_ORDER "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,ssh-rsa"
 /* The key exchange extension by which a server says it does strict key exchange (CVE-2023-48795). */
 #define KEX_STRICT_CLIENT "kex-strict-c-v00@openssh.com"
 #define KEX_STRICT_SERVER "kex-strict-s-v00@openssh.com"
@@ -90,7 +73,8 @@ sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
 	dir = c->ssh ? libssh2_session_block_directions(c->ssh) : 0;
 	if (dir & LIBSSH2_SESSION_BLOCK_INBOUND)
 		pfd.events |= POLLIN;
-	if (dir & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+	/* What sftpdrill still has to send for libssh2 is an outbound wait of its own (wire.h). */
+	if ((dir & LIBSSH2_SESSION_BLOCK_OUTBOUND) || sd_wire_flush(c) > 0)
 		pfd.events |= POLLOUT;
 	if (pfd.events == 0)
 		pfd.events = POLLIN;
@@ -98,6 +82,8 @@ sd_conn_wait(struct sd_conn *c, int64_t phase_deadline, int64_t step_deadline,
 	rc = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
 	if (rc < 0 && errno != EINTR)
 		return sd_fail(err, SD_KIND_LOCAL_ERROR, phase, "poll: %s", strerror(errno));
+	if (pfd.revents & POLLOUT)
+		sd_wire_flush(c);
 	return 0;
 }
 
@@ -210,82 +196,87 @@ supports(LIBSSH2_SESSION *s, int method, const char *alg)
 	return found;
 }
 
-/* The items of the comma list wanted that this libssh2 implements for method, in order, into out. */
+/* The items of the comma list wanted that this libssh2 implements for method, in order, each once, into out. */
 static void
 keep_supported(LIBSSH2_SESSION *s, int method, const char *wanted, struct sd_buf *out)
 {
 	char *list = sd_xstrdup(wanted), *save = NULL;
 
 	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-		if (supports(s, method, t) && strstr(sd_buf_str(out), t) == NULL)
+		if (supports(s, method, t) && !sd_alg_list_has(sd_buf_str(out), t))
 			sd_buf_join(out, ",", t);
 	free(list);
 }
 
 /*
  * The host-key algorithms to offer for the key types known_hosts has (its
- * order), or OpenSSH's order when none is known (pins only, trust on first
- * use): libssh2 would otherwise pick ECDSA and show a key operators never
- * saw. An RSA key is asked for signed with SHA-2 (rsa-sha2-512, then -256);
- * SHA-1 `ssh-rsa` only where the drill allows it.
+ * order), or the policy's (OpenSSH's order) when none is known (pins only,
+ * trust on first use): libssh2 would otherwise pick ECDSA and show a key
+ * operators never saw. An RSA key is asked for signed with SHA-2
+ * (rsa-sha2-512, then -256); SHA-1 `ssh-rsa` only where the drill allows it.
  */
 static void
-hostkey_algorithms(const struct sd_known *known, int allow_sha1, struct sd_buf *out)
+hostkey_algorithms(struct sd_conn *c, const struct sd_known *known, int allow_sha1, struct sd_buf *out)
 {
 	char *types = sd_known_prefs(known), *save = NULL;
 
+	c->hostkeys_known = types != NULL;
 	if (types == NULL)
-		types = sd_xstrdup(HOSTKEY_ORDER);
+		types = sd_xstrdup(sd_alg_policy(SD_ALG_HOSTKEY));
 	for (char *t = strtok_r(types, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (strcmp(t, "ssh-rsa") != 0)
 			sd_buf_join(out, ",", t);
 		else
-			sd_buf_join(out, ",", allow_sha1 ? "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : "rsa-sha2-512,rsa-sha2-256");
+			sd_buf_join(out, ",", "rsa-sha2-512,rsa-sha2-256");
 	}
+	if (allow_sha1 && sd_alg_list_has(sd_buf_str(out), "rsa-sha2-256"))
+		sd_buf_join(out, ",", "ssh-rsa");
 	free(types);
 }
 
-static int
-set_hostkey_prefs(struct sd_conn *c, const struct sd_known *known, int allow_sha1, struct sd_err *err)
+/* What the connection offers: one list per category, as set (what this libssh2 has of the policy). */
+static void
+offer(struct sd_conn *c, enum sd_alg_category cat, const char *list)
 {
-	struct sd_buf wanted = SD_BUF_INIT(0), usable = SD_BUF_INIT(0);
+	static const int method[SD_ALG__COUNT] = { [SD_ALG_KEX] = LIBSSH2_METHOD_KEX,
+		[SD_ALG_HOSTKEY] = LIBSSH2_METHOD_HOSTKEY, [SD_ALG_CIPHER_CS] = LIBSSH2_METHOD_CRYPT_CS,
+		[SD_ALG_CIPHER_SC] = LIBSSH2_METHOD_CRYPT_SC, [SD_ALG_MAC_CS] = LIBSSH2_METHOD_MAC_CS,
+		[SD_ALG_MAC_SC] = LIBSSH2_METHOD_MAC_SC };
+	struct sd_buf usable = SD_BUF_INIT(0);
+
+	keep_supported(c->ssh, method[cat], list, &usable);
+	/* Nothing left would mean libssh2 offers nothing: keep its defaults then (said as "(libssh2's)"). */
+	if (usable.len > 0 && libssh2_session_method_pref(c->ssh, method[cat], usable.p) == 0)
+		c->offer[cat] = sd_buf_detach(&usable);
+	else
+		c->offer[cat] = sd_xstrdup("");
+	sd_buf_release(&usable);
+}
+
+/* Every category's preference, the host keys' from what is known of the endpoint. */
+static int
+set_offer(struct sd_conn *c, const struct sd_known *known, int allow_sha1, struct sd_err *err)
+{
+	struct sd_buf wanted = SD_BUF_INIT(0);
 	int rc = 0;
 
-	hostkey_algorithms(known, allow_sha1, &wanted);
-	keep_supported(c->ssh, LIBSSH2_METHOD_HOSTKEY, sd_buf_str(&wanted), &usable);
-	if (usable.len == 0)
+	for (int cat = 0; cat < SD_ALG__COUNT; cat++)
+		if (cat != SD_ALG_HOSTKEY)
+			offer(c, (enum sd_alg_category)cat, sd_alg_policy((enum sd_alg_category)cat));
+	hostkey_algorithms(c, known, allow_sha1, &wanted);
+	offer(c, SD_ALG_HOSTKEY, sd_buf_str(&wanted));
+	if (c->offer[SD_ALG_HOSTKEY][0] == '\0')
 		rc = sd_fail(err, SD_KIND_HOSTKEY_UNSUPPORTED, SD_PHASE_HOSTKEY,
 		    "%s: the host key known for it can be verified only with %s, which %s: %s", c->label,
 		    sd_buf_str(&wanted), sd_ssh_rsa_sha2() ? "the drill does not allow" : "this libssh2 does not offer",
 		    sd_ssh_rsa_sha2() ? "add `allow-sha1 yes` to accept RSA signed with SHA-1" :
 		    "build sftpdrill with libssh2 1.11 or later (`make` does so on Debian 12)");
-	else if (libssh2_session_method_pref(c->ssh, LIBSSH2_METHOD_HOSTKEY, usable.p) != 0)
-		rc = sd_fail(err, SD_KIND_HOSTKEY_UNSUPPORTED, SD_PHASE_HOSTKEY,
-		    "%s: libssh2 refused host-key preference %s", c->label, usable.p);
+	snprintf(c->info.client_kex, sizeof(c->info.client_kex), "%s", c->offer[SD_ALG_KEX]);
+	snprintf(c->info.client_hostkeys, sizeof(c->info.client_hostkeys), "%s", c->offer[SD_ALG_HOSTKEY]);
+	snprintf(c->info.client_ciphers, sizeof(c->info.client_ciphers), "%s", c->offer[SD_ALG_CIPHER_CS]);
+	snprintf(c->info.client_macs, sizeof(c->info.client_macs), "%s", c->offer[SD_ALG_MAC_CS]);
 	sd_buf_release(&wanted);
-	sd_buf_release(&usable);
 	return rc;
-}
-
-/* Key exchange, ciphers and MACs by the policy, as far as this libssh2 has them. */
-static void
-set_algorithm_prefs(struct sd_conn *c)
-{
-	static const struct { int method; const char *order; } policy[] = {
-		{ LIBSSH2_METHOD_KEX, KEX_ORDER }, { LIBSSH2_METHOD_CRYPT_CS, CIPHER_ORDER },
-		{ LIBSSH2_METHOD_CRYPT_SC, CIPHER_ORDER }, { LIBSSH2_METHOD_MAC_CS, MAC_ORDER },
-		{ LIBSSH2_METHOD_MAC_SC, MAC_ORDER },
-	};
-
-	for (size_t i = 0; i < sizeof(policy) / sizeof(policy[0]); i++) {
-		struct sd_buf usable = SD_BUF_INIT(0);
-
-		keep_supported(c->ssh, policy[i].method, policy[i].order, &usable);
-		/* Nothing left would mean libssh2 offers nothing: keep its defaults then. */
-		if (usable.len > 0)
-			libssh2_session_method_pref(c->ssh, policy[i].method, usable.p);
-		sd_buf_release(&usable);
-	}
 }
 
 /* A list the server offered, as text for a message. */
@@ -302,25 +293,45 @@ op_handshake(struct sd_conn *c, void *arg)
 	return libssh2_session_handshake(c->ssh, c->fd);
 }
 
+static void record_offer(struct sd_conn *c);
+
+/* A key exchange with nothing in common: which category, and both sides' lists for it. */
+static void
+kex_failed(struct sd_conn *c, int rc, struct sd_err *err)
+{
+	const char *theirs[SD_ALG__COUNT];
+	struct sd_buf why = SD_BUF_INIT(0);
+	int cat = -1;
+
+	for (int k = 0; k < SD_ALG__COUNT; k++)
+		theirs[k] = c->kexinit.parsed ? c->kexinit.lists[k] : NULL;
+	if (!c->kexinit.parsed)
+		sd_buf_adds(&why, "the server's offer was not seen");
+	else if ((cat = sd_alg_diagnose((const char *const *)c->offer, theirs, &why)) == SD_ALG_HOSTKEY &&
+	    c->hostkeys_known)
+		sd_buf_adds(&why, " (sftpdrill offers only the host-key types known_hosts has for the endpoint: has the "
+		    "server's host key changed type?)");
+	else if (cat < 0)
+		sd_buf_addf(&why, "each category has an algorithm both sides accept, so the failure is in the exchange "
+		    "itself; the server offers key exchange %s, host keys %s", theirs[SD_ALG_KEX], theirs[SD_ALG_HOSTKEY]);
+	sd_fail(err, SD_KIND_KEX_FAILED, SD_PHASE_KEX, "%s: key exchange failed (%s): %s", c->label,
+	    sd_ssh_message(c->ssh), sd_buf_str(&why));
+	err->ssh_code = rc;
+	sd_buf_release(&why);
+}
+
 static int
-handshake(struct sd_conn *c, const struct sd_known *known, int64_t step_deadline, struct sd_err *err)
+handshake(struct sd_conn *c, int64_t step_deadline, struct sd_err *err)
 {
 	struct sd_wait w = sd_conn_phase_wait(c, SD_PHASE_KEX, step_deadline);
 	int rc = sd_conn_repeat(c, op_handshake, NULL, &w, err);
-	char *prefs;
 
 	if (rc == 0 || rc == SD_WAIT_FAILED)
 		return rc == 0 ? 0 : -1;
-	if (rc == LIBSSH2_ERROR_KEX_FAILURE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED) {
-		prefs = sd_known_prefs(known);
-		sd_fail(err, SD_KIND_KEX_FAILED, SD_PHASE_KEX,
-		    "%s: key exchange failed (%s)%s%s%s; the server offers key exchange %s, host keys %s, ciphers %s, MACs %s",
-		    c->label, sd_ssh_message(c->ssh), prefs ? "; only the host-key types in known_hosts were offered: " : "",
-		    prefs ? prefs : "", prefs ? " (has the server changed its host-key type?)" : "",
-		    offered(c, SD_KEXINIT_KEX), offered(c, SD_KEXINIT_HOSTKEY), offered(c, SD_KEXINIT_CIPHER_SC),
-		    offered(c, SD_KEXINIT_MAC_SC));
-		free(prefs);
-	} else if (sd_ssh_is_disconnect(rc))
+	record_offer(c);
+	if (rc == LIBSSH2_ERROR_KEX_FAILURE || rc == LIBSSH2_ERROR_METHOD_NOT_SUPPORTED)
+		return kex_failed(c, rc, err), -1;
+	if (sd_ssh_is_disconnect(rc))
 		sd_fail(err, SD_KIND_CONNECTION_CLOSED, SD_PHASE_KEX,
 		    "%s: the connection was closed during the SSH handshake (%s)", c->label, sd_ssh_message(c->ssh));
 	else
@@ -458,37 +469,58 @@ verify_hostkey(struct sd_conn *c, const struct sd_conn_opts *o, const struct sd_
 	return 0;
 }
 
-/* libssh2's socket reads, with the server's first KEXINIT noted on the way (cheap once read). */
-static ssize_t
-tap_recv(libssh2_socket_t fd, void *buf, size_t len, int flags, void **abstract)
+/* libssh2's allocations, with room to spare while it authenticates (conn.h, alloc_slack). */
+static LIBSSH2_ALLOC_FUNC(conn_alloc)
 {
-	struct sd_conn *c = *abstract;
-	ssize_t n = recv(fd, buf, len, flags);
+	const struct sd_conn *c = *abstract;
 
-	if (n < 0)
-		return -errno;
-	if (n > 0 && !c->kexinit.done)
-		sd_kexinit_feed(&c->kexinit, buf, (size_t)n);
-	return n;
+	return malloc(count + c->alloc_slack);
+}
+
+static LIBSSH2_REALLOC_FUNC(conn_realloc)
+{
+	const struct sd_conn *c = *abstract;
+
+	return realloc(ptr, count + c->alloc_slack);
+}
+
+static LIBSSH2_FREE_FUNC(conn_free)
+{
+	(void)abstract;
+	free(ptr);
 }
 
 /* A libssh2 session on c->fd, non-blocking, with the algorithms we will accept. */
 static int
 start_session(struct sd_conn *c, const struct sd_known *known, int allow_sha1, struct sd_err *err)
 {
-	c->ssh = libssh2_session_init_ex(NULL, NULL, NULL, c);
+	c->ssh = libssh2_session_init_ex(conn_alloc, conn_free, conn_realloc, c);
 	if (c->ssh == NULL)
 		return sd_fail(err, SD_KIND_LOCAL_ERROR, SD_PHASE_KEX, "libssh2_session_init failed");
 #if LIBSSH2_VERSION_NUM >= 0x010b00
-	libssh2_session_callback_set2(c->ssh, LIBSSH2_CALLBACK_RECV, (libssh2_cb_generic *)tap_recv);
+	libssh2_session_callback_set2(c->ssh, LIBSSH2_CALLBACK_RECV, (libssh2_cb_generic *)sd_wire_recv);
+	libssh2_session_callback_set2(c->ssh, LIBSSH2_CALLBACK_SEND, (libssh2_cb_generic *)sd_wire_send);
 #else
-	libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_RECV, (void *)tap_recv);
+	libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_RECV, (void *)sd_wire_recv);
+	libssh2_session_callback_set(c->ssh, LIBSSH2_CALLBACK_SEND, (void *)sd_wire_send);
 #endif
 	libssh2_session_set_blocking(c->ssh, 0);
 	/* Keepalives only go out when we call libssh2_keepalive_send (non-blocking mode). */
 	libssh2_keepalive_config(c->ssh, 0, 15);
-	set_algorithm_prefs(c);
-	return set_hostkey_prefs(c, known, allow_sha1, err);
+	return set_offer(c, known, allow_sha1, err);
+}
+
+/* What a connection holds besides libssh2's session, freed with it. */
+static void
+free_conn(struct sd_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	sd_kexinit_release(&c->kexinit);
+	sd_wire_release(c);
+	for (int cat = 0; cat < SD_ALG__COUNT; cat++)
+		free(c->offer[cat]);
+	free(c);
 }
 
 static void
@@ -497,10 +529,7 @@ discard(struct sd_conn *c)
 	/* No goodbye on failure: after a host-key mismatch we say nothing more to that server. */
 	if (c->ssh)
 		libssh2_session_free(c->ssh);
-	if (c->fd >= 0)
-		close(c->fd);
-	sd_kexinit_release(&c->kexinit);
-	free(c);
+	free_conn(c);
 }
 
 struct sd_conn *
@@ -513,7 +542,7 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 
 	*c = (struct sd_conn){ .fd = -1, .to = *o->timeouts, .note = o->note, .note_ctx = o->note_ctx, .cancel = o->cancel,
 		.limits = o->limits ? *o->limits : (struct sd_limits){ SD_LIMIT_SIZE, SD_LIMIT_ENTRIES,
-		SD_LIMIT_NAMES, SD_LIMIT_INFLIGHT } };
+		SD_LIMIT_NAMES, SD_LIMIT_INFLIGHT, SD_LIMIT_CHANNELS } };
 	snprintf(c->label, sizeof(c->label), "%s", o->label);
 	rc = load_known(c, o, &known, err);
 	if (rc == 0)
@@ -522,7 +551,7 @@ sd_conn_open(const struct sd_conn_opts *o, int64_t step_deadline, struct sd_conn
 	if (rc == 0)
 		rc = start_session(c, &known, o->allow_sha1, err);
 	if (rc == 0)
-		rc = handshake(c, &known, step_deadline, err);
+		rc = handshake(c, step_deadline, err);
 	if (rc == 0) {
 		c->info.handshake_s = (double)(sd_now_ms() - t1) / 1000.0;
 		record_negotiated(c);
@@ -563,6 +592,14 @@ op_disconnect(struct sd_conn *c, void *arg)
 	return libssh2_session_disconnect(c->ssh, "sftpdrill: done");
 }
 
+/* The goodbye libssh2 handed over is still queued: out to the socket before it closes, within the deadline. */
+static int
+op_flush(struct sd_conn *c, void *arg)
+{
+	(void)arg;
+	return sd_wire_flush(c) > 0 ? LIBSSH2_ERROR_EAGAIN : 0;
+}
+
 int
 sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
 {
@@ -581,11 +618,10 @@ sd_conn_close(struct sd_conn *c, int64_t deadline, struct sd_err *err)
 		else if (r != 0 && rc == 0)
 			rc = sd_fail(err, SD_KIND_LOGOUT_FAILED, SD_PHASE_SFTP, "%s: disconnect failed: %s", c->label,
 			    sd_ssh_message(c->ssh));
+		if (r == 0)
+			sd_conn_cleanup(c, op_flush, NULL, deadline, SD_KIND_LOGOUT_TIMEOUT, &ignore);
 		libssh2_session_free(c->ssh);
 	}
-	if (c->fd >= 0)
-		close(c->fd);
-	sd_kexinit_release(&c->kexinit);
-	free(c);
+	free_conn(c);
 	return rc;
 }

@@ -352,20 +352,22 @@ do_timeout(struct parser *p, const struct dline *l)
 	sd_parse_unknown(p, t[1].col, "timeout phase", t[1].text, timeout_phases);
 }
 
-/* limit size|entries|names VALUE: caps on what a server may send. */
+/* limit size|entries|names|inflight|channels VALUE: caps on what a server may send, and on what is asked of it. */
 static void
 do_limit(struct parser *p, const struct dline *l)
 {
-	static const char *const what[] = { "size", "entries", "names", "inflight", NULL };
+	static const char *const what[] = { "size", "entries", "names", "inflight", "channels", NULL };
+	static const uint64_t most[] = { UINT64_MAX, UINT64_MAX, UINT64_MAX, 64, 8 };
 	struct sd_limits *lim = &p->d->limits;
-	uint64_t *slots[] = { &lim->max_size, &lim->max_entries, &lim->max_names, &lim->max_inflight };
+	uint64_t *slots[] = { &lim->max_size, &lim->max_entries, &lim->max_names, &lim->max_inflight,
+		&lim->max_channels };
 	uint64_t v;
 
 	for (size_t i = 0; what[i] != NULL; i++)
 		if (strcmp(l->t[1].text, what[i]) == 0) {
-			if (sd_size_parse(l->t[2].text, &v) < 0 || v == 0 || (slots[i] == &lim->max_inflight && v > 64))
+			if (sd_size_parse(l->t[2].text, &v) < 0 || v == 0 || v > most[i])
 				sd_parse_report(p, 0, l->t[2].col, "bad limit `%s` (a number, with KiB, MiB or GiB for sizes; "
-				    "inflight: 1 to 64)", l->t[2].text);
+				    "inflight: 1 to 64; channels: 1 to 8)", l->t[2].text);
 			else
 				*slots[i] = v;
 			return;
@@ -434,7 +436,7 @@ static const struct directive directives[] = {
 	{ "target", 1, 1, 0, "target SET", set_field, FIELD(target), FIELD(target_loc) },
 	{ "timeout", 2, 2, 0, "timeout PHASE DURATION", do_timeout, NO_FIELD, NO_FIELD },
 	{ "allow-sha1", 1, 1, 0, "allow-sha1 yes|no", do_allow_sha1, NO_FIELD, NO_FIELD },
-	{ "limit", 2, 2, 0, "limit size|entries|names|inflight VALUE", do_limit, NO_FIELD, NO_FIELD },
+	{ "limit", 2, 2, 0, "limit size|entries|names|inflight|channels VALUE", do_limit, NO_FIELD, NO_FIELD },
 	/* A step checks its own arguments: their shape depends on the verb. */
 	{ "step", 0, MAX_TOKENS, 1, NULL, do_step, NO_FIELD, NO_FIELD },
 };
@@ -850,7 +852,7 @@ parse_common(const char *path, const char *buf, size_t len, const struct sd_vars
 	d->timeouts = (struct sd_timeouts){ .connect = 10000, .banner = 10000, .kex = 20000, .auth = 20000,
 		.sftp_init = 10000, .sftp_op = 30000, .step = 300000 };
 	d->limits = (struct sd_limits){ .max_size = SD_LIMIT_SIZE, .max_entries = SD_LIMIT_ENTRIES,
-		.max_names = SD_LIMIT_NAMES, .max_inflight = SD_LIMIT_INFLIGHT };
+		.max_names = SD_LIMIT_NAMES, .max_inflight = SD_LIMIT_INFLIGHT, .max_channels = SD_LIMIT_CHANNELS };
 	if (cmdline)
 		sd_vars_copy(&d->vars, cmdline);
 	if (buf != NULL) {

@@ -17,67 +17,13 @@
 #define DEFAULT_BACKOFF_MS 1000
 #define MAX_BACKOFF_MS 60000
 
-static int
-ensure_connected(struct sd_step_ctx *s, struct sd_err *err)
-{
-	struct sd_strv pins = { 0 };
-	struct sd_conn_info info = { 0 };
-	struct sd_conn_opts co = { .host = s->ep->host, .port = s->ep->port, .label = s->ep->label,
-		.known_hosts = s->d->known_hosts, .pins = &pins, .timeouts = &s->d->timeouts, .limits = &s->d->limits,
-		.trust_on_first_use = s->o->trust_on_first_use, .allow_sha1 = s->d->allow_sha1, .cancel = s->o->cancel,
-		.note = sd_step_note, .note_ctx = s };
-
-	if (s->conn != NULL)
-		return 0;
-	sd_drill_pins_for(s->d, s->ep, &pins);
-	s->conn = s->t->open(&co, s->deadline, &info, err);
-	sd_strv_release(&pins);
-	sd_step_record_conn(s, &info);
-	return s->conn ? 0 : -1;
-}
-
-static int
-ensure_logged_in(struct sd_step_ctx *s, struct sd_err *err)
-{
-	int rc;
-
-	if (s->t->logged_in(s->conn))
-		return 0;
-	sd_step_prop(s, "user", s->d->user);
-	rc = s->t->login(s->conn, &(struct sd_login){ .user = s->d->user, .identity = s->d->identity,
-		.passphrase = *s->passphrase }, s->deadline, err);
-	/* A wrong passphrase typed on a terminal is asked for again, as ssh does: three tries in all. */
-	for (int attempt = 2; rc < 0 && attempt <= 3 && sd_err_is(err, SD_KIND_PASSPHRASE_WRONG) &&
-	    s->o->ask_passphrase != NULL && !s->o->parallel; attempt++) {
-		const char *again;
-		pthread_mutex_lock(s->lock);
-		again = s->o->ask_passphrase(s->o->ask_ctx, s->d->identity, attempt);
-		pthread_mutex_unlock(s->lock);
-		if (again == NULL)
-			break;
-		*s->passphrase = again;
-		sd_err_clear(err);
-		rc = s->t->login(s->conn, &(struct sd_login){ .user = s->d->user, .identity = s->d->identity,
-			.passphrase = again }, s->deadline, err);
-	}
-	sd_step_record_conn(s, s->t->info(s->conn));
-	return rc;
-}
-
-static void
-drop_connection(struct sd_step_ctx *s)
-{
-	s->t->close(s->conn, sd_now_ms() + 1000, NULL);
-	s->conn = NULL;
-}
-
 /* One attempt at the current step: what its verb needs first, then the verb itself. */
 static int
 attempt(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_outcome *out, struct sd_err *err)
 {
-	if ((v->flags & SD_VERB_CONNECTS) && ensure_connected(s, err) < 0)
+	if ((v->flags & SD_VERB_CONNECTS) && sd_step_connect(s, err) < 0)
 		return -1;
-	if ((v->flags & SD_VERB_LOGS_IN) && ensure_logged_in(s, err) < 0)
+	if ((v->flags & SD_VERB_LOGS_IN) && sd_step_login(s, err) < 0)
 		return -1;
 	return sd_verb_handler(s->step->verb)(s, out, err);
 }
@@ -170,7 +116,7 @@ run_attempts(struct sd_step_ctx *s, const struct sd_verb_desc *v, struct sd_case
 		sd_step_emit(s, SD_EV_WARNING, c->message);
 		/* The next attempt starts from a fresh connection where this one broke or never finished. */
 		if ((v->flags & SD_VERB_OPENS) || (sd_kind(c->kind)->flags & SD_KIND_DROPS_CONNECTION))
-			drop_connection(s);
+			sd_step_drop(s);
 		if (wait_backoff(s, backoff) < 0)
 			return;
 		if (backoff < MAX_BACKOFF_MS)
@@ -185,7 +131,7 @@ after_failure(struct sd_step_ctx *s, const struct sd_verb_desc *v, const struct 
 	int lost;
 
 	if (s->conn != NULL && (sd_kind(c->kind)->flags & SD_KIND_DROPS_CONNECTION))
-		drop_connection(s);
+		sd_step_drop(s);
 	lost = ((v->flags & SD_VERB_CONNECTS) && s->conn == NULL) ||
 	    ((v->flags & SD_VERB_LOGS_IN) && (s->conn == NULL || !s->t->logged_in(s->conn)));
 	if (lost && !s->unusable) {

@@ -115,7 +115,9 @@ sd_step_record_conn(struct sd_step_ctx *s, const struct sd_conn_info *i)
 		{ "userkey.type", INFO(userkey_type) }, { "userkey.sha256", INFO(userkey_fp) },
 		{ "kex.strict", INFO(kex_strict) }, { "server.kex-algorithms", INFO(server_kex) },
 		{ "server.hostkey-algorithms", INFO(server_hostkeys) }, { "server.ciphers", INFO(server_ciphers) },
-		{ "server.macs", INFO(server_macs) },
+		{ "server.macs", INFO(server_macs) }, { "client.kex-algorithms", INFO(client_kex) },
+		{ "client.hostkey-algorithms", INFO(client_hostkeys) }, { "client.ciphers", INFO(client_ciphers) },
+		{ "client.macs", INFO(client_macs) },
 	};
 #undef INFO
 	char buf[64];
@@ -132,3 +134,56 @@ sd_step_record_conn(struct sd_step_ctx *s, const struct sd_conn_info *i)
 	}
 }
 
+int
+sd_step_connect(struct sd_step_ctx *s, struct sd_err *err)
+{
+	struct sd_strv pins = { 0 };
+	struct sd_conn_info info = { 0 };
+	struct sd_conn_opts co = { .host = s->ep->host, .port = s->ep->port, .label = s->ep->label,
+		.known_hosts = s->d->known_hosts, .pins = &pins, .timeouts = &s->d->timeouts, .limits = &s->d->limits,
+		.trust_on_first_use = s->o->trust_on_first_use, .allow_sha1 = s->d->allow_sha1, .cancel = s->o->cancel,
+		.note = sd_step_note, .note_ctx = s };
+
+	if (s->conn != NULL)
+		return 0;
+	sd_drill_pins_for(s->d, s->ep, &pins);
+	s->conn = s->t->open(&co, s->deadline, &info, err);
+	sd_strv_release(&pins);
+	sd_step_record_conn(s, &info);
+	return s->conn ? 0 : -1;
+}
+
+int
+sd_step_login(struct sd_step_ctx *s, struct sd_err *err)
+{
+	int rc;
+
+	if (s->t->logged_in(s->conn))
+		return 0;
+	sd_step_prop(s, "user", s->d->user);
+	rc = s->t->login(s->conn, &(struct sd_login){ .user = s->d->user, .identity = s->d->identity,
+		.passphrase = *s->passphrase }, s->deadline, err);
+	/* A wrong passphrase typed on a terminal is asked for again, as ssh does: three tries in all. */
+	for (int attempt = 2; rc < 0 && attempt <= 3 && sd_err_is(err, SD_KIND_PASSPHRASE_WRONG) &&
+	    s->o->ask_passphrase != NULL && !s->o->parallel; attempt++) {
+		const char *again;
+		pthread_mutex_lock(s->lock);
+		again = s->o->ask_passphrase(s->o->ask_ctx, s->d->identity, attempt);
+		pthread_mutex_unlock(s->lock);
+		if (again == NULL)
+			break;
+		*s->passphrase = again;
+		sd_err_clear(err);
+		rc = s->t->login(s->conn, &(struct sd_login){ .user = s->d->user, .identity = s->d->identity,
+			.passphrase = again }, s->deadline, err);
+	}
+	sd_step_record_conn(s, s->t->info(s->conn));
+	return rc;
+}
+
+void
+sd_step_drop(struct sd_step_ctx *s)
+{
+	s->t->close(s->conn, sd_now_ms() + 1000, NULL);
+	s->conn = NULL;
+}

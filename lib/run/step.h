@@ -65,4 +65,13 @@ char *sd_step_account(const struct sd_step_ctx *s);
 /* The connection's evidence as suite properties. */
 void sd_step_record_conn(struct sd_step_ctx *s, const struct sd_conn_info *i);
 
+/* Connect to the endpoint unless connected: its pins, timeouts and limits; the connection's evidence recorded. */
+int sd_step_connect(struct sd_step_ctx *s, struct sd_err *err);
+
+/* Log in unless logged in (a wrong passphrase typed on a terminal is asked for again, three tries in all). */
+int sd_step_login(struct sd_step_ctx *s, struct sd_err *err);
+
+/* Drop the connection (bounded: one second), whatever state it is in. */
+void sd_step_drop(struct sd_step_ctx *s);
+
 #endif

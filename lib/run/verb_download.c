@@ -111,6 +111,7 @@ struct fetch {
 	uint64_t total;
 	struct sd_buf lines;        /* one line per file: SHA-256, path, size; or why it was refused */
 	struct sd_buf refusals;     /* the refused names, shown escaped */
+	struct sd_buf adapted;      /* what the server would not allow, and what the step did about it */
 	enum got *got;              /* per wanted file */
 	struct sd_download *dl;     /* per wanted file, once got */
 	size_t *which;              /* per download of the batch: its wanted file */
@@ -240,6 +241,72 @@ record_backup(struct fetch *f, const struct wanted_list *w, struct sd_err *err)
 }
 
 /*
+ * The files not fetched yet, moved to the front of req (and their places in
+ * which); how many.
+ */
+static size_t
+still_wanted(struct fetch *f, struct sd_fetch *req, size_t k)
+{
+	size_t left = 0;
+
+	for (size_t j = 0; j < k; j++)
+		if (f->got[f->which[j]] == GOT_NOTHING) {
+			struct sd_fetch keep = req[left];
+			req[left] = req[j];
+			req[j] = keep;
+			f->which[left++] = f->which[j];
+		}
+	return left;
+}
+
+/* What the server would not allow, in the step's note (shown on a pass) and detail. */
+static void
+say_adapted(struct fetch *f, const struct sd_fetch_stats *st)
+{
+	if (st->channel_refused && !st->channel_dropped)
+		sd_buf_addf(&f->adapted, "%sthe server refused SFTP channel %zu: went on on %zu", f->adapted.len ? "; " : "",
+		    st->channel_refused, st->channel_refused - 1);
+	if (st->handles_allowed)
+		sd_buf_addf(&f->adapted, "%sthe server refused an open with %zu file%s open: kept at most %zu open "
+		    "(`limit inflight %zu` says so)", f->adapted.len ? "; " : "", st->handles_allowed,
+		    st->handles_allowed == 1 ? "" : "s", st->handles_allowed, st->handles_allowed);
+}
+
+/*
+ * The files of req as one batch on the connection. A server that closes the
+ * connection when an extra SFTP channel opens (some allow one or two) gets a
+ * new connection and login, once, and the files not fetched yet on one
+ * channel: our own parallelism never fails a file.
+ */
+static int
+batch(struct fetch *f, struct sd_fetch *req, size_t k, struct sd_err *err)
+{
+	struct sd_step_ctx *s = f->s;
+	struct sd_batch b = { .files = req, .n = k, .step_deadline = s->deadline, .done = fetched, .ctx = f };
+	int rc = s->t->download(s->conn, &b, err);
+	size_t dropped = b.stats.channel_dropped;
+
+	say_adapted(f, &b.stats);
+	f->stats = b.stats;
+	if (rc == 0 || dropped == 0 || sd_cancelled(s->o->cancel))
+		return rc;
+	sd_buf_addf(&f->adapted, "%sthe server closed the connection when SFTP channel %zu opened: reconnected and "
+	    "went on on one channel", f->adapted.len ? "; " : "", dropped);
+	sd_step_emit(s, SD_EV_NOTE, sd_buf_str(&f->adapted));
+	sd_step_drop(s);
+	sd_err_clear(err);
+	if (sd_step_connect(s, err) < 0 || sd_step_login(s, err) < 0)
+		return -1;
+	b = (struct sd_batch){ .files = req, .n = still_wanted(f, req, k), .step_deadline = s->deadline, .max_channels = 1,
+		.done = fetched, .ctx = f };
+	rc = s->t->download(s->conn, &b, err);
+	say_adapted(f, &b.stats);
+	/* The transfer line tells what the batch that finished the step did. */
+	f->stats = b.stats;
+	return rc;
+}
+
+/*
  * Every wanted file: the refused are noted, the unchanged backed-up ones kept
  * without a transfer, the rest fetched as one batch (several at once on the
  * connection). After the first other failure no new file starts. The lines
@@ -272,7 +339,7 @@ fetch_all(struct fetch *f, const struct wanted_list *w, struct sd_err *err)
 			.pctx = s, .listed = x->has_size && x->regular, .listed_size = x->size };
 		f->which[k++] = i;
 	}
-	rc = k ? s->t->download(s->conn, req, k, s->deadline, fetched, f, &f->stats, err) : 0;
+	rc = k ? batch(f, req, k, err) : 0;
 	for (size_t i = 0; i < k; i++)
 		free((char *)req[i].remote);
 	free(req);
@@ -306,7 +373,8 @@ sd_verb_download(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *e
 	char *dir = slash == arg ? sd_xstrdup("/") : slash ? sd_xstrndup(arg, (size_t)(slash - arg)) : sd_xstrdup(".");
 	char *where = endpoint_folder(s, dir);
 	struct fetch f = { .s = s, .dir = dir, .local_dir = local_folder(s, where), .copy_dir = copy_folder(s, where),
-		.evidence_dir = where, .is_backup = s->step->dest != NULL, .lines = SD_BUF_INIT(0), .refusals = SD_BUF_INIT(0) };
+		.evidence_dir = where, .is_backup = s->step->dest != NULL, .lines = SD_BUF_INIT(0), .refusals = SD_BUF_INIT(0),
+		.adapted = SD_BUF_INIT(0) };
 	struct wanted_list w = { .backup = f.is_backup };
 	int rc = -1;
 
@@ -319,6 +387,10 @@ sd_verb_download(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *e
 	rc = fetch_all(&f, &w, err);
 	if (rc == 0)
 		summarise(&f, &w, out);
+	if (f.adapted.len > 0) {
+		sd_buf_addf(&out->note, "%s%s", out->note.len ? "; " : "", sd_buf_str(&f.adapted));
+		sd_buf_addf(&out->detail, "server: %s\n", sd_buf_str(&f.adapted));
+	}
 	sd_buf_add(&out->detail, sd_buf_str(&f.lines), f.lines.len);
 	/* How the transfer went over this line: what the next tuning would start from. */
 	if (f.stats.most_in_flight > 0)
@@ -335,6 +407,7 @@ out:
 		sd_backup_release(&f.backup);
 	sd_buf_release(&f.lines);
 	sd_buf_release(&f.refusals);
+	sd_buf_release(&f.adapted);
 	free(f.local_dir);
 	free(f.copy_dir);
 	free(where);

@@ -192,6 +192,29 @@ START_TEST(stat_takes_one_remote_path)
 }
 END_TEST
 
+/* limit channels and inflight: what a download may ask of a server, within their ranges. */
+START_TEST(limit_channels_and_inflight)
+{
+	struct sd_drill *d = parse("l.drill", "include site.profile\ntarget primary\nlimit channels 1\nlimit inflight 2\n"
+	    "step \"a\" connect\n", NULL);
+
+	dump();
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(d->limits.max_channels, 1);
+	ck_assert_uint_eq(d->limits.max_inflight, 2);
+	sd_drill_free(d);
+	d = parse("l0.drill", "include site.profile\ntarget primary\nstep \"a\" connect\n", NULL);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(d->limits.max_channels, 8);
+	sd_drill_free(d);
+	ck_assert_ptr_null(parse("l2.drill", "include site.profile\ntarget primary\nlimit channels 9\nlimit inflight 65\n"
+	    "limit chanels 2\nstep \"a\" connect\n", NULL));
+	ck_assert(has_error(3, 16, "bad limit `9`"));
+	ck_assert(has_error(4, 16, "bad limit `65`"));
+	ck_assert(has_error(5, 7, "did you mean `channels`?"));
+}
+END_TEST
+
 /* The verb table, the reference's table and the man page name the same verbs. */
 START_TEST(every_verb_is_documented)
 {
@@ -397,6 +420,7 @@ drill_suite(void)
 	tcase_add_test(tc, nested_names_and_escapes);
 	tcase_add_test(tc, bom_and_crlf_accepted);
 	tcase_add_test(tc, unknown_verb_suggests);
+	tcase_add_test(tc, limit_channels_and_inflight);
 	tcase_add_test(tc, unknown_directive_suggests);
 	tcase_add_test(tc, write_verbs_do_not_exist);
 	tcase_add_test(tc, unterminated_quote);

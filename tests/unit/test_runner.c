@@ -131,10 +131,11 @@ fake_stat(struct sd_conn *c, const char *path, struct sd_dirent *e, int64_t dead
 }
 
 static int
-fake_download(struct sd_conn *c, const struct sd_fetch *f, size_t n, int64_t deadline, sd_fetch_done_fn done,
-    void *ctx, struct sd_fetch_stats *stats, struct sd_err *err)
+fake_download(struct sd_conn *c, struct sd_batch *b, struct sd_err *err)
 {
-	for (size_t i = 0; i < n; i++) {
+	const struct sd_fetch *f = b->files;
+
+	for (size_t i = 0; i < b->n; i++) {
 		struct sd_download out = { .bytes = 5, .remote_size = 5 };
 		c->h->downloads++;
 		snprintf(c->h->copy_dir, sizeof(c->h->copy_dir), "%s", f[i].copy_dir ? f[i].copy_dir : "");
@@ -143,11 +144,9 @@ fake_download(struct sd_conn *c, const struct sd_fetch *f, size_t n, int64_t dea
 		snprintf(out.sha256, sizeof(out.sha256), "%064d", 0);
 		if (f[i].progress)
 			f[i].progress(f[i].pctx, 5, 5);
-		done(ctx, i, &out);
+		b->done(b->ctx, i, &out);
 	}
-	if (stats)
-		*stats = (struct sd_fetch_stats){ .most_in_flight = 1 };
-	(void)deadline;
+	b->stats = (struct sd_fetch_stats){ .most_in_flight = 1 };
 	return 0;
 }
 

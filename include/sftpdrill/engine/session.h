@@ -22,6 +22,7 @@ struct sd_conn_info {
 	char cipher_cs[64], cipher_sc[64], mac_cs[64], mac_sc[64]; /* an AEAD cipher's MAC says "implicit" */
 	char kex_strict[8];         /* "yes": strict key exchange (the Terrapin mitigation) is in force; "no" */
 	char server_kex[512], server_hostkeys[512], server_ciphers[512], server_macs[512]; /* what it offered */
+	char client_kex[512], client_hostkeys[512], client_ciphers[512], client_macs[512]; /* what sftpdrill offered */
 	char userkey_type[40];
 	char userkey_fp[64];
 	double connect_s, banner_s, handshake_s;

@@ -70,33 +70,55 @@ struct sd_download {
 	int already_present;        /* an identical local file existed; nothing was written */
 };
 
-/* How a batch of downloads went, for the report. */
+/* How a batch of downloads went, for the report: what the line and the server allowed. */
 struct sd_fetch_stats {
 	size_t most_in_flight;      /* the most files in flight at once */
 	int64_t rtt_ms;             /* the round trip measured (the quickest open); 0 if none */
 	size_t largest_buffer;      /* the largest read buffer the read-ahead grew to */
 	size_t channels;            /* SFTP channels used on the connection */
+	size_t channel_refused;     /* the server refused SFTP channel N (0: none refused) */
+	size_t channel_dropped;     /* the server closed the connection when SFTP channel N opened (0: it did not) */
+	size_t handles_allowed;     /* the server refused an open with this many handles open (0: it never did) */
 };
 
 /* One download of a batch finished well: the i-th of the caller's list. */
 typedef void (*sd_fetch_done_fn)(void *ctx, size_t i, const struct sd_download *dl);
 
+/* A batch of downloads on one connection. */
+struct sd_batch {
+	const struct sd_fetch *files;
+	size_t n;
+	int64_t step_deadline;
+	size_t max_channels;        /* SFTP channels it may use: 1 to 8; 0: the connection's `limit channels` */
+	sd_fetch_done_fn done;      /* called for each file as it completes; may be NULL */
+	void *ctx;
+	struct sd_fetch_stats stats; /* filled in */
+};
+
 /*
- * Download the n files f[0..n-1], several at once on this one connection
- * (one SFTP handle each, their requests interleaved, so that the round trips
- * of one overlap the others' data): one until the first open has measured
- * the round trip, then one more per 2 ms of it, at most the connection's
- * `limit inflight` (default 8). With more than one, as many SFTP channels
- * (up to 8) are opened on the connection for the batch and closed after it:
- * libssh2 lets one open, one stat and one read be in the middle per channel,
- * so each file in flight gets its own. A file the listing showed as regular
- * with a size needs no stat. Each file's read-ahead (libssh2 keeps about four read buffers in flight) grows
- * from 256 KiB while the measured rate x round trip (the bandwidth-delay
- * product) does not fit twice in flight, up to 4 MiB, the connection's
- * buffers together under 16 MiB. done(ctx, i, dl) is called for each file
- * as it completes; after the first failure no new file starts (those in
- * flight finish), and that failure is returned. A deadline or a stop ends
- * every transfer at once. stats (may be NULL) says how it went.
+ * Download the files of b, several at once on this one connection (one SFTP
+ * handle each, their requests interleaved, so that the round trips of one
+ * overlap the others' data): one until the first open has measured the
+ * round trip, then one more per 2 ms of it, at most the connection's `limit
+ * inflight`. Each file in flight has an SFTP channel to itself (libssh2
+ * keeps one half-done write per channel, which another handle's call would
+ * trample): up to 8 (`limit channels`, b->max_channels) are opened for the
+ * batch and closed after it. What the server allows, the batch adapts to: a
+ * channel it refuses leaves the batch on those it has; an open it refuses
+ * while others are open lowers the handles kept open to that many and the
+ * file is tried again when one closes (it fails only when refused with no
+ * other open); the server closing the connection as an extra channel opens
+ * is returned as such (stats.channel_dropped, ConnectionClosed), for the
+ * caller to reconnect once and go on on one channel. No file ever fails
+ * because of sftpdrill's own parallelism. A file the listing showed as
+ * regular with a size needs no stat. Each file's read-ahead (libssh2 keeps
+ * about four read buffers in flight) grows from 256 KiB while the measured
+ * rate x round trip does not fit twice in flight, up to 4 MiB, the
+ * connection's buffers together under 16 MiB. After the first failure no new
+ * file starts (those in flight finish), and that failure is returned. A
+ * deadline or a stop ends every transfer at once, leaving handles and
+ * channels to the connection's end (the caller drops it): nothing waits on a
+ * server that stalls.
  *
  * Each file goes into local_dir/local_name: streamed to a temporary file
  * in local_dir with SHA-256 computed on the way, size checked against the
@@ -114,10 +136,9 @@ typedef void (*sd_fetch_done_fn)(void *ctx, size_t i, const struct sd_download *
  * published the same way, after the working copy.
  *
  * Kinds: FileMissing, PermissionDenied, NotAFile, UnsafeName, SizeMismatch,
- * FileTooLarge, TransferInterrupted, SftpTimeout, StepTimeout, LocalIOError,
- * LocalFileConflict, Interrupted.
+ * FileTooLarge, TransferInterrupted, ConnectionClosed, SftpTimeout,
+ * TransferTimeout, StepTimeout, LocalIOError, LocalFileConflict, Interrupted.
  */
-int sd_sftp_download(struct sd_conn *c, const struct sd_fetch *f, size_t n, int64_t step_deadline,
-    sd_fetch_done_fn done, void *ctx, struct sd_fetch_stats *stats, struct sd_err *err);
+int sd_sftp_download(struct sd_conn *c, struct sd_batch *b, struct sd_err *err);
 
 #endif

@@ -24,8 +24,7 @@ struct sd_transport {
 	int (*list)(struct sd_conn *c, const char *dir, sd_list_fn fn, void *ctx, int64_t step_deadline,
 	    struct sd_err *err);
 	int (*stat)(struct sd_conn *c, const char *path, struct sd_dirent *e, int64_t step_deadline, struct sd_err *err);
-	int (*download)(struct sd_conn *c, const struct sd_fetch *f, size_t n, int64_t step_deadline,
-	    sd_fetch_done_fn done, void *ctx, struct sd_fetch_stats *stats, struct sd_err *err);
+	int (*download)(struct sd_conn *c, struct sd_batch *b, struct sd_err *err);
 	int (*close)(struct sd_conn *c, int64_t deadline, struct sd_err *err);
 	int (*resolve)(const char *host, int64_t deadline, const struct sd_cancel *cancel, struct sd_strv *out,
 	    struct sd_err *err);
