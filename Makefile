@@ -46,7 +46,7 @@ CHECKLIBS  = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 # Objects for a variant: $(call objs,DIR)
 objs = $(patsubst lib/%.c,$(1)/lib/%.o,$(LIBSRC))
 
-.PHONY: all deps check check-deps unit integration demo install uninstall clean bench fuzz
+.PHONY: all deps check check-trixie check-deps unit integration interop demo install uninstall clean bench fuzz
 .DEFAULT_GOAL := all
 
 all: $(PROG)
@@ -109,6 +109,18 @@ check: check-deps
 unit: $(B)/unit-tests
 	$(B)/unit-tests
 
+# The field matrix: every SFTP server Debian packages that starts here, and the limits real services
+# set, drilled with each key type; writes docs/interop.md. Plain and sanitized.
+interop:
+	@tests/need.sh interop
+	@$(MAKE) --no-print-directory LIBSSH2=$(LIBSSH2) $(PROG) $(B)/asan/sftpdrill $(B)/link-emu
+	@SFTPDRILL_BUILD=$(B) SFTPDRILL_PROG=$(PROG) tests/run-all.sh interop
+
+# The suite on Debian 13, in a debootstrap chroot of the archive this machine's apt uses (tests/trixie.sh).
+check-trixie:
+	@tests/need.sh trixie
+	@SFTPDRILL_BUILD=$(B) tests/trixie.sh check
+
 integration: $(PROG) $(B)/junit-check $(B)/silent-listener $(B)/cut-proxy $(B)/link-emu
 	SFTPDRILL_BUILD=$(B) SFTPDRILL=$(PROG) tests/integration/run.sh
 
@@ -135,7 +147,7 @@ uninstall:
 clean:
 	rm -rf $(filter-out build/deps,$(wildcard build/*)) harness/sftpdrill harness/*.d
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -path $(B)/trixie -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 # ---- test tools -----------------------------------------------------------
 $(B)/junit-check: tests/tools/junit-check.c

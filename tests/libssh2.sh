@@ -27,7 +27,10 @@ system() {
   local v; v=$($pc --modversion libssh2 2>/dev/null || echo unknown)
   echo "SSH2_CFLAGS := $($pc --cflags libssh2 2>/dev/null)"
   echo "SSH2_LIBS := $($pc --libs libssh2 2>/dev/null)"
-  echo "SSH2_ORIGIN := system libssh2 $v ($(command -v dpkg-query >/dev/null && dpkg-query -W -f='${Package} ${Version}' libssh2-1 2>/dev/null || echo pkg-config))"
+  # The runtime package is libssh2-1 on Debian 12, libssh2-1t64 on Debian 13: whichever is installed.
+  local pkg; pkg=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' 'libssh2-1*' 2>/dev/null |
+    awk '$1 == "ii" && $2 !~ /-(dev|doc)$/ { print $2, $3; exit }')
+  echo "SSH2_ORIGIN := system libssh2 $v (${pkg:-pkg-config})"
 }
 
 built() {
@@ -38,16 +41,9 @@ built() {
   echo "SSH2_ORIGIN := Debian source package libssh2 $ver, built by make and linked statically"
 }
 
-# The Debian archive this machine installs from: the URI apt uses for its own release.
-archive_uri() {
-  local codename; codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
-  apt-get indextargets --format '$(RELEASE) $(REPO_URI)' 2>/dev/null |
-    awk -v c="$codename" '$1 == c { print $2; exit }'
-}
-
 fetch_and_build() {
   local uri apt src
-  uri=$(archive_uri)
+  uri=$(tests/archive-uri.sh || true)
   [ -n "$uri" ] || { echo "no Debian archive in this machine's apt configuration" >&2; return 1; }
   apt=$PWD/$deps/apt
   rm -rf "$apt" "$deps/src"

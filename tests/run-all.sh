@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# run-all.sh — what `make check` runs after building: unit tests (plain and with
-# AddressSanitizer/UndefinedBehaviorSanitizer) and the integration tests (plain and sanitized).
-# Prints each stage's result, then one closing line "N passed, N failed".
+# run-all.sh [check|interop] — what `make check` runs after building: unit tests (plain and with
+# AddressSanitizer/UndefinedBehaviorSanitizer) and the integration tests (plain and sanitized);
+# or what `make interop` runs: the interoperability suite with the plain binary (which writes
+# docs/interop.md) and the sanitized one. Prints each stage's result, then one closing line
+# "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
@@ -41,6 +43,13 @@ B=${SFTPDRILL_BUILD:-build}
 prog=${SFTPDRILL_PROG:-harness/sftpdrill}
 export SFTPDRILL_BUILD=$B
 echo "=== testing $("$prog" version)"
+if [ "${1:-check}" = interop ]; then
+  stage "interoperability" env SFTPDRILL="$prog" tests/interop/run.sh
+  stage "interoperability (asan+ubsan)" env SFTPDRILL="$B/asan/sftpdrill" tests/interop/run.sh --matrix -
+  echo "$total_pass passed, $total_fail failed"
+  [ "$total_fail" -eq 0 ]
+  exit
+fi
 stage "layers: each lib/ folder includes only the folders below it" tests/tools/layers.sh
 stage "unit" "$B/unit-tests"
 stage "unit (asan+ubsan)" "$B/asan/unit-tests"

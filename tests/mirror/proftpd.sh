@@ -33,10 +33,10 @@ DefaultServer on
 Port 0
 PidFile $state/proftpd.pid
 ScoreboardFile $state/scoreboard
-DelayTable none
 WtmpLog off
 UseIPv6 off
 UseReverseDNS off
+SocketBindTight on
 User root
 Group root
 LoadModule mod_sftp.c
