@@ -47,6 +47,9 @@ mkdir -p "$root/src/sftpdrill"
 git ls-files -z --cached --others --exclude-standard | (cd "$here" && xargs -0 cp --parents -t "$root/src/sftpdrill" 2>/dev/null || true)
 if [ -d "$here/../shared" ]; then rm -rf "$root/src/shared"; cp -r "$here/../shared" "$root/src/shared"; fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# As Debian's installer writes it: the machine's own name resolves (ProFTPD 1.3.8c's mod_sftp
+# crashes at start-up when it does not, which a debootstrap chroot alone would cause).
+printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$(hostname)" > "$root/etc/hosts"
 
 echo "check-trixie: make ${targets[*]} in Debian $(cat "$root/etc/debian_version")"
 # shellcheck disable=SC2016

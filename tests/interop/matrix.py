@@ -45,8 +45,8 @@ def table(selected):
     return out
 
 
-plain = [(k, r) for k, r in rows.items() if r["link"] in ("-", "")]
-lined = [(k, r) for k, r in rows.items() if r["link"] not in ("-", "")]
+plain = [(k, r) for k, r in rows.items() if not r["link"].startswith("rtt=")]
+lined = [(k, r) for k, r in rows.items() if r["link"].startswith("rtt=")]
 print("# Interoperability matrix")
 print()
 print("Written by `make interop` (tests/interop/run.sh) on %s with %s." % (datetime.date.today().isoformat(), sys.argv[2]))
@@ -64,11 +64,14 @@ print()
 print("## The limits real services set, over a line with a round trip")
 print()
 print("The same drill through tests/tools/link-emu (the round trip shown, 100 Mbit/s), against a server set")
-print("the way real services are. \"What the server allowed\" is what the download steps said they adapted to.")
+print("the way real services are: max-sessions is OpenSSH's MaxSessions, max-channels ProFTPD's SFTPMaxChannels,")
+print("rekey OpenSSH's RekeyLimit, max-handles an open refused while that many are open on the connection,")
+print("stall a server that stops answering reads of the matching files; timeout settings are the drill's.")
+print("\"What the server allowed\" is what the download steps said they adapted to (docs/field.md).")
 print()
 print("\n".join(table(lined)))
 print()
-print("| case | line | what the server allowed | backup step took |")
+print("| case | line and settings | what the server allowed | backup step took |")
 print("|---|---|---|---|")
 for (case, key), r in lined:
     backup = [v for s, v in r["cells"].items() if s.startswith("Back up")]

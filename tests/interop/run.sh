@@ -168,7 +168,10 @@ run_case() {  # NAME SERVER LINE KEYS EXPECT SETTINGS...
   printf '%s\n' "${drill_settings[@]}" > "$c/settings.profile"
   local key IFS_=$IFS
   IFS=, read -ra keytypes <<<"$keylist"
-  for key in "${keytypes[@]}"; do drill_one "$name" "$server" "$key" "$expect" "$target" "$line"; done
+  # What the matrix says of the case's line and settings: "rtt=20, max-sessions=1".
+  local how=$line; [ "$how" = - ] && how=""
+  for a in "${server_settings[@]}" "${drill_settings[@]}"; do how+="${how:+, }$a"; done
+  for key in "${keytypes[@]}"; do drill_one "$name" "$server" "$key" "$expect" "$target" "${how:--}"; done
   [ -n "$line_pid" ] && { kill "$line_pid" 2>/dev/null; wait "$line_pid" 2>/dev/null; line_pid=""; }
   local spid; spid=$(cut -d' ' -f1 "$c/server/pid" 2>/dev/null)
   if server_alive "$c/server"; then ok "$name: the server was still running after the drills"
@@ -178,7 +181,7 @@ run_case() {  # NAME SERVER LINE KEYS EXPECT SETTINGS...
   else not_ok "$name: stopped by its pid"; fi
 }
 
-drill_one() {  # NAME SERVER KEY EXPECT TARGET LINE
+drill_one() {  # NAME SERVER KEY EXPECT TARGET HOW (the line and settings, for the matrix; "-": none)
   local name=$1 server=$2 key=$3 expect=$4 target=$5 line=$6 c=$work/cases/$1 out rc junit
   local k=$c/$key dir; dir=$(server_dir "$server")
   mkdir -p "$k"

@@ -198,7 +198,9 @@ LoadModule mod_sftp.c
   RequireValidShell off
   RootLogin on
   UseFtpUsers off
-  AllowOverwrite off
+  <Limit WRITE>
+    DenyAll
+  </Limit>
 </VirtualHost>
 CONF
   setsid proftpd -n -c "$dir/proftpd.conf" > "$dir/server.log" 2>&1 &

@@ -51,7 +51,9 @@ LoadModule mod_sftp.c
   RequireValidShell off
   RootLogin on
   UseFtpUsers off
-  AllowOverwrite off
+  <Limit WRITE>
+    DenyAll
+  </Limit>
 </VirtualHost>
 CONF
   proftpd -n -c "$state/proftpd.conf" > "$state/proftpd.log" 2>&1 &

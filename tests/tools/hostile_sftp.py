@@ -13,7 +13,8 @@ Prints "ready" once it listens, then serves until it is killed. SPEC (JSON):
 A FILE is {"name": TEXT} or {"name_hex": HEX} (the name as raw bytes), and either "content": TEXT or
 "stream": "endless" (bytes for ever); "announce": N or null is the size the server claims (default:
 the content's length; null: no size at all). "status": TEXT makes opening it fail with that message.
-A folder that is "endless" lists names for ever. Built on Debian's python3-asyncssh (2.10).
+A folder that is "endless" lists names for ever. Built on Debian's python3-asyncssh (2.10 in Debian 12,
+2.20 in Debian 13).
 """
 import asyncio
 import json
@@ -63,8 +64,6 @@ class HostileFile:
 
 
 class Hostile(SFTPServer):
-    endless_pending = False
-
     def _lookup(self, path):
         folder, _, name = path.rpartition(b'/')
         files = SPEC['folders'].get((folder or b'/').decode('utf-8', 'replace'))
@@ -78,8 +77,7 @@ class Hostile(SFTPServer):
     def listdir(self, path):
         files = SPEC['folders'].get(path.decode('utf-8', 'replace'))
         if files == 'endless':
-            Hostile.endless_pending = True
-            return []
+            return []       # the handle opendir made reads EndlessNames instead
         if files is None:
             raise sftp.SFTPNoSuchFile('no such folder')
         return [SFTPName(raw_name(e), attrs=attrs_of(e)) for e in files]
@@ -122,9 +120,13 @@ _opendir = sftp.SFTPServerHandler._packet_handlers[sftp.FXP_OPENDIR]
 
 
 async def opendir(self, packet):
+    # Which folder, read from the request itself: asyncssh 2.10 lists at opendir, 2.20 (Debian 13)
+    # only at the first readdir, so nothing the listing does can say it in time.
+    start = packet._idx
+    path = packet.get_string()
+    packet._idx = start
     handle = await _opendir(self, packet)
-    if Hostile.endless_pending:
-        Hostile.endless_pending = False
+    if SPEC['folders'].get(path.decode('utf-8', 'replace')) == 'endless':
         self._dir_handles[handle] = EndlessNames()
     return handle
 
