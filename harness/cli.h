@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "sftpdrill/base/buf.h"
 #include "sftpdrill/base/version.h"
+#include "sftpdrill/domain/calendar.h"
 #include "sftpdrill/language/drill.h"
 #include "sftpdrill/run/preflight.h"
 #include "sftpdrill/base/redact.h"
@@ -27,8 +29,10 @@ struct cli {
 	const char *report_dir;
 	const char *operator_name;
 	int quiet, verbose, strict, tofu, parallel, jobs, enforce_window, accept_new_keyref, wait_for_window;
+	int allow_unknown_holidays; /* --allow-unknown-holidays: a date past the holiday list warns instead */
 	int retry_every;            /* --retry-until-window-end: seconds between attempts (0: no retries) */
 	const char *state_dir;      /* --state-dir */
+	const char *backup_dir;     /* --backup-dir */
 	const char *on_failure, *on_success; /* --on-failure CMD, --on-success CMD */
 	const char *drill_for_calendar; /* business-day --drill FILE */
 	const char *format;         /* record --format text|csv|json */
@@ -52,10 +56,15 @@ struct cli {
 	struct sd_site site;
 	char *ssh_config;           /* the site's default client config ($HOME/.ssh/config), owned */
 	char *state;                /* the state folder in effect (see settle), owned */
+	char *backups;              /* the backup folder in effect (see settle): the variable BACKUP_DIR, owned */
+	struct sd_buf *said;        /* while set, every diagnostic cli_say prints is kept here too (a refusal's evidence) */
 };
 
 /* Where state was kept before 0.2, relative to the folder sftpdrill ran in (found and migrated). */
 #define LEGACY_STATE_DIR "reports/baselines"
+
+/* Where the shipped profiles put backups before 0.3, relative to the folder sftpdrill ran in (found and said). */
+#define LEGACY_BACKUP_DIR "reports/backup"
 
 /* A command: its name and what runs it; its help text is harness/help.txt's section of that name. */
 struct command {
@@ -74,8 +83,22 @@ struct sd_calendar_sources cli_calendar(const struct cli *c);
 /* Print diagnostics to stderr, secrets masked (the -D values and passphrase a message may quote). */
 void cli_print_diag(const struct cli *c, const struct sd_diag *diag);
 
+/* One diagnostic line to stderr (printf-like, no newline), secrets masked; kept in c->said too while set. */
+void cli_say(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* The secrets the command line and environment hold: secret-looking -D values, the key passphrase. */
 void cli_secrets(const struct cli *c, struct sd_redactor *r);
+
+/*
+ * Does the drill's holiday list cover day? Outside it, its holidays are
+ * unknown: an error said on stderr (-1), or with --allow-unknown-holidays a
+ * warning put in warn for every output (0). warn is empty when covered.
+ */
+int cli_check_coverage(const struct cli *c, const struct sd_drill *d, long day, char *warn, size_t len);
+
+/* The same for a calendar already loaded (business-day): "what" names the command in the error. */
+int cli_calendar_coverage(const struct cli *c, const struct sd_calendar *cal, long day, const char *what, char *warn,
+    size_t len);
 
 /* A drill's window against the clock (--now or the machine's). */
 enum { WINDOW_NONE, WINDOW_INSIDE, WINDOW_BEFORE, WINDOW_AFTER };

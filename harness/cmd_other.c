@@ -1,5 +1,6 @@
 /* cmd_other.c — the commands that never connect: check, plan, verify, business-day, version. */
 #define _GNU_SOURCE
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "sftpdrill/base/redact.h"
 #include "sftpdrill/engine/session.h"
 #include "sftpdrill/evidence/sign.h"
+#include "sftpdrill/run/target.h"
 #include "cli.h"
 
 struct sd_calendar_sources
@@ -29,18 +31,40 @@ cli_secrets(const struct cli *c, struct sd_redactor *r)
 	sd_redact_add(r, pp);
 }
 
+/* A line to stderr, masked, and kept while c->said is set. */
+static void
+say(const struct cli *c, const char *text)
+{
+	struct sd_redactor r = { 0 };
+	char *masked;
+
+	cli_secrets(c, &r);
+	masked = sd_redact(&r, text);
+	fprintf(stderr, "%s\n", masked);
+	if (c->said != NULL)
+		sd_buf_addf(c->said, "%s\n", masked);
+	free(masked);
+	sd_redact_release(&r);
+}
+
+void
+cli_say(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = sd_xvasprintf(fmt, ap);
+	va_end(ap);
+	say(c, text);
+	free(text);
+}
+
 void
 cli_print_diag(const struct cli *c, const struct sd_diag *diag)
 {
-	struct sd_redactor r = { 0 };
-
-	cli_secrets(c, &r);
-	for (size_t i = 0; i < diag->n; i++) {
-		char *masked = sd_redact(&r, diag->v[i].text);
-		fprintf(stderr, "%s\n", masked);
-		free(masked);
-	}
-	sd_redact_release(&r);
+	for (size_t i = 0; i < diag->n; i++)
+		say(c, diag->v[i].text);
 }
 
 /* LAST_BUSINESS_DATE and LAST_BUSINESS_DATE_YMD, unless -D gave them. */
@@ -128,7 +152,7 @@ check_definitions(const struct cli *c, int n, struct sd_drill **drills)
 		if (used)
 			continue;
 		near = sd_suggest(def->name, (const char *const *)names.v);
-		fprintf(stderr, "sftpdrill: -D %s: no drill or profile uses this name%s%s%s\n", def->name,
+		cli_say(c, "sftpdrill: -D %s: no drill or profile uses this name%s%s%s", def->name,
 		    near ? "; did you mean " : " (a typo would otherwise go unnoticed)", near ? near : "", near ? "?" : "");
 		bad++;
 	}
@@ -156,6 +180,39 @@ cli_parse_drills(const struct cli *c, int n, char **files, struct sd_drill **out
 }
 
 int
+cli_calendar_coverage(const struct cli *c, const struct sd_calendar *cal, long day, const char *what, char *warn,
+    size_t len)
+{
+	char why[640];
+
+	warn[0] = '\0';
+	if (!sd_calendar_uncovered(cal, day, why, sizeof(why)))
+		return 0;
+	if (c->allow_unknown_holidays) {
+		snprintf(warn, len, "%s; --allow-unknown-holidays: counted as a business day unless a weekend or a listed "
+		    "closure", why);
+		return 0;
+	}
+	cli_say(c, "sftpdrill: %s: %s (--allow-unknown-holidays goes on with weekends and closures only)", what, why);
+	return -1;
+}
+
+int
+cli_check_coverage(const struct cli *c, const struct sd_drill *d, long day, char *warn, size_t len)
+{
+	struct sd_calendar cal = { 0 };
+	struct sd_calendar_sources src = cli_calendar(c);
+	struct sd_err err;
+	int rc;
+
+	/* A holiday file that cannot be read is reported where the calendar is used. */
+	sd_drill_calendar(d, &src, &cal, &err);
+	rc = cli_calendar_coverage(c, &cal, day, d->path, warn, len);
+	sd_calendar_release(&cal);
+	return rc;
+}
+
+int
 cmd_check(struct cli *c, int n, char **files)
 {
 	struct sd_drill **drills = sd_xcalloc((size_t)n, sizeof(*drills));
@@ -166,11 +223,17 @@ cmd_check(struct cli *c, int n, char **files)
 		struct sd_diag diag = { 0 };
 		size_t w;
 
+		char unknown[768];
+
 		if (drills[i] == NULL)
 			continue;
 		w = sd_drill_check_files(drills[i], &c->site, 0, &diag);
 		cli_print_diag(c, &diag);
 		sd_diag_release(&diag);
+		if (cli_check_coverage(c, drills[i], c->business_day, unknown, sizeof(unknown)) < 0)
+			bad++;
+		else if (unknown[0] && ++w)
+			fprintf(stderr, "%s: warning: %s\n", files[i], unknown);
 		warnings += w;
 		printf("%s: %s (%zu steps, %zu endpoints in `%s`%s)\n", files[i], w ? "parsed" : "ok", drills[i]->nsteps,
 		    sd_drill_set(drills[i], drills[i]->target)->n, drills[i]->target, w ? ", with warnings" : "");
@@ -191,6 +254,32 @@ step_args(const struct sd_step *st)
 	if (st->dest)
 		return sd_xasprintf("%s to %s", st->arg, st->dest);
 	return sd_xstrdup(st->arg ? st->arg : "");
+}
+
+/*
+ * Where the participant's own configuration points (`target-host`) and what
+ * it resolves to, against the session's data centre: what `expect-target`
+ * will check when the session starts, seen while there is time to switch.
+ */
+static void
+plan_configured(const struct sd_drill *d, struct sd_buf *out)
+{
+	const char *set = sd_target_session_set(d);
+	struct sd_target_check tc;
+	struct sd_err err;
+
+	if (d->target_host == NULL || d->target_hosts.n == 0)
+		return;
+	sd_buf_addf(out, "configured %s\n", d->target_host);
+	if (sd_target_check(d, set, &sd_transport_ssh, sd_now_ms() + 10000, NULL, &tc, &err) < 0)
+		sd_buf_addf(out, "         cannot tell where it points: %s\n", err.msg);
+	else if (tc.matches)
+		sd_buf_addf(out, "         resolves to %s: the %s set, as the session needs\n", sd_buf_str(&tc.configured), set);
+	else
+		sd_buf_addf(out, "         resolves to %s, but the %s set is %s: switch the SFTP configuration to the %s "
+		    "addresses before the session (expect-target will fail)\n", sd_buf_str(&tc.configured), set,
+		    sd_buf_str(&tc.expected), set);
+	sd_target_check_release(&tc);
 }
 
 static void
@@ -350,6 +439,7 @@ plan_one(const struct cli *c, const struct sd_drill *d, struct sd_buf *out)
 	plan_calendar(c, d, out);
 	sd_buf_addf(out, "target   %s\n", d->target);
 	plan_endpoints(set, out);
+	plan_configured(d, out);
 	sd_buf_addf(out, "user     %s\nkey      %s\nknown    %s\ndownload %s\n", d->user ? d->user : "(not set)",
 	    d->identity ? d->identity : "(not set)", d->known_hosts ? d->known_hosts : "(not set)",
 	    d->download_dir ? d->download_dir : "(not set)");
@@ -370,8 +460,14 @@ cmd_plan(struct cli *c, int n, char **files)
 	for (int i = 0; i < n && !bad; i++) {
 		struct sd_redactor r = { 0 };
 		struct sd_buf text = SD_BUF_INIT(0);
-		char *masked;
+		char *masked, unknown[768];
 
+		if (cli_check_coverage(c, drills[i], c->business_day, unknown, sizeof(unknown)) < 0) {
+			bad++;
+			break;
+		}
+		if (unknown[0])
+			sd_buf_addf(&text, "warning: %s\n", unknown);
 		plan_one(c, drills[i], &text);
 		sd_vars_secrets(&drills[i]->vars, &r);
 		masked = sd_redact(&r, sd_buf_str(&text));
@@ -531,9 +627,17 @@ cmd_business_day(struct cli *c, int n, char **args)
 		return EXIT_USAGE;
 	}
 	if (load_calendar(c, &cal) == 0) {
-		sd_date_format(sd_calendar_last_business(&cal, day), 0, out, sizeof(out));
-		printf("%s\n", out);
-		status = EXIT_PASS;
+		long last = sd_calendar_last_business(&cal, day);
+		char warn[768];
+		/* The days looked at, from the day before back to the answer: each must be one the list knows. */
+		if (cli_calendar_coverage(c, &cal, day - 1, "business-day", warn, sizeof(warn)) == 0 &&
+		    (warn[0] || cli_calendar_coverage(c, &cal, last, "business-day", warn, sizeof(warn)) == 0)) {
+			sd_date_format(last, 0, out, sizeof(out));
+			printf("%s\n", out);
+			if (warn[0])
+				fprintf(stderr, "sftpdrill business-day: warning: %s\n", warn);
+			status = EXIT_PASS;
+		}
 	}
 	sd_calendar_release(&cal);
 	return status;

@@ -1,6 +1,7 @@
 /* cmd_run.c — `run` and `snapshot`: drills in, a sealed evidence bundle out. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,7 @@ struct drill_state {
 	char window[256];           /* "inside", "before: ...", "after: ...", "waiting" or "" */
 	time_t wait_until;          /* --wait-for-window waits until then before running it (0: not) */
 	size_t suites, end;         /* its suites in the run: [suites, end) */
+	char unknown[768];          /* --allow-unknown-holidays: why its calendar does not know the date, or "" */
 };
 
 /* One `run` or `snapshot`: its drills, its secrets, its bundle. */
@@ -149,13 +151,13 @@ check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char
 	snprintf(status, len, "%s", w.status);
 	if (w.state == WINDOW_BEFORE && c->wait_for_window && wait_until != NULL) {
 		if (c->now_given) {
-			fprintf(stderr, "sftpdrill: %s: --wait-for-window waits on the machine's clock; it cannot wait for --now\n",
+			cli_say(c, "sftpdrill: %s: --wait-for-window waits on the machine's clock; it cannot wait for --now",
 			    d->path);
 			return -1;
 		}
 		if (w.start - c->now > MAX_WAIT_S) {
-			fprintf(stderr, "sftpdrill: %s: now (%s) is %s; --wait-for-window waits at most %d h: start it closer "
-			    "to the time\n", d->path, w.now, w.when, MAX_WAIT_S / 3600);
+			cli_say(c, "sftpdrill: %s: now (%s) is %s; --wait-for-window waits at most %d h: start it closer "
+			    "to the time", d->path, w.now, w.when, MAX_WAIT_S / 3600);
 			return -1;
 		}
 		*wait_until = w.start;
@@ -165,7 +167,7 @@ check_window(const struct cli *c, const struct sd_drill *d, struct view *v, char
 	if (w.state != WINDOW_BEFORE && w.state != WINDOW_AFTER)
 		return 0;
 	if (c->enforce_window) {
-		fprintf(stderr, "sftpdrill: %s: now (%s) is %s; not run (--enforce-window)\n", d->path, w.now, w.when);
+		cli_say(c, "sftpdrill: %s: now (%s) is %s; not run (--enforce-window)", d->path, w.now, w.when);
 		return -1;
 	}
 	view_warn(v, "%s: now (%s) is %s; running anyway as a rehearsal, and recorded as one", d->path, w.now, w.when);
@@ -266,7 +268,7 @@ preflight(struct run_state *r, const struct sd_drill *d)
 	sd_diag_release(&diag);
 	if (errors.n > 0) {
 		cli_print_diag(r->c, &errors);
-		fprintf(stderr, "sftpdrill: %s: pre-flight failed; nothing was sent to any server\n", d->path);
+		cli_say(r->c, "sftpdrill: %s: pre-flight failed; nothing was sent to any server", d->path);
 		rc = -1;
 	}
 	sd_diag_release(&errors);
@@ -296,10 +298,40 @@ migrate_state(struct run_state *r, const struct sd_drill *d)
 		view_warn(r->view, "%s: the state of %s was found in %s (where sftpdrill kept it before 0.2, relative to "
 		    "the folder it ran in) and copied to %s; the old copy was left as it was", d->path, d->user, from, account);
 	else if (rc < 0)
-		fprintf(stderr, "sftpdrill: %s: earlier state in %s/%s/%s was found but could not be copied to %s: %s\n",
+		cli_say(r->c, "sftpdrill: %s: earlier state in %s/%s/%s was found but could not be copied to %s: %s",
 		    d->path, LEGACY_STATE_DIR, d->profile_name, d->user, account, err.msg);
 	free(account);
 	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Backups that the shipped profiles put in reports/backup under the folder
+ * sftpdrill ran in, before they had one fixed place: found and named, with
+ * the command that moves them (a backup there is not seen as unchanged, so
+ * the day would be fetched again). Nothing is moved without being asked.
+ */
+static void
+legacy_backups(struct run_state *r, const struct sd_drill *d)
+{
+	char old[PATH_MAX], now[PATH_MAX];
+	struct stat st;
+
+	if (stat(LEGACY_BACKUP_DIR, &st) < 0 || !S_ISDIR(st.st_mode) || realpath(LEGACY_BACKUP_DIR, old) == NULL)
+		return;
+	for (size_t i = 0; i < d->nsteps; i++) {
+		const char *dest = d->steps[i].dest;
+		char *parent;
+		if (dest == NULL)
+			continue;
+		parent = sd_xstrndup(dest, strrchr(dest, '/') ? (size_t)(strrchr(dest, '/') - dest) : 0);
+		if (parent[0] && (realpath(parent, now) == NULL || strcmp(now, old) != 0))
+			view_warn(r->view, "%s: backups from an earlier version are in %s (%s under the folder it ran from); "
+			    "backups now go to %s whatever the folder; copy them there so that days already backed up are not "
+			    "fetched again:\n  mkdir -p %s && cp -a %s/. %s/", d->path, old, LEGACY_BACKUP_DIR, parent, parent, old,
+			    parent);
+		free(parent);
+		return;
+	}
 }
 
 /*
@@ -339,7 +371,7 @@ prepare(struct run_state *r)
 	if (r->c->sign_key != NULL) {
 		r->signer = sd_signer_load(r->c->sign_key, getenv("SFTPDRILL_SIGN_PASSPHRASE"), &err);
 		if (r->signer == NULL) {
-			fprintf(stderr, "sftpdrill: --sign-key: %s; nothing was run\n", err.msg);
+			cli_say(r->c, "sftpdrill: --sign-key: %s; nothing was run", err.msg);
 			return EXIT_USAGE;
 		}
 	}
@@ -348,19 +380,23 @@ prepare(struct run_state *r)
 		struct sd_drill *d = r->drills[i];
 
 		if (r->snapshot && sd_drill_make_snapshot(d) < 0) {
-			fprintf(stderr, "%s: no report folder to record: set `report-dir` in the profile\n", r->files[i]);
+			cli_say(r->c, "%s: no report folder to record: set `report-dir` in the profile", r->files[i]);
 			bad = EXIT_USAGE;
 		}
 		if (!r->snapshot && check_window(r->c, d, r->view, r->each[i].window, sizeof(r->each[i].window), &r->each[i].wait_until) < 0)
 			bad = EXIT_USAGE;
 		if (!r->snapshot && r->c->retry_every && (d->window == NULL || r->c->now_given)) {
-			fprintf(stderr, "sftpdrill: %s: --retry-until-window-end %s\n", r->files[i], d->window == NULL ?
+			cli_say(r->c, "sftpdrill: %s: --retry-until-window-end %s", r->files[i], d->window == NULL ?
 			    "needs the drill's window (it retries until the window closes)" :
 			    "waits on the machine's clock; it cannot wait with --now");
 			bad = EXIT_USAGE;
 		}
 		if (preflight(r, d) < 0)
 			bad = EXIT_USAGE;
+		if (cli_check_coverage(r->c, d, r->c->business_day, r->each[i].unknown, sizeof(r->each[i].unknown)) < 0)
+			bad = EXIT_USAGE;
+		else if (r->each[i].unknown[0])
+			view_warn(r->view, "%s: %s", d->path, r->each[i].unknown);
 	}
 	if (bad != EXIT_PASS)
 		return bad;
@@ -370,6 +406,7 @@ prepare(struct run_state *r)
 
 		if (migrate_state(r, d) < 0)
 			return EXIT_INTERNAL;
+		legacy_backups(r, d);
 		sd_vars_secrets(&d->vars, &r->secrets);
 		/* The passphrase: the profile's environment variable, else ask, before any connection. */
 		if (env != NULL)
@@ -410,6 +447,15 @@ ask_again(void *ctx, const char *keyfile, int attempt)
 	return r->retyped.v[r->retyped.n - 1];
 }
 
+/* The i-th drill's name, or its file's when it did not parse. */
+static const char *
+drill_name(const struct run_state *r, int i)
+{
+	const char *base = strrchr(r->files[i], '/') ? strrchr(r->files[i], '/') + 1 : r->files[i];
+
+	return r->drills[i] ? r->drills[i]->name : base;
+}
+
 /* The run folder and its transcript. */
 static int
 open_bundle(struct run_state *r, struct sd_err *err)
@@ -422,7 +468,7 @@ open_bundle(struct run_state *r, struct sd_err *err)
 	if (r->n > 1 && r->c->account == NULL)
 		snprintf(more, sizeof(more), "-and-%d-more", r->n - 1);
 	/* A roster's account is named by its bundle: accounts/TIME-ACCOUNT. */
-	r->dir = sd_bundle_new_folder(r->c->report_dir, r->c->account ? r->c->account : r->drills[0]->name, more,
+	r->dir = sd_bundle_new_folder(r->c->report_dir, r->c->account ? r->c->account : drill_name(r, 0), more,
 	    r->run.started);
 	if (r->dir == NULL) {
 		fprintf(stderr, "sftpdrill: cannot create a run folder under %s: %s\n", r->c->report_dir, strerror(errno));
@@ -474,6 +520,7 @@ mark_suites(struct run_state *r)
 			sd_suite_prop(s, "clock.machine", clock);
 			sd_suite_prop(s, "clock.now", r->c->now_given);
 			sd_suite_prop(s, "run.interrupted", stopped);
+			sd_suite_prop(s, "calendar.unknown", r->each[i].unknown);
 		}
 }
 
@@ -496,6 +543,8 @@ run_drills(struct run_state *r)
 			wait_for_window(r, i);
 		if (r->each[i].window[0])
 			sd_transcript_line(r->transcript, "window %s: %s", r->drills[i]->window, r->each[i].window);
+		if (r->each[i].unknown[0])
+			sd_transcript_line(r->transcript, "warning: %s: %s", r->drills[i]->path, r->each[i].unknown);
 		ro.passphrase = r->each[i].passphrase;
 		r->current = i;
 		/* Also once stopped: every endpoint gets its suite, which says it was not drilled. */
@@ -521,7 +570,7 @@ drills_title(const struct run_state *r)
 	struct sd_buf t = SD_BUF_INIT(0);
 
 	for (int i = 0; i < r->n; i++)
-		sd_buf_join(&t, " + ", r->drills[i]->name);
+		sd_buf_join(&t, " + ", drill_name(r, i));
 	return sd_buf_detach(&t);
 }
 
@@ -542,8 +591,9 @@ record_facts(struct run_state *r)
 	sd_run_set(&x->now_override, r->c->now_given);
 	x->clock = r->c->clock;
 	for (int i = 0; i < r->n; i++)
-		sd_run_record_drill(&r->run, r->drills[i], r->each[i].window);
-	if (r->n > 0)
+		if (r->drills[i])
+			sd_run_record_drill(&r->run, r->drills[i], r->each[i].window);
+	if (r->n > 0 && r->drills[0])
 		sd_run_record_definitions(&r->run, r->drills[0], &r->secrets);
 	free(title);
 }
@@ -685,6 +735,50 @@ release(struct run_state *r)
 	free(r->dir);
 }
 
+/*
+ * A run refused before its first packet (a drill that does not parse, a -D no
+ * drill uses, a key OpenSSH would refuse, the window enforced) still leaves
+ * evidence: a small sealed bundle, one suite per drill file, its one step the
+ * refusal (PreflightRefused; LocalIOError when the state could not be moved)
+ * with what was printed, so that --on-failure has a report to attach and the
+ * auditor sees the attempt. 0 when sealed.
+ */
+static int
+write_refused(struct run_state *r, int status, const char *said)
+{
+	struct sd_err err = { 0 };
+	char host[256] = "";
+
+	if (open_bundle(r, &err) < 0) {
+		cli_say(r->c, "sftpdrill: the refusal could not be recorded: %s", err.msg[0] ? err.msg : "no run folder");
+		return -1;
+	}
+	sd_transcript_line(r->transcript, "refused before the first packet; nothing was sent to any server:");
+	for (const char *p = said; *p; p += strcspn(p, "\n") + (p[strcspn(p, "\n")] != '\0'))
+		sd_transcript_line(r->transcript, "  %.*s", (int)strcspn(p, "\n"), p);
+	gethostname(host, sizeof(host) - 1);
+	for (int i = 0; i < r->n; i++) {
+		struct sd_suite *s = sd_run_add_suite(&r->run, drill_name(r, i), "(not contacted)", "-", 0);
+		struct sd_case *k = sd_suite_add_case(s, "Pre-flight");
+
+		sd_suite_prop(s, "drill.file", r->files[i]);
+		sd_suite_prop(s, "operator", r->operator_name);
+		sd_suite_prop(s, "hostname", host);
+		k->status = SD_ERROR;
+		k->kind = status == EXIT_USAGE ? SD_KIND_PREFLIGHT_REFUSED : SD_KIND_LOCAL_IO_ERROR;
+		k->message = sd_xasprintf("refused before the first packet; nothing was sent to any server: %.*s",
+		    (int)strcspn(said, "\n"), said);
+		k->detail = sd_xstrdup(said);
+	}
+	r->run.mode = run_mode(r);
+	if (write_bundle(r, status, &err) < 0) {
+		cli_say(r->c, "sftpdrill: %s", err.msg);
+		return -1;
+	}
+	printf("refused: nothing was sent to any server; the refusal is recorded\nreport: %s/junit.xml\n", r->dir);
+	return 0;
+}
+
 static int
 run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 {
@@ -692,6 +786,7 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 		.drills = sd_xcalloc((size_t)n, sizeof(*r.drills)), .each = sd_xcalloc((size_t)n, sizeof(*r.each)),
 		.operator_name = c->operator_name ? c->operator_name : login_name() };
 	struct sd_err err = { 0 };
+	struct sd_buf said = SD_BUF_INIT(0);
 	int status;
 
 	catch_signals();
@@ -699,12 +794,17 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 		r.run.account = sd_xstrdup(c->account);
 	r.view = view_new(c->quiet, c->verbose, c->parallel, &r.run, &r.secrets);
 	sd_date_format(c->business_day, 0, r.date, sizeof(r.date));
+	c->said = &said;
 	status = prepare(&r);
+	c->said = NULL;
 	if (status == EXIT_PASS && sd_cancelled(&stop)) {
 		/* Stopped at the passphrase prompt: nothing ran, so there is nothing to seal. */
 		fprintf(stderr, "sftpdrill: interrupted before the first connection; nothing was run\n");
 		status = 128 + sd_cancelled(&stop);
-	}
+		run_hooks(&r, status, 0);
+	} else if (status != EXIT_PASS)
+		run_hooks(&r, status, write_refused(&r, status, sd_buf_str(&said)) == 0);
+	sd_buf_release(&said);
 	if (status != EXIT_PASS)
 		goto out;
 	if (sd_ssh_global_init() < 0) {

@@ -13,6 +13,7 @@
 #include "sftpdrill/base/units.h"
 #include "sftpdrill/language/roster.h"
 #include "cli.h"
+#include "hooks.h"
 #include "help.h"
 
 /* `run`: drills, or (--roster) every account of a roster, each in a run of its own. */
@@ -258,9 +259,10 @@ opt_now(struct cli *c, const char *arg)
 static const struct optdef optdefs[] = {
 	FLAG("quiet", 'q', quiet, RUNS), FLAG("verbose", 'v', verbose, RUNS), FLAG("strict", 's', strict, CHECK),
 	FLAG("trust-on-first-use", 'T', tofu, RUNS), FLAG("parallel", 'p', parallel, RUNS),
-	FLAG("enforce-window", 'W', enforce_window, RUN), { "help", 'h', OPT_HELP, 0, NULL, ~0u },
+	FLAG("enforce-window", 'W', enforce_window, RUN),
+	FLAG("allow-unknown-holidays", 'u', allow_unknown_holidays, RUNS | CHECK | PLAN | BUSINESS_DAY), { "help", 'h', OPT_HELP, 0, NULL, ~0u },
 	FLAG("accept-new-key-reference", 'A', accept_new_keyref, RUNS), FLAG("wait-for-window", 'w', wait_for_window, RUN),
-	STRING("state-dir", 'd', state_dir, RUNS | PLAN),
+	STRING("state-dir", 'd', state_dir, RUNS | PLAN), STRING("backup-dir", 'B', backup_dir, RUNS | PLAN | CHECK),
 	STRING("on-failure", 'F', on_failure, RUNS), STRING("on-success", 'O', on_success, RUNS),
 	STRING("drill", 'R', drill_for_calendar, BUSINESS_DAY), STRING("format", 'f', format, RECORD),
 	STRING("roster", 'L', roster, RUN), FN("account", 'a', opt_account, RUN), FN("shard", 'k', opt_shard, RUN),
@@ -363,6 +365,29 @@ state_folder(const struct cli *c)
 	return sd_xstrdup("/var/lib/sftpdrill");
 }
 
+/*
+ * The data home, for what the duty keeps that is not state (the backups):
+ * $SFTPDRILL_DATA, else $XDG_DATA_HOME/sftpdrill, else
+ * ~/.local/share/sftpdrill, else (no home at all) /var/lib/sftpdrill; the
+ * backups go to its backup/ unless --backup-dir says where. Never relative
+ * to the folder sftpdrill runs in. Caller frees.
+ */
+static char *
+backup_folder(const struct cli *c)
+{
+	const char *env = getenv("SFTPDRILL_DATA"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+	if (c->backup_dir && c->backup_dir[0])
+		return sd_xstrdup(c->backup_dir);
+	if (env && env[0])
+		return sd_xasprintf("%s/backup", env);
+	if (xdg && xdg[0] == '/')
+		return sd_xasprintf("%s/sftpdrill/backup", xdg);
+	if (home && home[0] == '/')
+		return sd_xasprintf("%s/.local/share/sftpdrill/backup", home);
+	return sd_xstrdup("/var/lib/sftpdrill/backup");
+}
+
 /* Built-in variables and site policy, once the options are known. */
 static void
 settle(struct cli *c)
@@ -384,6 +409,9 @@ settle(struct cli *c)
 		sd_vars_set(&c->defs, "BUSINESS_DATE_YMD", date, SD_VAR_BUILTIN);
 	c->ssh_config = home ? sd_xasprintf("%s/.ssh/config", home) : NULL;
 	c->state = state_folder(c);
+	c->backups = backup_folder(c);
+	if (sd_vars_find(&c->defs, "BACKUP_DIR", 10) == NULL)
+		sd_vars_set(&c->defs, "BACKUP_DIR", c->backups, SD_VAR_BUILTIN);
 	c->site = (struct sd_site){ .passphrase_env = "RRS_KEY_PASSPHRASE", .state_dir = c->state,
 		.download_dir = "reports/downloads", .ssh_config = c->ssh_config, .placeholder = "CHANGE-ME" };
 }
@@ -426,6 +454,11 @@ main(int argc, char **argv)
 	rc = parse_options(&c, cmd, argc, argv);
 	if (rc != 0) {
 		status = rc > 0 ? EXIT_PASS : EXIT_USAGE;
+		/* A run refused for its command line still tells the hook (given before the mistake), as every exit does. */
+		if (rc < 0 && c.on_failure && c.on_failure[0])
+			run_hook("--on-failure", c.on_failure, &(struct hook_facts){ .run_dir = "", .report = "",
+				.verdict = "REFUSED", .exit_status = status, .summary = "the command line was refused; see the "
+				"error output", .drills = "", .business_date = "", .mode = "session" });
 		goto out;
 	}
 	c.first_operand = optind;
@@ -441,6 +474,7 @@ out:
 	free(c.closures);
 	free(c.ssh_config);
 	free(c.state);
+	free(c.backups);
 	sd_strv_release(&c.holidays);
 	sd_strv_release(&c.pubs);
 	sd_vars_release(&c.defs);

@@ -130,6 +130,77 @@ sd_calendar_close(struct sd_calendar *c, long day, const char *why)
 	c->n++;
 }
 
+/* "covers FROM TO": 1 parsed (from, to set), 0 not such a line, -1 malformed. */
+static int
+covers_line(const char *p, long *from, long *to)
+{
+	char a[11], b[11];
+
+	if (strncmp(p, "covers", 6) != 0 || (p[6] != ' ' && p[6] != '\t'))
+		return 0;
+	p += 6 + strspn(p + 6, " \t");
+	snprintf(a, sizeof(a), "%s", p);
+	p += strlen(a);
+	p += strspn(p, " \t");
+	snprintf(b, sizeof(b), "%s", p);
+	p += strlen(b);
+	if (sd_date_parse(a, from) < 0 || sd_date_parse(b, to) < 0 || *to < *from || p[strspn(p, " \t\r\n")] != '\0')
+		return -1;
+	return 1;
+}
+
+/* What one file claims to cover, added to the calendar's (the span of all of them). */
+static void
+claim(struct sd_calendar *c, long from, long to, const char *base)
+{
+	if (!c->covered || from < c->covers_from)
+		c->covers_from = from;
+	if (!c->covered || to > c->covers_to)
+		c->covers_to = to;
+	c->covered = 1;
+	if (strstr(c->covers_files, base) == NULL && strlen(c->covers_files) + strlen(base) + 3 < sizeof(c->covers_files))
+		snprintf(c->covers_files + strlen(c->covers_files), sizeof(c->covers_files) - strlen(c->covers_files), "%s%s",
+		    c->covers_files[0] ? ", " : "", base);
+}
+
+/* The first and last day of day's year. */
+static void
+year_of(long day, long *first, long *last)
+{
+	long y;
+	unsigned m, d;
+
+	civil_from_days(day, &y, &m, &d);
+	*first = days_from_civil(y, 1, 1);
+	*last = days_from_civil(y, 12, 31);
+}
+
+int
+sd_calendar_covers(const struct sd_calendar *c, long day)
+{
+	if (c == NULL || !c->covered)
+		return -1;
+	return day >= c->covers_from && day <= c->covers_to;
+}
+
+int
+sd_calendar_uncovered(const struct sd_calendar *c, long day, char *buf, size_t len)
+{
+	char d[16], edge[16];
+	int after;
+
+	buf[0] = '\0';
+	if (sd_calendar_covers(c, day) != 0)
+		return 0;
+	after = day > c->covers_to;
+	sd_date_format(day, 0, d, sizeof(d));
+	sd_date_format(after ? c->covers_to : c->covers_from, 0, edge, sizeof(edge));
+	snprintf(buf, len, "%s is %s the %s day the holiday list covers (%s, %s): its holidays are unknown; add that "
+	    "year's gazetted holidays to the list (and its `covers` line)", d, after ? "after" : "before",
+	    after ? "last" : "first", edge, c->covers_files);
+	return 1;
+}
+
 int
 sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 {
@@ -137,7 +208,9 @@ sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	char *line = NULL, *why;
 	size_t cap = 0;
-	int lineno = 0, rc = 0;
+	int lineno = 0, rc = 0, declared = 0;
+	long first = 0, last = 0, from, to;
+	int dates = 0;
 
 	if (f == NULL)
 		return sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG, "cannot read holiday file %s: %s",
@@ -151,11 +224,22 @@ sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 			p++;
 		if (*p == '#' || *p == '\n' || *p == '\r' || *p == '\0')
 			continue;
+		switch (covers_line(p, &from, &to)) {
+		case 1:
+			claim(c, from, to, base);
+			declared = 1;
+			continue;
+		case -1:
+			rc = sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG,
+			    "%s:%d: expected `covers YYYY-MM-DD YYYY-MM-DD` (first and last day the list is complete for)",
+			    path, lineno);
+			goto out;
+		}
 		snprintf(date, sizeof(date), "%s", p);
 		if (sd_date_parse(date, &day) < 0 || (p[10] != '\0' && p[10] != ' ' && p[10] != '\t' &&
 		    p[10] != '\n' && p[10] != '\r')) {
 			rc = sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG,
-			    "%s:%d: expected `YYYY-MM-DD name`", path, lineno);
+			    "%s:%d: expected `YYYY-MM-DD name` or `covers YYYY-MM-DD YYYY-MM-DD`", path, lineno);
 			break;
 		}
 		p += 10;
@@ -164,7 +248,18 @@ sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err)
 		why = sd_xasprintf("%s (%s)", *p ? p : "a holiday", base);
 		sd_calendar_close(c, day, why);
 		free(why);
+		first = dates == 0 || day < first ? day : first;
+		last = dates == 0 || day > last ? day : last;
+		dates++;
 	}
+	/* Without a `covers` line, the whole years its dates fall in. */
+	if (rc == 0 && !declared && dates > 0) {
+		long ignore;
+		year_of(first, &from, &ignore);
+		year_of(last, &ignore, &to);
+		claim(c, from, to, base);
+	}
+out:
 	free(line);
 	fclose(f);
 	return rc;

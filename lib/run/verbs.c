@@ -4,85 +4,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sftpdrill/engine/sshconfig.h"
+#include "sftpdrill/run/target.h"
 #include "sftpdrill/language/verb.h"
 #include "step.h"
 #include "verbs.h"
-
-#define SSH_CONFIG_PREFIX "ssh-config:"
-
-/* The addresses target-host names, through the client config where an entry says ssh-config:ALIAS. */
-static int
-resolve_configured(struct sd_step_ctx *s, struct sd_strv *found, struct sd_err *err)
-{
-	for (size_t i = 0; i < s->d->target_hosts.n; i++) {
-		const char *name = s->d->target_hosts.v[i].host;
-		char *alias = NULL;
-		int rc;
-
-		if (strncmp(name, SSH_CONFIG_PREFIX, strlen(SSH_CONFIG_PREFIX)) == 0) {
-			if (s->d->ssh_config == NULL)
-				return sd_fail(err, SD_KIND_CONFIG_ERROR, SD_PHASE_CONFIG,
-				    "target-host %s, but no `ssh-config` file is named", name);
-			alias = sd_ssh_config_hostname(s->d->ssh_config, name + strlen(SSH_CONFIG_PREFIX), err);
-			if (alias == NULL)
-				return -1;
-			name = alias;
-		}
-		rc = s->t->resolve(name, s->deadline, s->o->cancel, found, err);
-		free(alias);
-		if (rc < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* Do two address lists hold the same addresses (order aside)? */
-static int
-same_addresses(const struct sd_strv *a, const struct sd_strv *b)
-{
-	if (a->n != b->n)
-		return 0;
-	for (size_t i = 0; i < a->n; i++) {
-		int hit = 0;
-		for (size_t k = 0; k < b->n && !hit; k++)
-			hit = strcmp(a->v[i], b->v[k]) == 0;
-		if (!hit)
-			return 0;
-	}
-	return 1;
-}
 
 /* expect-target SET: the names production uses resolve to exactly SET's addresses. */
 static int
 run_expect_target(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_err *err)
 {
-	const struct sd_endpoint_set *set = sd_drill_set(s->d, s->step->arg);
-	struct sd_strv found = { 0 }, want = { 0 };
-	struct sd_buf found_s = SD_BUF_INIT(0), want_s = SD_BUF_INIT(0);
-	int rc = resolve_configured(s, &found, err);
+	struct sd_target_check c;
+	int rc = sd_target_check(s->d, s->step->arg, s->t, s->deadline, s->o->cancel, &c, err);
 
-	for (size_t i = 0; rc == 0 && i < set->n; i++)
-		rc = s->t->resolve(set->v[i].host, s->deadline, s->o->cancel, &want, err);
-	if (rc < 0)
-		goto out;
-	for (size_t i = 0; i < found.n; i++)
-		sd_buf_join(&found_s, ", ", found.v[i]);
-	for (size_t i = 0; i < want.n; i++)
-		sd_buf_join(&want_s, ", ", want.v[i]);
-	sd_step_prop(s, "target.configured", sd_buf_str(&found_s));
-	if (!same_addresses(&found, &want))
-		rc = sd_fail(err, SD_KIND_TARGET_MISMATCH, SD_PHASE_CHECK,
-		    "%s resolves to %s, but the %s set is %s: switch the SFTP configuration to the %s addresses",
-		    s->d->target_host, sd_buf_str(&found_s), set->name, sd_buf_str(&want_s), set->name);
-	else
-		sd_buf_addf(&out->message, "%s resolves to %s = %s set", s->d->target_host, sd_buf_str(&found_s),
-		    set->name);
-out:
-	sd_strv_release(&found);
-	sd_strv_release(&want);
-	sd_buf_release(&found_s);
-	sd_buf_release(&want_s);
+	if (rc == 0) {
+		sd_step_prop(s, "target.configured", sd_buf_str(&c.configured));
+		if (!c.matches)
+			rc = sd_fail(err, SD_KIND_TARGET_MISMATCH, SD_PHASE_CHECK,
+			    "%s resolves to %s, but the %s set is %s: switch the SFTP configuration to the %s addresses",
+			    s->d->target_host, sd_buf_str(&c.configured), s->step->arg, sd_buf_str(&c.expected), s->step->arg);
+		else
+			sd_buf_addf(&out->message, "%s resolves to %s = %s set", s->d->target_host, sd_buf_str(&c.configured),
+			    s->step->arg);
+	}
+	sd_target_check_release(&c);
 	return rc;
 }
 

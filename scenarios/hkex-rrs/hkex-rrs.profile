@@ -26,7 +26,7 @@ set RRS_KEY           "${RRS_KEY:-${HOME:-.}/.ssh/id_ed25519}"
 set RRS_KNOWN_HOSTS   "${RRS_KNOWN_HOSTS:-${HOME:-.}/.ssh/known_hosts}"
 set RRS_REPORT_DIR    "${RRS_REPORT_DIR:-/}"
 set RRS_DOWNLOAD_DIR  "${RRS_DOWNLOAD_DIR:-reports/downloads}"
-set RRS_BACKUP_DIR    "${RRS_BACKUP_DIR:-reports/backup}"
+set RRS_BACKUP_DIR    "${RRS_BACKUP_DIR:-${BACKUP_DIR}}"
 # After session 2 production stays on the primary addresses.
 set RRS_TARGET_HOST   "${RRS_TARGET_HOST:-${RRS_PRIMARY}}"
 

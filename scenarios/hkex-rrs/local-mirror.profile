@@ -15,7 +15,7 @@ set RRS_KEY           "${RRS_KEY:-${MIRROR}/user_ed25519}"
 set RRS_KNOWN_HOSTS   "${RRS_KNOWN_HOSTS:-${MIRROR}/known_hosts}"
 set RRS_REPORT_DIR    "${RRS_REPORT_DIR:-/reports}"
 set RRS_DOWNLOAD_DIR  "${RRS_DOWNLOAD_DIR:-reports/downloads}"
-set RRS_BACKUP_DIR    "${RRS_BACKUP_DIR:-reports/backup}"
+set RRS_BACKUP_DIR    "${RRS_BACKUP_DIR:-${BACKUP_DIR}}"
 
 # The mirror has no production systems whose configuration could be checked. It simulates an
 # operator who switched correctly: the configured addresses follow the session's data centre

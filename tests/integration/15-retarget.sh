@@ -11,3 +11,12 @@ expect "... and really talked to the other server" \
   eq "$(xval "//testsuite[1]/properties/property[@name='hostkey.sha256']/@value")" \
   "$(node_fp "$state2" 127.152.14.121)"
 SFTPDRILL_MIRROR_PORT=10023 tests/mirror/mirror.sh stop "$state2"
+# plan shows where the participant's own configuration points, before the session: a forgotten
+# switch is visible while there is time to fix it.
+out=$("$bin" plan -D RRS_PROFILE=local-mirror.profile "$S1" 2>&1); rc=$?
+out2=$("$bin" plan -D RRS_PROFILE=local-mirror.profile -D RRS_TARGET_HOST=127.151.14.121,127.151.14.122 "$S1" 2>&1); rc2=$?
+expect "plan: the configured target hosts, what they resolve to, and whether that is the session's data centre" \
+  bash -c '[ "$1" = 0 ] && [ "$3" = 0 ] && grep -q "^configured 127.152.14.121,127.152.14.122$" <<<"$2" &&
+    grep -q "resolves to 127.152.14.121, 127.152.14.122: the secondary set, as the session needs" <<<"$2" &&
+    grep -q "resolves to 127.151.14.121, 127.151.14.122, but the secondary set is 127.152.14.121, 127.152.14.122: switch" <<<"$4"' \
+  _ "$rc" "$out" "$rc2" "$out2"

@@ -58,3 +58,28 @@ expect "... and the bundle keeps both apart too, each in its SHA256SUMS and MANI
   bash -c 'b=$(dirname "$1"); grep -q "  127.152.14.121_10022/reports/other/TP001_CP0001_20230414.csv$" "$b/downloads/SHA256SUMS" &&
     grep -q "  downloads/127.152.14.121_10022/reports/TP001_CP0001_20230414.csv$" "$b/MANIFEST" && "$2" verify "$b" >/dev/null' _ "$junit" "$bin"
 rm -rf "$state/secondary/root/reports/other"
+# One data home: the backups land in one place whatever folder the job starts in (cron, systemd,
+# a shell in another folder), and backups an earlier version left under ./reports/backup are named.
+home_a=$work/home-a
+mkdir -p "$home_a" "$work/cwd1" "$work/cwd2/reports/backup/2023-04-13"
+for d in cwd1 cwd2; do
+  out=$(cd "$work/$d" && env -u XDG_DATA_HOME -u SFTPDRILL_DATA HOME="$home_a" "$root/$bin" run \
+    --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile --business-date 2023-04-14 \
+    --state-dir "$work/home-state" "$root/$B" 2>&1); rc=$?
+  eval "rc_$d=$rc"; eval "out_$d=\$out"
+done
+expect "the daily backup from two folders: both runs pass, the backups in one place (~/.local/share/sftpdrill/backup)" \
+  bash -c '[ "$1" = 0 ] && [ "$2" = 0 ] && cd "$3/.local/share/sftpdrill/backup/2023-04-14" && sha256sum --quiet -c SHA256SUMS &&
+    [ ! -e "$4/cwd1/reports/backup" ] && grep -q "0 fetched, 14 already backed up unchanged" <<<"$5"' \
+  _ "$rc_cwd1" "$rc_cwd2" "$home_a" "$work" "$out_cwd2"
+expect "... backups left in ./reports/backup by an earlier version are named, with the command that moves them" \
+  bash -c 'grep -q "backups from an earlier version are in $2/cwd2/reports/backup" <<<"$1" &&
+    grep -q "^ *mkdir -p .* && cp -a $2/cwd2/reports/backup/. " <<<"$1" && ! grep -q "earlier version" <<<"$3"' \
+  _ "$out_cwd2" "$work" "$out_cwd1"
+out=$(SFTPDRILL_DATA="$work/data-home" "$bin" run --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile \
+  --business-date 2023-04-14 --state-dir "$work/data-state" "$B" 2>&1); rc=$?
+out2=$("$bin" run --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile --business-date 2023-04-14 \
+  --state-dir "$work/data-state2" --backup-dir "$work/flag-backup" "$B" 2>&1); rc2=$?
+expect "... \$SFTPDRILL_DATA/backup, and --backup-dir, are where they say" \
+  bash -c '[ "$1" = 0 ] && [ "$2" = 0 ] && [ -s "$3/data-home/backup/2023-04-14/SHA256SUMS" ] &&
+    [ -s "$3/flag-backup/2023-04-14/SHA256SUMS" ]' _ "$rc" "$rc2" "$work"

@@ -139,3 +139,24 @@ else
 fi
 SFTPDRILL_MIRROR_PORT=$fport tests/mirror/mirror.sh stop "$fn" >/dev/null 2>&1
 rm -rf "$fn"
+# The calendar says when it runs out: hk-holidays.txt covers 2023-2027, and Lunar New Year 2028 is
+# not in it. A date past it is an error everywhere, or with --allow-unknown-holidays a warning that
+# every output carries.
+out=$("$bin" business-day 2028-01-29 2>&1); rc=$?
+out2=$("$bin" business-day --allow-unknown-holidays 2028-01-29 2>&1); rc2=$?
+expect "business-day past the holiday list: exit 2 naming the last day it covers; allowed, the answer and a warning" \
+  bash -c '[ "$1" = 2 ] && grep -q "2028-01-28 is after the last day the holiday list covers (2027-12-31, hk-holidays.txt)" <<<"$2" &&
+    [ "$3" = 0 ] && grep -qx 2028-01-28 <<<"$4" && grep -q "warning: .*its holidays are unknown" <<<"$4"' _ "$rc" "$out" "$rc2" "$out2"
+for cmd in plan check; do
+  out=$("$bin" $cmd --business-date 2028-01-31 -D RRS_PROFILE=local-mirror.profile scenarios/hkex-rrs/daily-backup.drill 2>&1)
+  eval "rc_$cmd=$?"
+done
+run_drill --business-date 2028-01-31 scenarios/hkex-rrs/daily-backup.drill
+expect "... plan, check and run refuse it too (exit 2; the run's refusal recorded)" \
+  bash -c '[ "$1" = 2 ] && [ "$2" = 2 ] && [ "$3" = 2 ] && grep -q "its holidays are unknown" "${4%/*}/transcript.log"' \
+  _ "$rc_plan" "$rc_check" "$rc" "$junit"
+run_drill --business-date 2028-01-31 --allow-unknown-holidays scenarios/hkex-rrs/daily-backup.drill
+expect "... with --allow-unknown-holidays the run goes on, and the evidence says the calendar did not know the day" \
+  bash -c 'grep -q "warning: .*2028-01-31 is after the last day the holiday list covers" <<<"$1" &&
+    grep -q "name=\"calendar.unknown\" value=\"2028-01-31 is after" "$2" && grep -q "its holidays are unknown" "${2%/*}/transcript.log"' \
+  _ "$out" "$junit"

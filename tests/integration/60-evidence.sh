@@ -106,14 +106,17 @@ openssl pkey -in "$work/ed-enc.pem" -passin pass:sign-pp-4242 -pubout -out "$wor
 for k in "$work/missing.pem:cannot" "$work/rsa.pem:RSA" "$work/ssh-ed:" "$work/ed.pub:" "$work/ed-enc.pem:"; do
   key=${k%%:*}; word=${k#*:}
   out=$("$bin" run --report-dir "$work/sign-reports" --sign-key "$key" "$d" 2>&1); rc=$?
-  expect "a --sign-key that cannot sign (${key##*/}): exit 2 before any connection, no run folder" \
+  expect "a --sign-key that cannot sign (${key##*/}): exit 2 before any connection, the refusal recorded in a sealed bundle" \
     bash -c '[ "$1" = 2 ] && grep -q "^sftpdrill: --sign-key: .*nothing was run$" <<<"$2" && grep -qi -- "$3" <<<"$2" &&
-      ! grep -q accepted "$4" && [ ! -e "$5" ]' _ "$rc" "$out" "$word" "$work/sign-listen.out" "$work/sign-reports"
+      ! grep -q accepted "$4" && j=$(sed -n "s/^report: //p" <<<"$2") && [ "${j%/*}" != "" ] &&
+      [ "$(xmllint --xpath "count(//testcase/error[@type=\"PreflightRefused\"])" "$j")" = 1 ] &&
+      grep -q -- "--sign-key" "${j%/*}/transcript.log" && "$5" verify "${j%/*}" >/dev/null' \
+    _ "$rc" "$out" "$word" "$work/sign-listen.out" "$bin"
 done
 out=$(SFTPDRILL_SIGN_PASSPHRASE=sign-pp-4242 "$bin" run --report-dir "$work/sign-reports" --sign-key "$work/ed-enc.pem" "$d" 2>&1); rc=$?
 expect "... an encrypted signing key with SFTPDRILL_SIGN_PASSPHRASE signs (the run itself fails: nobody answers)" \
-  bash -c '[ "$1" = 1 ] && grep -q accepted "$2" && "$3" verify --pub "$4" "$(ls -d "$5"/*/ | tail -n 1)" >/dev/null &&
-    ! grep -rqF sign-pp-4242 "$5"' _ "$rc" "$work/sign-listen.out" "$bin" "$work/ed-enc.pub" "$work/sign-reports"
+  bash -c '[ "$1" = 1 ] && grep -q accepted "$2" && "$3" verify --pub "$4" "$(dirname "$(sed -n "s/^report: //p" <<<"$6")")" >/dev/null &&
+    ! grep -rqF sign-pp-4242 "$5"' _ "$rc" "$work/sign-listen.out" "$bin" "$work/ed-enc.pub" "$work/sign-reports" "$out"
 
 run_drill --sign-key "$work/ed.pem" "$S1"; signed=$(dirname "$junit")
 out=$("$bin" sign --key "$work/ec.pem" "$signed" 2>&1); rc=$?

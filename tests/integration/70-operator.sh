@@ -78,8 +78,28 @@ expect "... a rehearsal in the verdict itself: terminal, JUnit, summary.html and
     grep -q "^mode: REHEARSAL — outside the window$" "${2%/*}/RUN-INFO" && grep -q "^now: 2023-04-15T16:45:00+08:00 " "${2%/*}/RUN-INFO" &&
     grep -q "^clock: $(date -u +%Y-%m-%d)" "${2%/*}/RUN-INFO"' _ "$out" "$junit"
 run_drill --now 2023-04-15T08:45:00Z --enforce-window "$S1"
-expect "--enforce-window refuses outside the window (exit 2, nothing run)" \
-  bash -c '[ "$1" = 2 ] && grep -q "is after the drill.s window" <<<"$2" && [ -z "$3" ]' _ "$rc" "$out" "$junit"
+expect "--enforce-window refuses outside the window (exit 2, nothing run, the refusal recorded)" \
+  bash -c '[ "$1" = 2 ] && grep -q "is after the drill.s window" <<<"$2" &&
+    [ "$(xmllint --xpath "count(//testcase/error[@type=\"PreflightRefused\"])" "$3")" = 1 ] &&
+    [ "$(xmllint --xpath "count(//testcase)" "$3")" = 1 ] && grep -q "^exit-status: 2$" "${3%/*}/RUN-INFO"' _ "$rc" "$out" "$junit"
+# A refused run tells the hook too, and leaves a sealed bundle for it to attach (a cron job that nobody
+# watches would otherwise fail silently every night): a key that became readable by others, a -D
+# nobody uses, and a bad option given after --on-failure.
+cp "$state/user_ed25519" "$work/loose_key"; chmod 644 "$work/loose_key"
+: > "$work/refused-hooks.log"
+hook="echo \"\$SFTPDRILL_EXIT_STATUS|\$SFTPDRILL_REPORT\" >> $work/refused-hooks.log"
+run_drill --on-failure "$hook" -D RRS_KEY="$work/loose_key" "$S1"
+expect "a key open to others: exit 2, --on-failure told, the refusal a sealed bundle it can attach" \
+  bash -c '[ "$1" = 2 ] && [ "$(sed -n 1p "$3")" = "2|$2" ] && "$4" verify "${2%/*}" >/dev/null &&
+    xmllint --xpath "string(//testcase/error[@type=\"PreflightRefused\"]/@message)" "$2" | grep -q "open to group or others"' \
+  _ "$rc" "$junit" "$work/refused-hooks.log" "$bin"
+run_drill --on-failure "$hook" -D RRS_NO_SUCH_NAME=1 "$S1"
+expect "... a -D no drill uses: the same" \
+  bash -c '[ "$1" = 2 ] && [ "$(sed -n 2p "$3")" = "2|$2" ] && grep -q "RRS_NO_SUCH_NAME" "${2%/*}/transcript.log"' \
+  _ "$rc" "$junit" "$work/refused-hooks.log"
+out=$("$bin" run --on-failure "$hook" --no-such-option "$S1" 2>&1); rc=$?
+expect "... an unknown option after --on-failure: exit 2, the hook told (no bundle: nothing was read)" \
+  bash -c '[ "$1" = 2 ] && [ "$(sed -n 3p "$2")" = "2|" ]' _ "$rc" "$work/refused-hooks.log"
 run_drill --now 2023-04-15T06:45:00Z "$S1"
 expect "... and --now in UTC is the same instant as 14:45 in Hong Kong" grep -q 'value="inside"' "$junit"
 out=$("$bin" run --now yesterday "$S1" 2>&1); rc=$?
@@ -105,8 +125,9 @@ d=$(mkdrill far.drill "window $(date -u -d '+20 hours' '+%Y-%m-%d %H:%M') $(date
 target secondary
 step \"Login\" login")
 out=$("$bin" run --wait-for-window --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile "$d" 2>&1); rc=$?
-expect "... refuses to wait 20 hours (exit 2, nothing run)" \
-  bash -c '[ "$1" = 2 ] && grep -q "waits at most 12 h" <<<"$2" && ! grep -q "^report:" <<<"$2"' _ "$rc" "$out"
+expect "... refuses to wait 20 hours (exit 2, nothing run, the refusal recorded)" \
+  bash -c '[ "$1" = 2 ] && grep -q "waits at most 12 h" <<<"$2" && j=$(sed -n "s/^report: //p" <<<"$2") &&
+    grep -q "waits at most 12 h" "${j%/*}/transcript.log"' _ "$rc" "$out"
 out=$("$bin" run --wait-for-window --now 2023-04-15T14:00:00+08:00 --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile "$S1" 2>&1); rc=$?
 expect "... and cannot wait for a --now clock (exit 2)" bash -c '[ "$1" = 2 ] && grep -q "cannot wait for --now" <<<"$2"' _ "$rc" "$out"
 

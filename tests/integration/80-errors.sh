@@ -39,10 +39,12 @@ out=$("$bin" "${pre[@]}" -D RRS_KEY="$work/loose_key" -D RRS_USER=CHANGE-ME-USER
 expect "run: a mistyped -D name, exit 2, with the name meant" \
   bash -c '[ "$1" = 2 ] && grep -q "^sftpdrill: -D RRS_SECNDARY: no drill or profile uses this name; did you mean RRS_SECONDARY?" <<<"$2"' _ "$rc" "$out"
 out=$("$bin" "${pre[@]}" -D RRS_KEY="$work/loose_key" -D RRS_USER=CHANGE-ME-USER-ID "$S1" 2>&1); rc=$?
-expect "run: a key open to others and the placeholder User ID, both reported at once; exit 2, nothing sent" \
+expect "run: a key open to others and the placeholder User ID, both reported at once; exit 2, nothing sent, both in the refusal's bundle" \
   bash -c '[ "$1" = 2 ] && grep -q "error: private key .* is open to group or others .*chmod 600" <<<"$2" &&
     grep -q "error: user is still the placeholder \"CHANGE-ME-USER-ID\"" <<<"$2" && grep -q "pre-flight failed; nothing was sent" <<<"$2" &&
-    ! grep -q accepted "$3" && [ ! -e "$4" ]' _ "$rc" "$out" "$work/preflight.out" "$work/preflight-reports"
+    ! grep -q accepted "$3" && j=$(sed -n "s/^report: //p" <<<"$2") && [ "${j#$4/}" != "$j" ] &&
+    grep -q "open to group or others" "${j%/*}/transcript.log" && grep -q "placeholder" "${j%/*}/transcript.log"' \
+  _ "$rc" "$out" "$work/preflight.out" "$work/preflight-reports"
 home_key=$HOME/.sftpdrill-it-key.$$; cp "$state/user_ed25519" "$home_key"; chmod 600 "$home_key"
 out=$("$bin" plan -D RRS_PROFILE=local-mirror.profile -D RRS_KEY="~/${home_key##*/}" "$S1" 2>&1)
 expect "a key path given as ~/... is the home folder's (cron's sh leaves it literal)" grep -q "^key      $home_key$" <<<"$out"

@@ -149,6 +149,48 @@ START_TEST(bad_holiday_file)
 }
 END_TEST
 
+/* The holiday list says which days it knows: its `covers` line, else the whole years of its dates. */
+START_TEST(coverage_of_the_holiday_list)
+{
+	const char *dir = tmpdir_new();
+	char *years = write_text(dir, "y.txt", "2024-02-12 x\n2025-12-25 y\n", 26);
+	char *closures = write_text(dir, "c.txt", "# none\n", 7);
+	char *bad = write_text(dir, "b.txt", "covers 2025-01-01\n", 18);
+	struct sd_calendar c = { 0 };
+	struct sd_err err;
+	char why[512];
+	long d;
+
+	ck_assert_int_eq(sd_date_parse("2027-12-31", &d), 0);
+	ck_assert_int_eq(sd_calendar_covers(&cal, d), 1);
+	ck_assert_int_eq(sd_calendar_uncovered(&cal, d, why, sizeof(why)), 0);
+	ck_assert_int_eq(sd_calendar_covers(&cal, d + 1), 0);
+	ck_assert_int_eq(sd_calendar_uncovered(&cal, d + 1, why, sizeof(why)), 1);
+	ck_assert_ptr_nonnull(strstr(why, "2028-01-01 is after the last day the holiday list covers (2027-12-31, hk-holidays.txt)"));
+	ck_assert_int_eq(sd_date_parse("2022-12-31", &d), 0);
+	ck_assert_int_eq(sd_calendar_covers(&cal, d), 0);
+	/* No `covers` line: the years of its dates. A file of closures alone claims nothing. */
+	ck_assert_int_eq(sd_calendar_covers(&c, d), -1);
+	ck_assert_int_eq(sd_calendar_load(&c, closures, &err), 0);
+	ck_assert_int_eq(sd_calendar_covers(&c, d), -1);
+	ck_assert_int_eq(sd_calendar_load(&c, years, &err), 0);
+	ck_assert_int_eq(sd_date_parse("2024-01-01", &d), 0);
+	ck_assert_int_eq(sd_calendar_covers(&c, d), 1);
+	ck_assert_int_eq(sd_calendar_covers(&c, d - 1), 0);
+	ck_assert_int_eq(sd_date_parse("2025-12-31", &d), 0);
+	ck_assert_int_eq(sd_calendar_covers(&c, d), 1);
+	ck_assert_int_eq(sd_calendar_covers(&c, d + 1), 0);
+	sd_calendar_release(&c);
+	ck_assert_int_eq(sd_calendar_load(&c, bad, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "b.txt:1: expected `covers YYYY-MM-DD YYYY-MM-DD`"));
+	sd_calendar_release(&c);
+	free(years);
+	free(closures);
+	free(bad);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 START_TEST(manifest_round_trip_and_diff)
 {
 	const char *dir = tmpdir_new();
@@ -363,6 +405,7 @@ calendar_suite(void)
 	tcase_add_test(tc, why_a_day_is_closed);
 	tcase_add_test(tc, dates);
 	tcase_add_test(tc, bad_holiday_file);
+	tcase_add_test(tc, coverage_of_the_holiday_list);
 	tcase_add_test(tb, manifest_round_trip_and_diff);
 	tcase_add_test(tb, baseline_lookup_prefers_own_endpoint);
 	tcase_add_test(tb, key_reference);

@@ -16,6 +16,14 @@ struct sd_closed_day {
 struct sd_calendar {
 	struct sd_closed_day *closed;   /* sorted by day, one entry per day (the first reason kept) */
 	size_t n, cap;
+	/*
+	 * The days the holiday files know about (from, to inclusive): their
+	 * `covers` lines, else the whole years their dates fall in; 0 when no
+	 * file claims any (weekends only, or closures alone).
+	 */
+	int covered;
+	long covers_from, covers_to;
+	char covers_files[256];     /* the files that claim it, for messages */
 };
 
 /* Parse "YYYY-MM-DD" (exactly) into a day number; returns 0 or -1. */
@@ -36,8 +44,10 @@ long sd_date_at(time_t t, long utc_offset);
 /*
  * Add the dates of a holiday file: one "YYYY-MM-DD [name]" per line, '#'
  * comments and blank lines ignored; each day's reason is its name and the
- * file's base name. Any other line is an error naming FILE:LINE. Returns 0
- * or -1 with err.
+ * file's base name. A line "covers YYYY-MM-DD YYYY-MM-DD" says which days the
+ * list is complete for; without one, a file with dates covers the whole years
+ * they fall in (a file of closures alone, with no dates, claims nothing).
+ * Any other line is an error naming FILE:LINE. Returns 0 or -1 with err.
  */
 int sd_calendar_load(struct sd_calendar *c, const char *path, struct sd_err *err);
 
@@ -53,6 +63,20 @@ int sd_calendar_why(const struct sd_calendar *c, long day, char *buf, size_t len
 
 /* Is day a business day (Monday to Friday and not closed)? */
 int sd_calendar_is_business(const struct sd_calendar *c, long day);
+
+/*
+ * Does the calendar know day's holidays? 1 inside what its holiday files
+ * cover, 0 outside (a weekday there may be a holiday nobody listed), -1 when
+ * no file claims any coverage.
+ */
+int sd_calendar_covers(const struct sd_calendar *c, long day);
+
+/*
+ * "DAY is after the last day the holiday list covers (2027-12-31,
+ * hk-holidays.txt): its holidays are unknown" into buf; 1 when day is
+ * outside, 0 (buf empty) when covered or nothing is claimed.
+ */
+int sd_calendar_uncovered(const struct sd_calendar *c, long day, char *buf, size_t len);
 
 /* The last business day strictly before day (searches at most ten years back; -1 if none). */
 long sd_calendar_last_business(const struct sd_calendar *c, long day);
