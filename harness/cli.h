@@ -100,6 +100,25 @@ int cli_check_coverage(const struct cli *c, const struct sd_drill *d, long day, 
 int cli_calendar_coverage(const struct cli *c, const struct sd_calendar *cal, long day, const char *what, char *warn,
     size_t len);
 
+/*
+ * The process holds keys: no core dumps, not readable by other processes of
+ * the same user, its memory locked where the system allows (protect.c).
+ */
+void cli_protect_process(void);
+
+/*
+ * The secret variables of vars that the command line gave as values (not
+ * -D NAME=@FILE): each warned about once through warn, and its value blanked
+ * in argv (what ps shows). Returns how many.
+ */
+int cli_guard_argv(struct cli *c, const struct sd_vars *vars, void (*warn)(void *ctx, const char *msg), void *ctx);
+
+/* -D NAME=@FILE: FILE's content (one trailing line break dropped), or NULL with why. Caller frees. */
+char *cli_read_value(const char *path, char *why, size_t len);
+
+/* Wipe an environment variable's value in place, then unset it (a passphrase read from it). */
+void cli_forget_env(const char *name);
+
 /* A drill's window against the clock (--now or the machine's). */
 enum { WINDOW_NONE, WINDOW_INSIDE, WINDOW_BEFORE, WINDOW_AFTER };
 struct window_fact {

@@ -15,6 +15,7 @@
 #include "sftpdrill/evidence/sign.h"
 #include "sftpdrill/run/target.h"
 #include "cli.h"
+#include "term.h"
 
 struct sd_calendar_sources
 cli_calendar(const struct cli *c)
@@ -40,7 +41,7 @@ say(const struct cli *c, const char *text)
 
 	cli_secrets(c, &r);
 	masked = sd_redact(&r, text);
-	fprintf(stderr, "%s\n", masked);
+	term_say(stderr, masked, 4);
 	if (c->said != NULL)
 		sd_buf_addf(c->said, "%s\n", masked);
 	free(masked);
@@ -235,8 +236,13 @@ cmd_check(struct cli *c, int n, char **files)
 		else if (unknown[0] && ++w)
 			fprintf(stderr, "%s: warning: %s\n", files[i], unknown);
 		warnings += w;
-		printf("%s: %s (%zu steps, %zu endpoints in `%s`%s)\n", files[i], w ? "parsed" : "ok", drills[i]->nsteps,
-		    sd_drill_set(drills[i], drills[i]->target)->n, drills[i]->target, w ? ", with warnings" : "");
+		{
+			char *line = sd_xasprintf("%s: %s (%zu steps, %zu endpoints in `%s`%s)", files[i], w ? "parsed" : "ok",
+			    drills[i]->nsteps, sd_drill_set(drills[i], drills[i]->target)->n, drills[i]->target,
+			    w ? ", with warnings" : "");
+			term_say(stdout, line, 4);
+			free(line);
+		}
 		sd_drill_free(drills[i]);
 	}
 	free(drills);
@@ -471,7 +477,7 @@ cmd_plan(struct cli *c, int n, char **files)
 		plan_one(c, drills[i], &text);
 		sd_vars_secrets(&drills[i]->vars, &r);
 		masked = sd_redact(&r, sd_buf_str(&text));
-		fputs(masked, stdout);
+		term_print(stdout, masked, 9);
 		if (i + 1 < n)
 			fputs("\n", stdout);
 		free(masked);

@@ -8,6 +8,7 @@
 #include "sftpdrill/evidence/bundle.h"
 #include "sftpdrill/evidence/junit.h"
 #include "cli.h"
+#include "term.h"
 
 /* What a record is made of: the bundle checked, its results read back, its facts. */
 struct record {
@@ -150,43 +151,47 @@ static void
 print_text(const struct record *r)
 {
 	const struct sd_suite *first = r->run.nsuites ? r->run.suites[0] : NULL;
+	struct sd_buf b = SD_BUF_INIT(0);
 
-	printf("Post-release connectivity test: record\n");
-	printf("Bundle:         %s\n", safe(r->dir));
-	printf("                MANIFEST SHA-256 %s; intact; %zu signature%s\n", r->manifest, r->check.nsignatures,
+	sd_buf_addf(&b, "Post-release connectivity test: record\n");
+	sd_buf_addf(&b, "Bundle:         %s\n", safe(r->dir));
+	sd_buf_addf(&b, "                MANIFEST SHA-256 %s; intact; %zu signature%s\n", r->manifest, r->check.nsignatures,
 	    r->check.nsignatures == 1 ? "" : "s");
-	printf("Verdict:        %s\n", verdict_text(r));
+	sd_buf_addf(&b, "Verdict:        %s\n", verdict_text(r));
 	if (first) {
-		printf("User ID:        %s\n", safe(prop(first, "user")));
-		printf("User key:       %s\n", safe(prop(first, "userkey.sha256")));
-		printf("Business date:  %s\n", safe(prop(first, "business.date")));
+		sd_buf_addf(&b, "User ID:        %s\n", safe(prop(first, "user")));
+		sd_buf_addf(&b, "User key:       %s\n", safe(prop(first, "userkey.sha256")));
+		sd_buf_addf(&b, "Business date:  %s\n", safe(prop(first, "business.date")));
 	}
-	printf("Run:            %s by %s on %s (%s)\n", safe(r->runinfo_started), safe(r->operator_name),
+	sd_buf_addf(&b, "Run:            %s by %s on %s (%s)\n", safe(r->runinfo_started), safe(r->operator_name),
 	    safe(r->hostname), safe(r->tool));
 	for (size_t i = 0, j; i < r->run.nsuites; i = j) {
 		const struct sd_suite *s = r->run.suites[i];
 		char *group = sd_suite_group_title(s);
 		for (j = i; j < r->run.nsuites && sd_suite_same_group(r->run.suites[j], s); j++)
 			;
-		printf("\nSession:        %s\n", safe(group));
+		sd_buf_addf(&b, "\nSession:        %s\n", safe(group));
 		free(group);
-		printf("  Window:       %s (%s)\n", safe(prop(s, "window")[0] ? prop(s, "window") : "none"),
+		sd_buf_addf(&b, "  Window:       %s (%s)\n", safe(prop(s, "window")[0] ? prop(s, "window") : "none"),
 		    safe(prop(s, "window.status")[0] ? prop(s, "window.status") : "none"));
-		printf("  Data centre:  %s; node%s", safe(prop(s, "target")), j - i == 1 ? "" : "s");
+		sd_buf_addf(&b, "  Data centre:  %s; node%s", safe(prop(s, "target")), j - i == 1 ? "" : "s");
 		for (size_t n = i; n < j; n++)
-			printf("%s %s", n == i ? "" : ",", safe(r->run.suites[n]->endpoint));
-		printf("\n  Steps:\n");
+			sd_buf_addf(&b, "%s %s", n == i ? "" : ",", safe(r->run.suites[n]->endpoint));
+		sd_buf_addf(&b, "\n  Steps:\n");
 		for (size_t k = 0; k < s->ncases; k++) {
 			struct sd_buf out = SD_BUF_INIT(0);
 			step_outcome(r, i, j, k, &out);
-			printf("    %-46s %s\n", safe(s->cases[k].name), safe(sd_buf_str(&out)));
+			sd_buf_addf(&b, "    %-46s %s\n", safe(s->cases[k].name), safe(sd_buf_str(&out)));
 			sd_buf_release(&out);
 		}
 	}
 	if (r->files.n > 0)
-		printf("\nFiles downloaded (SHA-256):\n");
+		sd_buf_addf(&b, "\nFiles downloaded (SHA-256):\n");
 	for (size_t i = 0; i < r->files.n; i++)
-		printf("  %s  %s\n", safe(r->files.v[i].hex), safe(r->files.v[i].name));
+		sd_buf_addf(&b, "  %s  %s\n", safe(r->files.v[i].hex), safe(r->files.v[i].name));
+	/* On a terminal, each line fitted to it (the labels' column kept); in a file, as it is. */
+	term_print(stdout, sd_buf_str(&b), 16);
+	sd_buf_release(&b);
 }
 
 /*

@@ -27,6 +27,7 @@
 #include "sftpdrill/engine/userkey.h"
 #include "cli.h"
 #include "hooks.h"
+#include "term.h"
 #include "view.h"
 
 /* What a run keeps of one of its drills. */
@@ -186,13 +187,20 @@ sleep_until(const struct run_state *r, time_t until, const char *what)
 
 	sd_utc_iso(until + r->c->zone_offset, at, sizeof(at));
 	view_pause(r->view, 1);
-	fprintf(stderr, "%s at %s %s%s", what, at + 11, SITE_ZONE_LABEL, tty ? "" : "\n");
-	for (time_t now = time(NULL); now < until && !sd_cancelled(&stop); now = time(NULL)) {
-		if (tty)
-			fprintf(stderr, "\r\033[K%s at %s %s, in %ld:%02ld:%02ld", what, at + 11, SITE_ZONE_LABEL,
-			    (long)(until - now) / 3600, (long)(until - now) % 3600 / 60, (long)(until - now) % 60);
+	if (!tty)
+		fprintf(stderr, "%s at %s %s\n", what, at + 11, SITE_ZONE_LABEL);
+	/* One line redrawn in place: the countdown first, then as much of what it waits for as fits. */
+	for (time_t now = time(NULL); tty && now < until && !sd_cancelled(&stop); now = time(NULL)) {
+		char *line = sd_xasprintf("%ld:%02ld:%02ld to %s %s: %s", (long)(until - now) / 3600,
+		    (long)(until - now) % 3600 / 60, (long)(until - now) % 60, at + 11, SITE_ZONE_LABEL, what);
+		fputs("\r\033[K", stderr);
+		term_pad_cut(stderr, line, term_columns(STDERR_FILENO) - 1);
+		fflush(stderr);
+		free(line);
 		nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
 	}
+	for (time_t now = time(NULL); !tty && now < until && !sd_cancelled(&stop); now = time(NULL))
+		nanosleep(&(struct timespec){ 0, 200 * 1000000L }, NULL);
 	if (tty)
 		fputc('\n', stderr);
 	view_pause(r->view, 0);
@@ -356,6 +364,24 @@ account_folders(struct sd_drill *d, const char *account)
 		}
 }
 
+static void
+warn_to_view(void *ctx, const char *msg)
+{
+	view_warn(ctx, "%s", msg);
+}
+
+/* Secrets given as values on the command line: said once each, and blanked from what ps shows. */
+static void
+guard_argv(struct run_state *r)
+{
+	struct sd_vars all = { 0 };
+
+	for (int i = 0; i < r->n; i++)
+		sd_vars_copy(&all, &r->drills[i]->vars);
+	cli_guard_argv(r->c, &all, warn_to_view, r->view);
+	sd_vars_release(&all);
+}
+
 /* Everything decided before the first packet: drills, window, secrets, passphrases. */
 static int
 prepare(struct run_state *r)
@@ -400,6 +426,7 @@ prepare(struct run_state *r)
 	}
 	if (bad != EXIT_PASS)
 		return bad;
+	guard_argv(r);
 	for (int i = 0; i < r->n; i++) {
 		struct sd_drill *d = r->drills[i];
 		const char *env = d->passphrase_env ? getenv(d->passphrase_env) : NULL;
@@ -417,6 +444,9 @@ prepare(struct run_state *r)
 		}
 		sd_redact_add(&r->secrets, r->each[i].passphrase);
 	}
+	/* Read by every drill that names it: now gone from the environment (and /proc/PID/environ). */
+	for (int i = 0; i < r->n; i++)
+		cli_forget_env(r->drills[i]->passphrase_env);
 	return EXIT_PASS;
 }
 

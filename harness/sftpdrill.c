@@ -14,6 +14,7 @@
 #include "sftpdrill/language/roster.h"
 #include "cli.h"
 #include "hooks.h"
+#include "term.h"
 #include "help.h"
 
 /* `run`: drills, or (--roster) every account of a roster, each in a run of its own. */
@@ -52,12 +53,25 @@ find_command(const char *name)
 	return sd_table_find(commands, NCOMMANDS, sizeof(commands[0]), name);
 }
 
-/* `sftpdrill help types`: the failure-type table, as README documents it. */
+/*
+ * `sftpdrill help types`: on a terminal, each type and what it means, fitted
+ * to its width; elsewhere the table README documents (paste it there).
+ */
 static void
 print_types(FILE *f)
 {
 	struct sd_buf rows = SD_BUF_INIT(0);
+	int cols = term_columns(fileno(f));
 
+	if (cols > 0) {
+		for (int k = 0; k < SD_KIND__COUNT; k++) {
+			const struct sd_kind_desc *d = sd_kind((enum sd_kind)k);
+			char *lead = sd_xasprintf("%s (%s): ", d->name, sd_status_name(d->status));
+			term_wrap(f, lead, d->meaning, 4, cols - 1, 20);
+			free(lead);
+		}
+		return;
+	}
 	for (int k = 0; k < SD_KIND__COUNT; k++)
 		sd_kind_doc_row((enum sd_kind)k, &rows);
 	fputs("| type | result | meaning |\n|---|---|---|\n", f);
@@ -124,7 +138,19 @@ opt_define(struct cli *c, const char *arg)
 		free(name);
 		return -1;
 	}
-	sd_vars_set(&c->defs, name, eq + 1, SD_VAR_CMDLINE);
+	/* -D NAME=@FILE: the value from a file, never on the command line ("@@" for a value that begins with @). */
+	if (eq[1] == '@' && eq[2] != '@') {
+		char why[512], *value = cli_read_value(eq + 2, why, sizeof(why));
+		if (value == NULL) {
+			fprintf(stderr, "sftpdrill: -D %s=@FILE: %s\n", name, why);
+			free(name);
+			return -1;
+		}
+		sd_vars_set(&c->defs, name, value, SD_VAR_CMDLINE);
+		explicit_bzero(value, strlen(value));
+		free(value);
+	} else
+		sd_vars_set(&c->defs, name, eq[1] == '@' ? eq + 2 : eq + 1, SD_VAR_CMDLINE);
 	free(name);
 	return 0;
 }
@@ -462,6 +488,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	c.first_operand = optind;
+	/* A run holds keys and passphrases: before any is read, nothing of this process may reach a core dump. */
+	if (cmd->bit & RUNS)
+		cli_protect_process();
 	settle(&c);
 	/* Clearing reports and evidence are nobody else's business: 0700 folders, 0600 files, unless --umask. */
 	umask((mode_t)c.umask_bits);

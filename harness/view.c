@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sftpdrill/base/util.h"
+#include "term.h"
 #include "view.h"
 
 #define MAX_SLOTS 64
@@ -68,14 +68,13 @@ vformat(const struct view *v, const char *fmt, va_list ap)
 	return masked(v, sd_xvasprintf(fmt, ap));
 }
 
+/* The terminal's width, or a stable 100 columns when stdout is not one. */
 static int
 columns(void)
 {
-	struct winsize ws;
+	int cols = term_columns(STDOUT_FILENO);
 
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
-		return ws.ws_col;
-	return 100;
+	return cols ? cols : 100;
 }
 
 /* Erase the status area so permanent lines can be printed where it was. */
@@ -139,13 +138,13 @@ draw_status(struct view *v)
 			continue;
 		if (s->total > 0 && s->done > 0) {
 			char a[32], b[32], r[32] = "", eta[32] = "";
-			int filled = (int)(20 * s->done / s->total);
+			int barw = width >= 100 ? 20 : 10, filled = (int)((uint64_t)barw * s->done / s->total);
 			double secs = (double)(now - s->first_byte_at) / 1000.0;
 			char bar[64];
 
-			for (int k = 0; k < 20; k++)
+			for (int k = 0; k < barw; k++)
 				bar[k] = k < filled ? '#' : '-';
-			bar[20] = '\0';
+			bar[barw] = '\0';
 			human_bytes(s->done, a, sizeof(a));
 			human_bytes(s->total, b, sizeof(b));
 			if (secs > 0.2 && s->done > s->first_byte_done) {
@@ -158,12 +157,19 @@ draw_status(struct view *v)
 			snprintf(extra, sizeof(extra), "[%s] %s / %s  %s  %s", bar, a, b, r, eta);
 		} else
 			snprintf(extra, sizeof(extra), "%s", s->phase);
-		snprintf(line, sizeof(line), " %s %s  %s  %.1fs  %s", spinner[v->spin % 10], s->endpoint, s->step,
-		    (double)(now - s->started) / 1000.0, extra);
-		char *m = masked(v, sd_xstrdup(line));
-		fit(m, width);
-		printf("%s\033[K\n", m);
+		snprintf(line, sizeof(line), " %s %s  %s  %.1fs  ", spinner[v->spin % 10], s->endpoint, s->step,
+		    (double)(now - s->started) / 1000.0);
+		/* The progress keeps its rate and ETA: the endpoint and step give way first. */
+		char *m = masked(v, sd_xstrdup(line)), *x = masked(v, sd_xstrdup(extra));
+		int room = width - term_width_of(x);
+		if (room >= 20 && term_width_of(m) > room)
+			term_pad_cut(stdout, m, room);
+		else
+			fputs(m, stdout);
+		fit(x, width - (room >= 20 && term_width_of(m) > room ? room : term_width_of(m)));
+		printf("%s\033[K\n", x);
 		free(m);
+		free(x);
 		v->drawn++;
 	}
 	fflush(stdout);
@@ -223,95 +229,6 @@ suite_index(const struct view *v, const struct sd_suite *s)
 	return 0;
 }
 
-static int
-width_of(const char *s)
-{
-	int n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-static void
-pad_to(FILE *f, const char *s, int width)
-{
-	fputs(s, f);
-	for (int k = width_of(s); k < width; k++)
-		fputc(' ', f);
-}
-
-static void
-pad(const char *s, int width)
-{
-	pad_to(stdout, s, width);
-}
-
-/* s cut to width columns, with "…" when cut, padded to width. */
-static void
-pad_cut_to(FILE *f, const char *s, int width)
-{
-	if (width_of(s) <= width) {
-		pad_to(f, s, width);
-		return;
-	}
-	for (int cols = 0; *s && cols < width - 1; s++) {
-		cols += ((unsigned char)*s & 0xc0) != 0x80;
-		fputc(*s, f);
-		while (((unsigned char)s[1] & 0xc0) == 0x80)
-			fputc(*++s, f);
-	}
-	fputs("…", f);
-}
-
-static void
-pad_cut(const char *s, int width)
-{
-	pad_cut_to(stdout, s, width);
-}
-
-/* text word-wrapped to width: the first line after lead, the rest indented by indent; at most max lines. */
-static void
-wrap_to(FILE *f, const char *lead, const char *text, int indent, int width, int max)
-{
-	int col = width_of(lead), lines = 1, fresh = 1;
-
-	fputs(lead, f);
-	for (text += strspn(text, " "); *text; text += strspn(text, " ")) {
-		size_t len = strcspn(text, " ");
-		char word[4096];
-		int w;
-
-		snprintf(word, sizeof(word), "%.*s", (int)len, text);
-		w = width_of(word);
-		/* Onto the next line when it does not fit here (after the lead too, when the lead is long). */
-		if (col + !fresh + w > width && col > indent) {
-			if (++lines > max) {
-				fputs(" …", f);
-				break;
-			}
-			fprintf(f, "\n%*s", indent, "");
-			col = indent;
-			fresh = 1;
-		}
-		if (!fresh)
-			fputc(' ', f), col++;
-		/* A word longer than the line is cut rather than wrapped (a hostile name, a key line). */
-		if (w > width - col && width - col >= 2)
-			pad_cut_to(f, word, width - col), col = width;
-		else
-			fputs(word, f), col += w;
-		fresh = 0;
-		text += len;
-	}
-	fputc('\n', f);
-}
-
-static void
-wrap(const char *lead, const char *text, int indent, int width, int max)
-{
-	wrap_to(stdout, lead, text, indent, width, max);
-}
 
 /*
  * A warning on stderr, whole: the status lines (stdout) are erased and that
@@ -324,11 +241,14 @@ say_warning(struct view *v, const char *text)
 	if (v->live)
 		clear_status(v);
 	fflush(stdout);
-	/* Live: within the terminal's width, so the status lines' arithmetic holds. */
-	if (v->live)
-		wrap_to(stderr, "warning: ", text, 9, columns() - 1, 40);
+	/* On a terminal within its width (live: so the status lines' arithmetic holds); piped, one line. */
+	/* A diagnostic that says "FILE:LINE:COL: warning: ..." already is labelled. */
+	const char *label = strstr(text, ": warning: ") ? "" : "warning: ";
+
+	if (term_columns(STDERR_FILENO))
+		term_wrap(stderr, label, text, 9, term_columns(STDERR_FILENO) - 1, 40);
 	else
-		fprintf(stderr, "warning: %s\n", text);
+		fprintf(stderr, "%s%s\n", label, text);
 	fflush(stderr);
 }
 
@@ -343,7 +263,7 @@ emit_under(struct view *v, const struct sd_suite *s, const char *lead, const cha
 		return;
 	}
 	clear_status(v);
-	wrap_to(stdout, lead, text, 9, columns() - 1, 40);
+	term_wrap(stdout, lead, text, 9, columns() - 1, 40);
 }
 
 /* Emit permanent text for suite s: straight out, or held (plain parallel) until its turn. */
@@ -356,6 +276,16 @@ emit(struct view *v, const struct sd_suite *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	text = vformat(v, fmt, ap);
 	va_end(ap);
+	/* On a terminal (-q, or no live view) the lines fit it too; piped, they stay whole for grep. */
+	if (!v->live && term_columns(STDOUT_FILENO)) {
+		char *fitted = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&fitted, &len);
+		term_print_to(m, text, 2, term_columns(STDOUT_FILENO));
+		fclose(m);
+		free(text);
+		text = fitted;
+	}
 	if (!v->live && v->parallel && s != NULL) {
 		size_t k = suite_index(v, s);
 		if (k >= v->nheld) {
@@ -513,7 +443,6 @@ view_warn(struct view *v, const char *fmt, ...)
 	free(text);
 }
 
-/* Columns used by a UTF-8 string (one per character). */
 /* How one drill's table is laid out: step names, then a cell per endpoint, within the width. */
 struct layout {
 	int namew, cellw;
@@ -527,15 +456,15 @@ lay_out(const struct sd_run *run, size_t i, size_t j, int width)
 	int n = (int)(j - i), longest_ep = 0, longest_kind = 0;
 
 	for (size_t k = 0; k < run->suites[i]->ncases; k++)
-		if (width_of(run->suites[i]->cases[k].name) > l.namew)
-			l.namew = width_of(run->suites[i]->cases[k].name);
+		if (term_width_of(run->suites[i]->cases[k].name) > l.namew)
+			l.namew = term_width_of(run->suites[i]->cases[k].name);
 	for (size_t s = i; s < j; s++) {
-		if (width_of(run->suites[s]->endpoint) > longest_ep)
-			longest_ep = width_of(run->suites[s]->endpoint);
+		if (term_width_of(run->suites[s]->endpoint) > longest_ep)
+			longest_ep = term_width_of(run->suites[s]->endpoint);
 		for (size_t k = 0; k < run->suites[s]->ncases; k++)
 			if (run->suites[s]->cases[k].status != SD_PASS &&
-			    width_of(sd_kind_name(run->suites[s]->cases[k].kind)) > longest_kind)
-				longest_kind = width_of(sd_kind_name(run->suites[s]->cases[k].kind));
+			    term_width_of(sd_kind_name(run->suites[s]->cases[k].kind)) > longest_kind)
+				longest_kind = term_width_of(sd_kind_name(run->suites[s]->cases[k].kind));
 	}
 	if (l.namew + 4 + n * l.cellw <= width)
 		return l;
@@ -567,21 +496,21 @@ print_table(struct view *v, const struct sd_run *run, size_t i, size_t j, int wi
 	fputs(title, stdout);
 	free(title);
 	free(group);
-	pad("", l.namew + 4);
+	term_pad(stdout, "", l.namew + 4);
 	for (size_t s = i; s < j; s++) {
 		char node[32];
 		snprintf(node, sizeof(node), "node %zu", s - i + 1);
-		pad_cut(l.nodes ? node : run->suites[s]->endpoint, l.cellw);
+		term_pad_cut(stdout, l.nodes ? node : run->suites[s]->endpoint, l.cellw);
 	}
 	fputc('\n', stdout);
 	for (size_t k = 0; k < run->suites[i]->ncases; k++) {
 		fputs("  ", stdout);
-		pad_cut(run->suites[i]->cases[k].name, l.namew + 2);
+		term_pad_cut(stdout, run->suites[i]->cases[k].name, l.namew + 2);
 		for (size_t s = i; s < j; s++) {
 			const struct sd_case *c = k < run->suites[s]->ncases ? &run->suites[s]->cases[k] : NULL;
 			fputs(c ? mark(v, c->status) : " ", stdout);
 			fputc(' ', stdout);
-			pad_cut(c && c->status != SD_PASS ? sd_kind_name(c->kind) : "", l.cellw - 2);
+			term_pad_cut(stdout, c && c->status != SD_PASS ? sd_kind_name(c->kind) : "", l.cellw - 2);
 		}
 		fputc('\n', stdout);
 	}
@@ -601,7 +530,7 @@ print_retried(struct view *v, const struct sd_suite *s, const struct sd_case *c,
 	char *what = masked(v, sd_xasprintf("passed after %d attempts (attempt 1: %s: %s)", c->attempts,
 	    sd_kind_name(c->reruns[0].kind), c->reruns[0].message));
 
-	wrap(lead, what, 6, width, 3);
+	term_wrap(stdout, lead, what, 6, width, 3);
 	free(lead);
 	free(what);
 }
@@ -631,11 +560,11 @@ print_recap(struct view *v, const struct sd_run *run, int width)
 			lead = sd_xasprintf("  %s %s, %s: ", mark(v, c->status), s->endpoint, c->name);
 			what = masked(v, sd_xasprintf("%s: %s%s", kd->name, c->message ? c->message : "",
 			    c->attempts > 1 ? " (the last of its attempts)" : ""));
-			wrap(lead, what, 6, width, 6);
+			term_wrap(stdout, lead, what, 6, width, 6);
 			if (kd->hint)
-				wrap("      fix: ", kd->hint, 11, width, 3);
+				term_wrap(stdout, "      fix: ", kd->hint, 11, width, 3);
 			if ((kd->flags & SD_KIND_ASK_SERVICE) && desk)
-				wrap("      if it persists, call: ", desk, 11, width, 2);
+				term_wrap(stdout, "      if it persists, call: ", desk, 11, width, 2);
 			free(lead);
 			free(what);
 		}
@@ -649,8 +578,8 @@ print_recap(struct view *v, const struct sd_run *run, int width)
 void
 view_summary(struct view *v, const struct sd_run *run, const char *report)
 {
-	/* Live: the terminal's width (one column spare: no line ever wraps); piped: a stable 100 columns. */
-	int width = v->live ? columns() - 1 : 100;
+	/* On a terminal its width (one column spare: no line ever wraps), -q too; piped: a stable 100 columns. */
+	int width = columns() - 1;
 
 	pthread_mutex_lock(&v->lock);
 	if (gone(v)) {

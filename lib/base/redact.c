@@ -3,14 +3,34 @@
 #include <string.h>
 
 #include "sftpdrill/base/redact.h"
+#include "sftpdrill/base/util.h"
 
+static void add_one(struct sd_redactor *r, const char *value);
+
+/*
+ * A secret is masked as it is, and as the one sanitiser shows it: a value
+ * holding a tab or a bidi control that a message quoted escaped ("hun\x09ter")
+ * is masked all the same, whichever was done first.
+ */
 void
 sd_redact_add(struct sd_redactor *r, const char *value)
 {
-	size_t len, at;
+	char *shown;
 
 	if (value == NULL || value[0] == '\0')
 		return;
+	add_one(r, value);
+	shown = sd_printable(value, strlen(value));
+	if (strcmp(shown, value) != 0)
+		add_one(r, shown);
+	free(shown);
+}
+
+static void
+add_one(struct sd_redactor *r, const char *value)
+{
+	size_t len, at;
+
 	len = strlen(value);
 	for (size_t i = 0; i < r->values.n; i++)
 		if (strcmp(r->values.v[i], value) == 0)

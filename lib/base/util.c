@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
@@ -361,8 +363,32 @@ sd_mkdirs(const char *path)
 	return rc;
 }
 
+/*
+ * A temporary file exists, unlocked, between its creation and its writer's
+ * lock: the stale-file sweep of another endpoint of the same run (a parallel
+ * backup into one folder) must not find it then. Within the process the two
+ * take turns; across processes, a sweep leaves a file that is empty and a
+ * minute old or less.
+ */
+static pthread_mutex_t temps = PTHREAD_MUTEX_INITIALIZER;
+
+#define YOUNG_TEMP_S 60
+
+static int create_temp(const char *dir, const char *name, char **tmp);
+
 int
 sd_create_temp(const char *dir, const char *name, char **tmp)
+{
+	int fd;
+
+	pthread_mutex_lock(&temps);
+	fd = create_temp(dir, name, tmp);
+	pthread_mutex_unlock(&temps);
+	return fd;
+}
+
+static int
+create_temp(const char *dir, const char *name, char **tmp)
 {
 	/* ".NAME.sftpdrill-XXXXXXXX" must stay within NAME_MAX whatever the name's length. */
 	int keep = (int)strlen(name) > SD_NAME_MAX - 20 ? SD_NAME_MAX - 20 : (int)strlen(name);
@@ -395,7 +421,9 @@ sd_remove_stale_temps(const char *dir)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
+	pthread_mutex_lock(&temps);
 	for (de = d ? readdir(d) : NULL; de != NULL; de = readdir(d)) {
+		struct stat st;
 		char *path;
 		int fd;
 
@@ -403,13 +431,18 @@ sd_remove_stale_temps(const char *dir)
 			continue;
 		path = sd_xasprintf("%s/%s", dir, de->d_name);
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		/* Its writer holds a lock while it lives: a lock we can take means it died. */
-		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		/*
+		 * Its writer holds a lock while it lives: a lock we can take means it died, unless the file is
+		 * being born in another process (empty and young).
+		 */
+		if (fd >= 0 && fstat(fd, &st) == 0 && !(st.st_size == 0 && time(NULL) - st.st_mtime <= YOUNG_TEMP_S) &&
+		    flock(fd, LOCK_EX | LOCK_NB) == 0)
 			unlink(path);
 		if (fd >= 0)
 			close(fd);
 		free(path);
 	}
+	pthread_mutex_unlock(&temps);
 	if (d)
 		closedir(d);
 }

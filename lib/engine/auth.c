@@ -125,18 +125,19 @@ out:
 	return rc;
 }
 
-/* Why a key the server refused may have been refused, beyond "not registered". */
-static const char *
-rejection_note(const struct sd_conn *c)
+/*
+ * A refused RSA key with a libssh2 that signs RSA only with SHA-1 (< 1.11):
+ * the signature, not the key, is what OpenSSH 8.8 and later refuse.
+ */
+static int
+sha1_signature(const struct sd_conn *c)
 {
 #if LIBSSH2_VERSION_NUM < 0x010b00
-	if (strcmp(c->info.userkey_type, "ssh-rsa") == 0)
-		return ". This libssh2 (< 1.11) signs RSA keys only with SHA-1 (ssh-rsa), which OpenSSH 8.8 and later "
-		    "refuse by default: build sftpdrill with libssh2 1.11 or later (`make` does so on Debian 12)";
+	return strcmp(c->info.userkey_type, "ssh-rsa") == 0;
 #else
 	(void)c;
+	return 0;
 #endif
-	return "";
 }
 
 /* The verdict on a public-key attempt that did not succeed. */
@@ -163,9 +164,16 @@ key_failure(struct sd_conn *c, const struct sd_login *l, int rc, int64_t step_de
 	else if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED) {
 		/* Which methods the server takes is asked only to explain a refusal: a round trip saved otherwise. */
 		auth_methods(c, l->user, step_deadline, methods, sizeof(methods));
-		sd_fail(err, SD_KIND_AUTH_REJECTED, SD_PHASE_AUTH,
-		    "%s: the server rejected user \"%s\" with key %s %s (server accepts: %s)%s", c->label, l->user,
-		    c->info.userkey_type, c->info.userkey_fp, methods[0] ? methods : "unknown", rejection_note(c));
+		if (sha1_signature(c))
+			sd_fail(err, SD_KIND_RSA_SHA1_REFUSED, SD_PHASE_AUTH,
+			    "%s: the server rejected user \"%s\" with key %s %s (server accepts: %s). This libssh2 (< 1.11) "
+			    "signs RSA keys only with SHA-1 (ssh-rsa), which OpenSSH 8.8 and later refuse by default: build "
+			    "sftpdrill with libssh2 1.11 or later (`make` does so on Debian 12)", c->label, l->user,
+			    c->info.userkey_type, c->info.userkey_fp, methods[0] ? methods : "unknown");
+		else
+			sd_fail(err, SD_KIND_AUTH_REJECTED, SD_PHASE_AUTH,
+			    "%s: the server rejected user \"%s\" with key %s %s (server accepts: %s)", c->label, l->user,
+			    c->info.userkey_type, c->info.userkey_fp, methods[0] ? methods : "unknown");
 	} else
 		sd_fail(err, SD_KIND_AUTH_FAILED, SD_PHASE_AUTH, "%s: authentication failed: %s (libssh2 %d)", c->label,
 		    sd_ssh_message(c->ssh), rc);

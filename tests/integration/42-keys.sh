@@ -21,9 +21,11 @@ for k in rsa-openssh rsa-pem rsa-openssh-enc rsa-pem-enc; do
   if [ -n "$lib111" ]; then
     expect "RSA-3072 user key ($k) logs in to OpenSSH 9 with libssh2 >= 1.11" eq "$rc" 0
   else
-    expect "RSA-3072 user key ($k) with libssh2 1.10: AuthRejected that says SHA-1 and the libssh2 to build with" \
-      bash -c '[ "$(xmllint --xpath "string((//failure/@type)[1])" "$1")" = AuthRejected ] && grep -q "signs RSA keys only with SHA-1" "$1" && grep -q "libssh2 1.11 or later" "$1"' _ "$junit"
-    expect "... and run warned about it before connecting" grep -q "warning: .*$k is RSA.*the login will fail" <<<"$out"
+    expect "RSA-3072 user key ($k) with libssh2 1.10: RsaSha1Refused that says SHA-1 and the libssh2 to build with" \
+      bash -c '[ "$(xmllint --xpath "string((//failure/@type)[1])" "$1")" = RsaSha1Refused ] && grep -q "signs RSA keys only with SHA-1" "$1" && grep -q "libssh2 1.11 or later" "$1"' _ "$junit"
+    expect "... and run warned about it before connecting, labelled once; the recap's fix names the libssh2, not the User ID" \
+      bash -c 'grep -q "warning: .*$1 is RSA.*the login will fail" <<<"$2" && ! grep -q "warning: .*: warning: " <<<"$2" &&
+        grep -q "fix: build sftpdrill with libssh2 1.11 or later" <<<"$2" && ! grep -q "fix: check the User ID" <<<"$2"' _ "$k" "$out"
   fi
 done
 expect "... no RSA passphrase in any report or on the terminal" \

@@ -207,6 +207,42 @@ out=$("$bin" check -D API_TOKEN=tok-55-hidden "$d" 2>&1); rc=$?
 expect "check's diagnostics mask a secret value they quote" \
   bash -c '[ "$1" = 2 ] && grep -q "bad-secret.drill:3:34: " <<<"$2" && ! grep -q tok-55-hidden <<<"$2" && grep -qF "***" <<<"$2"' _ "$rc" "$out"
 
+# A secret holding a tab or a bidi override is masked whatever escaped it first; a secret given on the
+# command line is warned about and blanked from /proc/PID/cmdline, the passphrase gone from
+# /proc/PID/environ once read; -D NAME=@FILE keeps a value off the command line altogether.
+tab_secret=$(printf 'hun\tter-77') bidi_secret=$(printf 'bidi\xe2\x80\xaezz-88')
+printf '%s\n' "$bidi_secret" > "$work/site-code"; chmod 600 "$work/site-code"
+d=$(mkdrill hostile-secrets.drill 'secret SITE_CODE
+target secondary
+step "Login" login
+step "Pattern holds secrets" download "/reports/${SITE_CODE}-${API_TOKEN}*"')
+out=$("$bin" run --report-dir "$work/hostile-secrets" -D RRS_PROFILE=local-mirror.profile --business-date 2023-04-15 \
+  -D SITE_CODE=@"$work/site-code" -D API_TOKEN="$tab_secret" "$d" 2>&1); rc=$?
+sdir=$(ls -d "$work"/hostile-secrets/*/ | tail -n 1)
+expect "secrets with a tab and a bidi override: masked in every output, however escaped (junit, html, transcript, RUN-INFO, terminal)" \
+  bash -c '[ "$3" = 1 ] && for s in "hun" "ter-77" "zz-88" "bidi"; do ! grep -rqF -- "$s" "$1" && ! grep -qF -- "$s" <<<"$2" || exit 1; done &&
+    grep -q "matches \*\*\*-\*\*\*\*" "$1/transcript.log"' _ "$sdir" "$out" "$rc"
+expect "... a secret given as a -D value warned about once; one given as -D NAME=@FILE not" \
+  bash -c '[ "$(grep -c "^warning: -D API_TOKEN: a secret.s value on the command line" <<<"$1")" = 1 ] && ! grep -q "warning: -D SITE_CODE" <<<"$1"' _ "$out"
+# While a run waits (a server that never answers), what other local users could read of it.
+"$BUILD/silent-listener" 127.152.14.121 10089 60 > "$work/silent-secret.out" & fixture_pids+=($!)
+d=$(mkdrill silent-secrets.drill 'set SEEN "${API_TOKEN}"
+endpoints silent "127.152.14.121:10089"
+target silent
+step "Connect" connect timeout 4s')
+RRS_KEY_PASSPHRASE=$secret_pp "$bin" run --report-dir "$work/silent-secrets" -D RRS_PROFILE=local-mirror.profile \
+  -D RRS_KEY="$work/encrypted" --business-date 2023-04-15 -D API_TOKEN="$tab_secret" "$d" > "$work/silent-secrets.out" 2>&1 &
+spid=$!
+for _ in $(seq 50); do grep -q "warning: -D API_TOKEN" "$work/silent-secrets.out" 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
+cmdline=$(tr '\0' ' ' < "/proc/$spid/cmdline" 2>/dev/null); environ=$(tr '\0' '\n' < "/proc/$spid/environ" 2>/dev/null)
+core=$(grep "^Max core file size" "/proc/$spid/limits" 2>/dev/null)
+wait "$spid"
+expect "... blanked from /proc/PID/cmdline while it runs, the passphrase gone from /proc/PID/environ, no core dumps" \
+  bash -c '[ -n "$1" ] && ! grep -qF "ter-77" <<<"$1" && grep -q "API_TOKEN=\*\**" <<<"$1" && [ -n "$2" ] &&
+    ! grep -qF "$3" <<<"$2" && ! grep -q "^RRS_KEY_PASSPHRASE=." <<<"$2" && grep -q "core file size *0 *0" <<<"$4"' \
+  _ "$cmdline" "$environ" "$secret_pp" "$core"
+
 # ---- One run of both sessions: one bundle whose name and title cover both ----
 run_drill "$S1" "$S2"
 both=$(dirname "$junit")

@@ -104,10 +104,12 @@ expect "a second signal aborts at once: the folder holds no junit.xml or summary
 # A crash (SIGKILL) leaves a hidden partial file; the next run in that folder removes it.
 rm -rf "$work/kills"
 start_run "$work/k4.out" -D RRS_DOWNLOAD_DIR="$work/kill-dl" "$kd"
-until_true temp_in "$kdl"
+# Killed once data is in it: an empty temporary file a minute old or less may be another run's, being born.
+until_true bash -c '[ -n "$(find "$1" -name ".*.sftpdrill-*" -size +0 2>/dev/null)" ]' _ "$kdl"
 kill -KILL "$run_pid"; finish_run "$work/k4.out"
+left=$(find "$kdl" -name '.*' -type f -printf '%f %s bytes\n' 2>/dev/null)
 expect "kill -9 during a download leaves a hidden partial file (nothing under the final name)" \
-  bash -c '[ "$(find "$1" -name ".BIG*.sftpdrill-*" | wc -l)" = 1 ] && [ ! -e "$1/BIG_CP0001_20230414.bin" ]' _ "$kdl"
+  bash -c '[ "$(grep -c "^\.BIG.*\.sftpdrill-" <<<"$2")" = 1 ] && [ ! -e "$1/BIG_CP0001_20230414.bin" ]' _ "$kdl" "$left"
 d=$(mkdrill after-crash.drill "host-key-pin \"*\" $hostfp
 endpoints slowk \"127.152.14.121:10091\"
 target slowk

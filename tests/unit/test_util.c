@@ -1,6 +1,10 @@
 /* test_util.c — encodings, fingerprints, local-name safety. */
 #define _GNU_SOURCE
 #include <check.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +111,44 @@ START_TEST(sha256_of_file)
 }
 END_TEST
 
+/*
+ * The sweep of crash leftovers spares a temporary file that may be being born (empty, a minute old or
+ * less, not yet locked by its writer, as a parallel endpoint's or another run's can be).
+ */
+START_TEST(stale_sweep_spares_files_being_born)
+{
+	const char *dir = tmpdir_new();
+	char *born = sd_xasprintf("%s/.A.csv.sftpdrill-0000000a", dir), *old = sd_xasprintf("%s/.B.csv.sftpdrill-0000000b", dir);
+	char *full = sd_xasprintf("%s/.C.csv.sftpdrill-0000000c", dir), *tmp = NULL;
+	struct timespec then[2] = { { time(NULL) - 300, 0 }, { time(NULL) - 300, 0 } };
+	int live;
+
+	fclose(fopen(born, "w"));
+	fclose(fopen(old, "w"));
+	ck_assert_int_eq(utimensat(AT_FDCWD, old, then, 0), 0);
+	{
+		FILE *f = fopen(full, "w");
+		fputs("partial", f);
+		fclose(f);
+	}
+	live = sd_create_temp(dir, "D.csv", &tmp);
+	ck_assert_int_ge(live, 0);
+	sd_remove_stale_temps(dir);
+	ck_assert_int_eq(access(born, F_OK), 0);        /* empty and young: maybe being born */
+	ck_assert_int_ne(access(old, F_OK), 0);         /* empty and old: a crash's */
+	ck_assert_int_ne(access(full, F_OK), 0);        /* data, unlocked: a crash's */
+	ck_assert_int_eq(access(tmp, F_OK), 0);         /* locked by its living writer */
+	close(live);
+	unlink(tmp);
+	unlink(born);
+	free(tmp);
+	free(born);
+	free(old);
+	free(full);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 START_TEST(redaction)
 {
 	struct sd_redactor r = { 0 };
@@ -138,6 +180,20 @@ START_TEST(redaction)
 	s = sd_redact(NULL, "unchanged");
 	ck_assert_str_eq(s, "unchanged");
 	free(s);
+	/* ... and where a message quoted it already escaped by the sanitiser: a tab, a bidi override. */
+	sd_redact_add(&r, "hunter\t2");
+	sd_redact_add(&r, "abc\xe2\x80\xaexyz");
+	{
+		char *tab = sd_printable("bad limit `hunter\t2`", 20), *bidi = sd_printable("key abc\xe2\x80\xaexyz!", 14);
+		s = sd_redact(&r, tab);
+		ck_assert_str_eq(s, "bad limit `***`");
+		free(s);
+		s = sd_redact(&r, bidi);
+		ck_assert_str_eq(s, "key ***!");
+		free(s);
+		free(tab);
+		free(bidi);
+	}
 	sd_redact_release(&r);
 }
 END_TEST
@@ -209,6 +265,7 @@ util_suite(void)
 	tcase_add_test(tc, printable_and_xml_text);
 	tcase_add_test(tc, sha256_of_file);
 	tcase_add_test(tc, redaction);
+	tcase_add_test(tc, stale_sweep_spares_files_being_born);
 	tcase_add_test(tc, deadlines);
 	tcase_add_test(tc, buffer_invariant_and_cap);
 	tcase_add_test(tc, array_growth);
