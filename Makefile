@@ -134,6 +134,8 @@ install: $(PROG)
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/bin/sftpdrill
 	install -m 644 harness/sftpdrill.1 $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
 	install -m 644 scenarios/hkex-rrs/*.drill scenarios/hkex-rrs/*.profile scenarios/hkex-rrs/*.txt $(DESTDIR)$(PREFIX)/share/sftpdrill/scenarios/hkex-rrs/
+	install -d $(DESTDIR)$(PREFIX)/lib/nagios/plugins
+	install -m 755 contrib/monitoring/check_sftpdrill $(DESTDIR)$(PREFIX)/lib/nagios/plugins/check_sftpdrill
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	for u in contrib/systemd/sftpdrill-backup@.service contrib/systemd/sftpdrill-backup@.timer; do \
 	  sed 's|@PREFIX@|$(PREFIX)|g' $$u > $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/} && chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; done
@@ -141,6 +143,7 @@ install: $(PROG)
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/sftpdrill $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/sftpdrill
+	rm -f $(DESTDIR)$(PREFIX)/lib/nagios/plugins/check_sftpdrill
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/sftpdrill-backup@.service $(DESTDIR)$(SYSTEMDUNITDIR)/sftpdrill-backup@.timer
 
 # The fetched libssh2 (build/deps) survives `make clean`; `rm -rf build` starts from nothing.

@@ -33,6 +33,9 @@ struct cli {
 	int retry_every;            /* --retry-until-window-end: seconds between attempts (0: no retries) */
 	const char *state_dir;      /* --state-dir */
 	const char *backup_dir;     /* --backup-dir */
+	const char *metrics;        /* --metrics FILE: Prometheus text exposition of the run */
+	int plugin;                 /* status --plugin: one line in the Monitoring Plugins format, exit 0-3 */
+	long warn_age, crit_age;    /* status --warning / --critical: the last backup's age, seconds (0: none) */
 	const char *on_failure, *on_success; /* --on-failure CMD, --on-success CMD */
 	const char *drill_for_calendar; /* business-day --drill FILE */
 	const char *format;         /* record --format text|csv|json */
@@ -156,6 +159,20 @@ struct sd_run;
 int merge_bundles(const struct cli *c, const char *out, int n, char **bundles, const char *title, const char *shard,
     struct sd_run *rows);
 int cmd_help(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+
+/*
+ * What every run leaves of itself in its account's state folder
+ * (ACCOUNT/last-run, atomically), for `status` and monitoring: when it
+ * finished, its exit status and verdict, its mode, the business date, the bundle.
+ */
+struct last_run {
+	time_t finished;
+	int exit_status;
+	char verdict[64], mode[160], business_date[16], bundle[1024];
+};
+int cli_last_run_write(const char *account, const struct last_run *l);
+int cli_last_run_read(const char *account, struct last_run *l);
 
 /* Print the help of command name (or the overview for NULL) to f; EXIT_USAGE for an unknown name. */
 int cli_help(const char *name, FILE *f);

@@ -17,6 +17,7 @@
 #include "sftpdrill/evidence/bundle.h"
 #include "sftpdrill/evidence/html.h"
 #include "sftpdrill/evidence/junit.h"
+#include "sftpdrill/evidence/metrics.h"
 #include "sftpdrill/base/redact.h"
 #include "sftpdrill/run/record.h"
 #include "sftpdrill/run/retry.h"
@@ -717,6 +718,53 @@ print_catch_up(const struct run_state *r)
 	}
 }
 
+/*
+ * What the run leaves for monitoring, once sealed: each account's last-run
+ * record in the state folder, and with --metrics the Prometheus text file,
+ * both from the results model. A failure to write them is said, never
+ * changes the run's exit status.
+ */
+static void
+record_for_monitoring(struct run_state *r, int status)
+{
+	struct sd_metrics_backup *b = sd_xcalloc((size_t)r->n + 1, sizeof(*b));
+	struct sd_verdict v;
+	struct sd_err err;
+	time_t now = time(NULL);
+	size_t nb = 0;
+
+	sd_run_verdict_of(&r->run, &v);
+	for (int i = 0; i < r->n; i++) {
+		const struct sd_drill *d = r->drills[i];
+		struct last_run l = { .finished = now, .exit_status = status };
+		char *account;
+		long *days = NULL;
+		size_t n = 0;
+		struct stat st;
+		char *ledger;
+
+		if (d == NULL || d->user == NULL)
+			continue;
+		account = sd_account_dir(d->baseline_dir, d->service, d->user);
+		snprintf(l.verdict, sizeof(l.verdict), "%s", v.text);
+		snprintf(l.mode, sizeof(l.mode), "%s", r->run.mode ? r->run.mode : "session");
+		snprintf(l.business_date, sizeof(l.business_date), "%s", r->date);
+		snprintf(l.bundle, sizeof(l.bundle), "%s", r->dir ? r->dir : "");
+		if (cli_last_run_write(account, &l) < 0)
+			view_warn(r->view, "cannot record the last run in %s: %s", account, strerror(errno));
+		ledger = sd_xasprintf("%s/backup-ledger", account);
+		if (sd_ledger_days(account, &days, &n, &err) == 0 && n > 0 && stat(ledger, &st) == 0)
+			b[nb++] = (struct sd_metrics_backup){ .drill = d->name, .user = d->user, .last_backup = st.st_mtime,
+				.last_backup_day = days[n - 1] };
+		free(days);
+		free(ledger);
+		free(account);
+	}
+	if (r->c->metrics && sd_metrics_write(r->c->metrics, &r->run, status, now, b, nb, &err) < 0)
+		cli_say(r->c, "sftpdrill: %s", err.msg);
+	free(b);
+}
+
 /* --on-failure or --on-success, told how the run ended. */
 static void
 run_hooks(const struct run_state *r, int status, int sealed)
@@ -832,8 +880,11 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 		fprintf(stderr, "sftpdrill: interrupted before the first connection; nothing was run\n");
 		status = 128 + sd_cancelled(&stop);
 		run_hooks(&r, status, 0);
-	} else if (status != EXIT_PASS)
-		run_hooks(&r, status, write_refused(&r, status, sd_buf_str(&said)) == 0);
+	} else if (status != EXIT_PASS) {
+		int sealed = write_refused(&r, status, sd_buf_str(&said)) == 0;
+		record_for_monitoring(&r, status);
+		run_hooks(&r, status, sealed);
+	}
 	sd_buf_release(&said);
 	if (status != EXIT_PASS)
 		goto out;
@@ -851,6 +902,7 @@ run_or_snapshot(struct cli *c, int n, char **files, int snapshot)
 			view_summary(r.view, &r.run, report);
 			print_catch_up(&r);
 			free(report);
+			record_for_monitoring(&r, status);
 			run_hooks(&r, status, 1);
 			goto done;
 		}

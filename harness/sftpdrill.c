@@ -27,7 +27,7 @@ run_drills_or_roster(struct cli *c, int argc, char **argv)
 /* Each command's bit, by which an option names the commands that take it. */
 enum {
 	RUN = 1 << 0, CHECK = 1 << 1, PLAN = 1 << 2, SNAPSHOT = 1 << 3, BUSINESS_DAY = 1 << 4, VERIFY = 1 << 5,
-	VERSION = 1 << 6, SIGN = 1 << 7, RECORD = 1 << 8, MERGE = 1 << 9, HELP = 1 << 10,
+	VERSION = 1 << 6, SIGN = 1 << 7, RECORD = 1 << 8, MERGE = 1 << 9, HELP = 1 << 10, STATUS = 1 << 11,
 	RUNS = RUN | SNAPSHOT,      /* snapshot takes the options of run that connect */
 };
 
@@ -42,6 +42,7 @@ static const struct command commands[] = {
 	{ "sign", cmd_sign, 1, SIGN },
 	{ "record", cmd_record, 1, RECORD },
 	{ "merge", cmd_merge, 1, MERGE },
+	{ "status", cmd_status, 1, STATUS },
 	{ "help", cmd_help, 0, HELP },
 };
 
@@ -267,6 +268,36 @@ opt_shard(struct cli *c, const char *arg)
 	return 0;
 }
 
+/* --warning / --critical AGE: a number and a unit, s, m (min), h or d: "26h", "90m", "3d" (a year at most). */
+static int
+opt_age(const char *opt, const char *arg, long *out)
+{
+	static const struct { const char *unit; long s; } units[] = { { "s", 1 }, { "m", 60 }, { "min", 60 },
+		{ "h", 3600 }, { "d", 86400 } };
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && end != arg && n > 0; i++)
+		if (strcmp(end, units[i].unit) == 0 && n <= 366 * 86400 / units[i].s) {
+			*out = n * units[i].s;
+			return 0;
+		}
+	fprintf(stderr, "sftpdrill: --%s wants an age such as 26h, 90m or 3d; got `%s`\n", opt, arg);
+	return -1;
+}
+
+static int
+opt_warning(struct cli *c, const char *arg)
+{
+	return opt_age("warning", arg, &c->warn_age);
+}
+
+static int
+opt_critical(struct cli *c, const char *arg)
+{
+	return opt_age("critical", arg, &c->crit_age);
+}
+
 static int
 opt_now(struct cli *c, const char *arg)
 {
@@ -288,14 +319,15 @@ static const struct optdef optdefs[] = {
 	FLAG("enforce-window", 'W', enforce_window, RUN),
 	FLAG("allow-unknown-holidays", 'u', allow_unknown_holidays, RUNS | CHECK | PLAN | BUSINESS_DAY), { "help", 'h', OPT_HELP, 0, NULL, ~0u },
 	FLAG("accept-new-key-reference", 'A', accept_new_keyref, RUNS), FLAG("wait-for-window", 'w', wait_for_window, RUN),
-	STRING("state-dir", 'd', state_dir, RUNS | PLAN), STRING("backup-dir", 'B', backup_dir, RUNS | PLAN | CHECK),
+	STRING("state-dir", 'd', state_dir, RUNS | PLAN | STATUS), STRING("metrics", 'M', metrics, RUNS),
+	FLAG("plugin", 'G', plugin, STATUS), FN("warning", 'g', opt_warning, STATUS), FN("critical", 'C', opt_critical, STATUS), STRING("backup-dir", 'B', backup_dir, RUNS | PLAN | CHECK),
 	STRING("on-failure", 'F', on_failure, RUNS), STRING("on-success", 'O', on_success, RUNS),
 	STRING("drill", 'R', drill_for_calendar, BUSINESS_DAY), STRING("format", 'f', format, RECORD),
 	STRING("roster", 'L', roster, RUN), FN("account", 'a', opt_account, RUN), FN("shard", 'k', opt_shard, RUN),
 	STRING("report-dir", 'r', report_dir, RUNS), STRING("operator", 'o', operator_name, RUNS),
 	STRING("sign-key", 'S', sign_key, RUNS), STRING("key", 'K', sign_key, SIGN), FN("pub", 'P', opt_pub, VERIFY | RECORD | MERGE),
 	FN("umask", 'U', opt_umask, RUNS | MERGE | SIGN),
-	FN("define", 'D', opt_define, RUNS | CHECK | PLAN | BUSINESS_DAY),
+	FN("define", 'D', opt_define, RUNS | CHECK | PLAN | BUSINESS_DAY | STATUS),
 	FN("business-date", 'b', opt_business_date, RUNS | CHECK | PLAN),
 	FN("non-business-day", 'n', opt_closure, RUNS | CHECK | PLAN | BUSINESS_DAY),
 	FN("holidays", 'H', opt_holidays, BUSINESS_DAY), FN("jobs", 'j', opt_jobs, RUN),

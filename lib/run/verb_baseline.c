@@ -251,6 +251,7 @@ sd_verb_no_missed_days(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_
 	if (sd_ledger_days(account, &days, &n, err) < 0)
 		goto out;
 	if (n == 0 || days[0] >= s->o->business_day) {
+		sd_step_prop(s, "backup.missed.count", "0");
 		sd_buf_adds(&out->message, "no backup recorded before this business date: nothing can have been missed");
 		rc = 0;
 		goto out;
@@ -259,6 +260,11 @@ sd_verb_no_missed_days(struct sd_step_ctx *s, struct sd_outcome *out, struct sd_
 	first = days[0] > s->o->business_day - 366 ? days[0] : s->o->business_day - 366;
 	sd_date_format(first, 0, first_s, sizeof(first_s));
 	k = missing_days(s->cal, days, n, first, s->o->business_day, missed, 30);
+	{
+		char count[32];
+		snprintf(count, sizeof(count), "%zu", k);
+		sd_step_prop(s, "backup.missed.count", count);
+	}
 	if (k == 0) {
 		sd_buf_addf(&out->message, "every business day from %s has a backup", first_s);
 		rc = 0;

@@ -108,7 +108,7 @@ struct fetch {
 	struct sd_backup backup;    /* with `to DIR` */
 	int is_backup;
 	size_t fetched, kept, sized, refused;
-	uint64_t total;
+	uint64_t total, fetched_bytes;
 	struct sd_buf lines;        /* one line per file: SHA-256, path, size; or why it was refused */
 	struct sd_buf refusals;     /* the refused names, shown escaped */
 	struct sd_buf adapted;      /* what the server would not allow, and what the step did about it */
@@ -131,8 +131,10 @@ record_one(struct fetch *f, const struct wanted *w, enum got got, const struct s
 	if (got == GOT_UNCHANGED || dl->already_present) {
 		note = got == GOT_UNCHANGED ? " (already backed up unchanged; not fetched)" : " (identical file already present)";
 		f->kept++;
-	} else
+	} else {
 		f->fetched++;
+		f->fetched_bytes += dl->bytes;
+	}
 	if (f->is_backup)
 		sd_backup_record(&f->backup, w->name, dl->sha256);
 	sd_step_add_file(f->s, path, evidence, dl->sha256);
@@ -230,8 +232,14 @@ copy_folder(const struct sd_step_ctx *s, const char *evidence_dir)
 static int
 record_backup(struct fetch *f, const struct wanted_list *w, struct sd_err *err)
 {
-	char *account = sd_step_account(f->s), *note;
+	char *account = sd_step_account(f->s), *note, n[32];
 	int rc;
+
+	/* What the backup fetched from this endpoint, for monitoring (--metrics). */
+	snprintf(n, sizeof(n), "%zu", f->fetched);
+	sd_step_prop(f->s, "backup.fetched", n);
+	snprintf(n, sizeof(n), "%llu", (unsigned long long)f->fetched_bytes);
+	sd_step_prop(f->s, "backup.bytes", n);
 
 	note = sd_xasprintf("%zu files in %s (%zu fetched, %zu already there)", w->n, f->local_dir, f->fetched, f->kept);
 	rc = sd_ledger_add(account, f->s->o->business_day, f->s->ep->label, note, err);

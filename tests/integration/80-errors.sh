@@ -65,4 +65,4 @@ opts=$(grep -o '\(FLAG\|STRING\|FN\)("[a-z-]*"' "$root/harness/sftpdrill.c" | se
 expect "every option of the program is in \`sftpdrill help\` and in the man page" \
   bash -c 'for o in $1; do grep -q -- "--$o\b" <<<"$2" || { echo "help lacks --$o"; exit 1; };
     tr -d "\\\\" < "$3" | grep -q -- "--$o\b" || { echo "man page lacks --$o"; exit 1; }; done' \
-  _ "$opts" "$("$bin" help; for c in run check plan snapshot business-day verify sign record merge; do "$bin" help $c; done)" "$root/harness/sftpdrill.1"
+  _ "$opts" "$("$bin" help; for c in run check plan snapshot business-day verify sign record merge status; do "$bin" help $c; done)" "$root/harness/sftpdrill.1"

@@ -171,11 +171,21 @@ stop() {
     local pid conf; pid=$(cat "$pidf"); conf="$(dirname "$pidf")/sshd_config"
     # Only a process whose command line names our config is ours to stop.
     if kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "$conf"; then
+      # Its sessions too (sshd forks one per connection, and OpenSSH 10's sshd-session): taken now, while
+      # they are still its children, then stopped after it, each only if it is still an sshd.
+      local kids; kids=$(pgrep -P "$pid" 2>/dev/null || true)
       kill -TERM "$pid"
       # Stopped once it is gone or a zombie (init reaps those when it gets to it).
       for _ in $(seq 50); do running "$pid" || break; sleep 0.05; done
       running "$pid" && { kill -KILL "$pid"; rc=1; }
       wait "$pid" 2>/dev/null || true
+      for k in $kids; do
+        tr '\0' ' ' < "/proc/$k/cmdline" 2>/dev/null | grep -q "sshd" && kill -TERM "$k" 2>/dev/null
+      done
+      for k in $kids; do
+        for _ in $(seq 50); do running "$k" || break; sleep 0.05; done
+        running "$k" && kill -KILL "$k" 2>/dev/null
+      done
     fi
     rm -f "$pidf"
   done
