@@ -4,7 +4,8 @@
 # fetched with apt and built once into build/deps/ (tests/libssh2.sh). LIBSSH2=system: the system one
 # whatever its version; that build lives in build/system/ and its program is build/system/sftpdrill.
 
-VERSION   := 0.1.0
+# The version, from one place: the first line of debian/changelog ("sftpdrill (0.3.0-1) ...").
+VERSION   := $(shell sed -n '1s/^sftpdrill (\([^)-]*\).*/\1/p' debian/changelog)
 PREFIX    ?= /usr/local
 # systemd reads units from $(PREFIX)/lib/systemd/system for /usr and /usr/local.
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -33,7 +34,7 @@ CFLAGS    ?= -O2 -g
 WARN      := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 DEPCFLAGS  = $(SSH2_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 DEPLIBS    = $(SSH2_LIBS) $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-ALLCFLAGS  = $(WARN) $(CFLAGS) -pthread -Iinclude -DSFTPDRILL_VERSION='"$(VERSION)"' \
+ALLCFLAGS  = $(WARN) $(CPPFLAGS) $(CFLAGS) -pthread -Iinclude -DSFTPDRILL_VERSION='"$(VERSION)"' \
              -DSFTPDRILL_LIBSSH2_ORIGIN='"$(SSH2_ORIGIN)"' $(DEPCFLAGS) -MMD -MP
 SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -46,7 +47,7 @@ CHECKLIBS  = $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
 # Objects for a variant: $(call objs,DIR)
 objs = $(patsubst lib/%.c,$(1)/lib/%.o,$(LIBSRC))
 
-.PHONY: all deps check check-trixie check-deps unit integration interop demo install uninstall clean bench fuzz
+.PHONY: all deps deb check-deb check check-trixie check-deps unit integration interop demo install uninstall clean bench fuzz
 .DEFAULT_GOAL := all
 
 all: $(PROG)
@@ -77,6 +78,9 @@ $(PROG): $(HARNESS) $(HARNESSH) $(B)/help.h $(B)/libsftpdrill.a
 	$(CC) $(ALLCFLAGS) -I$(B) -o $@ $(HARNESS) $(B)/libsftpdrill.a $(DEPLIBS) $(LDFLAGS)
 
 # ---- sanitizer build (tests only) ---------------------------------------
+# The version is compiled into version.o (and the harness's help): remade when the changelog moves on.
+$(B)/lib/base/version.o $(B)/asan/lib/base/version.o: debian/changelog
+
 $(B)/asan/lib/%.o: lib/%.c $(B)/libssh2.mk
 	@mkdir -p $(@D)
 	$(CC) $(ALLCFLAGS) $(SANFLAGS) -c -o $@ $<
@@ -116,6 +120,16 @@ interop:
 	@$(MAKE) --no-print-directory LIBSSH2=$(LIBSSH2) $(PROG) $(B)/asan/sftpdrill $(B)/link-emu
 	@SFTPDRILL_BUILD=$(B) SFTPDRILL_PROG=$(PROG) tests/run-all.sh interop
 
+# The Debian package: build/deb/sftpdrill_VERSION_ARCH.deb (debhelper), then lintian; check-deb installs
+# it in clean Debian 12 and 13 chroots and removes it again (tests/deb.sh).
+deb:
+	@tests/need.sh deb
+	@tests/deb.sh build
+
+check-deb:
+	@tests/need.sh deb
+	@tests/deb.sh check
+
 # The suite on Debian 13, in a debootstrap chroot of the archive this machine's apt uses (tests/trixie.sh).
 check-trixie:
 	@tests/need.sh trixie
@@ -132,7 +146,8 @@ demo:
 install: $(PROG)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/sftpdrill/scenarios/hkex-rrs
 	install -m 755 $(PROG) $(DESTDIR)$(PREFIX)/bin/sftpdrill
-	install -m 644 harness/sftpdrill.1 $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
+	sed 's/@VERSION@/$(VERSION)/' harness/sftpdrill.1 > $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
+	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
 	install -m 644 scenarios/hkex-rrs/*.drill scenarios/hkex-rrs/*.profile scenarios/hkex-rrs/*.txt $(DESTDIR)$(PREFIX)/share/sftpdrill/scenarios/hkex-rrs/
 	install -d $(DESTDIR)$(PREFIX)/lib/nagios/plugins
 	install -m 755 contrib/monitoring/check_sftpdrill $(DESTDIR)$(PREFIX)/lib/nagios/plugins/check_sftpdrill
@@ -150,7 +165,7 @@ uninstall:
 clean:
 	rm -rf $(filter-out build/deps,$(wildcard build/*)) harness/sftpdrill harness/*.d
 
--include $(shell find $(B) -path $(B)/trixie -prune -o -type f -name '*.d' -print 2>/dev/null)
+-include $(shell find $(B) \( -path $(B)/trixie -o -path $(B)/deb -o -path $(B)/deb-chroots \) -prune -o -type f -name '*.d' -print 2>/dev/null)
 
 # ---- test tools -----------------------------------------------------------
 $(B)/junit-check: tests/tools/junit-check.c

@@ -1,5 +1,6 @@
 /* cmd_other.c — the commands that never connect: check, plan, verify, business-day, version. */
 #define _GNU_SOURCE
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -567,8 +568,17 @@ shipped(const char *argv0, const char *name)
 		"%1$s/../scenarios/hkex-rrs/%2$s",                 /* harness/sftpdrill in the source tree */
 		"%1$s/../share/sftpdrill/scenarios/hkex-rrs/%2$s", /* installed */
 	};
-	const char *slash = strrchr(argv0, '/');
-	char *dir = slash ? sd_xstrndup(argv0, (size_t)(slash - argv0)) : sd_xstrdup(".");
+	char self[PATH_MAX], *dir;
+	ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	const char *slash;
+
+	/* Where the program itself is (run from PATH, argv0 says nothing): its tree's or its prefix's share. */
+	if (len > 0) {
+		self[len] = '\0';
+		argv0 = self;
+	}
+	slash = strrchr(argv0, '/');
+	dir = slash ? sd_xstrndup(argv0, (size_t)(slash - argv0)) : sd_xstrdup(".");
 
 	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
 		char *p = sd_xasprintf(candidates[i], dir, name);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # need.sh — make sure the Debian packages sftpdrill needs are installed.
-# Usage: tests/need.sh build|test|interop|demo|bench|fuzz
+# Usage: tests/need.sh build|test|interop|trixie|deb|demo|bench|fuzz
 # As root, missing packages are installed (apt-get update, then apt-get install -y);
 # otherwise the script stops and prints the exact command to run.
 set -euo pipefail
@@ -16,6 +16,7 @@ case "${1:-build}" in
   interop) want+=(openssh-server openssh-client iproute2 util-linux proftpd-core proftpd-mod-crypto dropbear-bin
                   gesftpserver python3-asyncssh python3-paramiko rclone tinysshd ucspi-tcp libnet-sftp-sftpserver-perl) ;;
   trixie) want=(debootstrap debian-archive-keyring git util-linux) ;;
+  deb)   want+=(debhelper lintian fakeroot git debootstrap debian-archive-keyring util-linux) ;;
   demo)  want+=(openssh-server openssh-client iproute2 util-linux) ;;
   bench) want+=(openssh-server openssh-client curl lftp iproute2 util-linux time) ;;
   fuzz)  want+=(clang libclang-rt-14-dev) ;;
