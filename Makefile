@@ -149,6 +149,8 @@ install: $(PROG)
 	sed 's/@VERSION@/$(VERSION)/' harness/sftpdrill.1 > $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/sftpdrill.1
 	install -m 644 scenarios/hkex-rrs/*.drill scenarios/hkex-rrs/*.profile scenarios/hkex-rrs/*.txt $(DESTDIR)$(PREFIX)/share/sftpdrill/scenarios/hkex-rrs/
+	install -d $(DESTDIR)$(PREFIX)/share/sftpdrill/ci
+	install -m 755 contrib/ci/sftpdrill-ci $(DESTDIR)$(PREFIX)/share/sftpdrill/ci/sftpdrill-ci
 	install -d $(DESTDIR)$(PREFIX)/lib/nagios/plugins
 	install -m 755 contrib/monitoring/check_sftpdrill $(DESTDIR)$(PREFIX)/lib/nagios/plugins/check_sftpdrill
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)

@@ -11,7 +11,7 @@ case "${1:-build}" in
   build) ;;
   test)  want+=(check openssh-server openssh-client libxml2-utils iproute2 util-linux openssl chromium poppler-utils
                 proftpd-core proftpd-mod-crypto python3-asyncssh python3-junitparser python3-yaml groovy tmux time
-                prometheus monitoring-plugins-basic) ;;
+                prometheus monitoring-plugins-basic curl) ;;
   # Every SFTP server Debian packages that the interoperability suite starts (tests/interop/servers.sh).
   interop) want+=(openssh-server openssh-client iproute2 util-linux proftpd-core proftpd-mod-crypto dropbear-bin
                   gesftpserver python3-asyncssh python3-paramiko rclone tinysshd ucspi-tcp libnet-sftp-sftpserver-perl) ;;

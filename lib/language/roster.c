@@ -137,6 +137,40 @@ passphrase_problem(const char *p)
 	return "write where the passphrase is (env:VARIABLE or file:PATH), never the passphrase itself";
 }
 
+/*
+ * A path field's ${NAME}s from the environment (a CI's secrets folder:
+ * key=${SFTPDRILL_SECRETS}/cp0042); *missing names the first one unset
+ * (the caller frees). Returns the expanded text, or s itself when it has
+ * none; NULL for NULL.
+ */
+static char *
+expand_env(char *s, char **missing)
+{
+	struct sd_buf out = SD_BUF_INIT(0);
+	const char *p = s;
+
+	if (s == NULL || strstr(s, "${") == NULL)
+		return s;
+	while (*p) {
+		const char *end = strncmp(p, "${", 2) == 0 ? strchr(p + 2, '}') : NULL;
+		if (end == NULL) {
+			sd_buf_add(&out, p++, 1);
+			continue;
+		}
+		{
+			char *name = sd_xstrndup(p + 2, (size_t)(end - p - 2));
+			const char *v = sd_var_name_ok(name, strlen(name)) ? getenv(name) : NULL;
+			if (v == NULL && *missing == NULL)
+				*missing = sd_xstrdup(name);
+			sd_buf_adds(&out, v ? v : "");
+			free(name);
+		}
+		p = end + 1;
+	}
+	free(s);
+	return sd_buf_detach(&out);
+}
+
 /* One data row: kept, or reported and dropped. */
 static void
 read_row(struct sd_roster *r, const char *path, int line, char **fields, int n, const int *where,
@@ -154,6 +188,17 @@ read_row(struct sd_roster *r, const char *path, int line, char **fields, int n, 
 	row.known_hosts = FIELD(COL_KNOWN_HOSTS);
 	row.profile = FIELD(COL_PROFILE);
 #undef FIELD
+	{
+		char *missing = NULL;
+		row.key = expand_env(row.key, &missing);
+		row.known_hosts = expand_env(row.known_hosts, &missing);
+		if (row.passphrase && strncmp(row.passphrase, "file:", 5) == 0)
+			row.passphrase = expand_env(row.passphrase, &missing);
+		if (missing != NULL)
+			problem = sd_xasprintf("account `%s`: ${%s} is not set in the environment", row.name ? row.name : "?",
+			    missing);
+		free(missing);
+	}
 	for (size_t i = 0; row.name && i < r->n && problem == NULL; i++)
 		if (strcmp(r->v[i].name, row.name) == 0)
 			problem = sd_xasprintf("account `%s` is already on line %d; each account once", row.name, r->v[i].line);

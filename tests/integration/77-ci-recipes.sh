@@ -53,3 +53,64 @@ if unshare -n true 2>/dev/null && [ "$rc" = 0 ]; then
 else
   echo "# note: no namespace for the recipes' own mirrors here (or the recipes could not be read): their jobs are not run" >&2
 fi
+
+# ---- The vendor's recipes (docs/ci/vendor/): a repository that holds only its roster and a recipe ----
+# Each job's commands as its CI runs them, as an unprivileged user (the CI's own), in a workspace of
+# their own: sftpdrill unpacked from its package (no root), each key handed over as the CI's secret
+# store does (GitHub: the value; GitLab and Jenkins: a file), the roster's accounts drilled on the mirror.
+vjobs=$(/usr/bin/python3 tests/tools/vendor-recipes.py docs/ci/vendor 2>&1); vrc=$?
+expect "vendor recipes: a shard matrix, a merge after it, the merged report, no root, every secret through sftpdrill-ci" \
+  bash -c '[ "$1" = 0 ] && [ "$(grep -c "	merge	" <<<"$2")" = 6 ] && [ "$(grep -c "sftpdrill-ci\" secret" <<<"$2")" = 36 ]' _ "$vrc" "$vjobs"
+if [ "$vrc" = 0 ] && command -v setpriv >/dev/null && command -v curl >/dev/null && command -v dpkg-deb >/dev/null; then
+  vend=$(mktemp -d /tmp/sftpdrill-vendor.XXXXXX); chmod 755 "$vend"
+  # The package a release would hold: what `make install` puts in it, built as a .deb.
+  make --no-print-directory -s install DESTDIR="$vend/pkg" PREFIX=/usr SYSTEMDUNITDIR=/lib/systemd/system >/dev/null 2>&1
+  mkdir -p "$vend/pkg/DEBIAN"
+  printf 'Package: sftpdrill\nVersion: 0.0-test\nArchitecture: %s\nMaintainer: test <test@example.org>\nDescription: test\n' \
+    "$(dpkg --print-architecture)" > "$vend/pkg/DEBIAN/control"
+  dpkg-deb --build --root-owner-group "$vend/pkg" "$vend/sftpdrill.deb" >/dev/null
+  # Two accounts the mirror admits; their keys live in the CI's secret store, never in the repository.
+  mkdir -p "$vend/store"
+  for a in cp0042 cp0107; do
+    ssh-keygen -q -t ed25519 -N '' -C "vendor-$a" -f "$vend/store/$a"
+    cat "$vend/store/$a.pub" >> "$state/authorized_keys"
+  done
+  cp "$state/known_hosts" "$vend/store/known_hosts"
+  # The state the sessions compare with: the last business day's listing, as that evening's backup records it.
+  "$bin" snapshot --state-dir "$vend/state" -D RRS_PROFILE=local-mirror.profile --business-date 2023-04-14 \
+    --now 2023-04-14T19:30:00+08:00 --report-dir "$vend/snap" --quiet "$S1" "$S2" >/dev/null 2>&1
+  chown -R 65534:65534 "$vend"
+  chmod 600 "$vend"/store/*
+  rm -rf /tmp/sftpdrill /tmp/sftpdrill.deb /tmp/sftpdrill-secrets
+  while IFS=$'\t' read -r recipe job vars cmd; do
+    ws=$vend/ws-$recipe jt=$vend/tmp-$recipe-${job//[ \/]/-}
+    if [ ! -d "$ws" ]; then
+      # The documented roster, with the User ID the mirror admits.
+      mkdir -p "$ws" && sed 's/,CP0[0-9]*,/,root,/' docs/ci/vendor/roster.csv > "$ws/roster.csv"
+      cp "docs/ci/vendor/$recipe" "$ws/" && chown -R 65534:65534 "$ws"
+    fi
+    mkdir -p "$jt" && chown 65534:65534 "$jt"
+    if [ "$recipe" = github-actions.yml ]; then k42=$(cat "$vend/store/cp0042") k107=$(cat "$vend/store/cp0107") kh=$(cat "$vend/store/known_hosts")
+    else k42=$vend/store/cp0042 k107=$vend/store/cp0107 kh=$vend/store/known_hosts; fi
+    (cd "$ws" && setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin HOME="$jt" LANG=C.UTF-8 \
+      RUNNER_TEMP="$jt" WORKSPACE_TMP="$jt" SFTPDRILL_DEB_URL="file://$vend/sftpdrill.deb" SFTPDRILL_STATE="$vend/state" \
+      SFTPDRILL_ARGS="-D RRS_PROFILE=local-mirror.profile --business-date 2023-04-15 --now 2023-04-15T14:45:00+08:00" \
+      CP0042_KEY="$k42" CP0107_KEY="$k107" RRS_KNOWN_HOSTS="$kh" SFTPDRILL_JOBS=2 \
+      bash -c 'eval "export $1"; eval "$2"' _ "$vars" "$cmd") >> "$vend/$recipe.${job//[ \/]/-}.out" 2>&1
+    echo $? >> "$vend/$recipe.${job//[ \/]/-}.rc"
+    # What the job left in the CI's temporary folder: the secrets go with the shard's end.
+    [[ "$cmd" == *" shard "* ]] && [ -e "$jt/sftpdrill-secrets" ] && echo "secrets left" >> "$vend/$recipe.${job//[ \/]/-}.rc"
+  done <<<"$vjobs"
+  for recipe in gitlab-ci.yml github-actions.yml Jenkinsfile; do
+    expect "vendor $recipe: run as the CI's own user from a folder with only the roster: both accounts, every step passed" \
+      bash -c 'cd "$1" && [ -z "$(cat "$2".*.rc | grep -v "^0$")" ] && grep -q "^4 bundles, 8 suites: 56 passed, 0 failed" "$2.merge.out" &&
+        "$3" verify "ws-$2/sftpdrill-out/merged" >/dev/null' _ "$vend" "$recipe" "$root/$bin"
+    expect "... no key in any job's output, nothing owned by root in the workspace, the secrets gone after each shard" \
+      bash -c '! grep -rqF "$(sed -n 2p "$1/store/cp0042")" "$1"/"$2".*.out && ! grep -rq "PRIVATE KEY" "$1"/"$2".*.out &&
+        [ -z "$(find "$1/ws-$2" ! -user 65534)" ] && ! grep -q "secrets left" "$1"/"$2".*.rc' _ "$vend" "$recipe"
+  done
+  [ -n "${SFTPDRILL_KEEP_WORK:-}" ] || rm -rf "$vend"
+  rm -rf /tmp/sftpdrill /tmp/sftpdrill.deb /tmp/sftpdrill-secrets
+else
+  echo "# note: setpriv, curl or dpkg-deb missing (or the vendor recipes unreadable): the vendor recipes were not run" >&2
+fi

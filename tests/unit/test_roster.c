@@ -103,6 +103,32 @@ START_TEST(bad_header_keeps_nothing)
 }
 END_TEST
 
+/* A CI's secrets folder named in the environment: ${NAME} in the path columns; an unset one is a bad row. */
+START_TEST(paths_from_the_environment)
+{
+	const char *dir = tmpdir_new();
+	const char *text = "name,user,key,passphrase,known_hosts\n"
+	    "cp01,CP01,${SD_TEST_SECRETS}/cp01,file:${SD_TEST_SECRETS}/cp01.pass,${SD_TEST_SECRETS}/kh\n"
+	    "cp02,CP02,${SD_TEST_NOT_SET}/cp02,,\n";
+	char *path = write_text(dir, "e.csv", text, strlen(text));
+	struct sd_roster r = { 0 };
+	struct sd_diag diag = { 0 };
+
+	setenv("SD_TEST_SECRETS", "/run/ci-secrets", 1);
+	unsetenv("SD_TEST_NOT_SET");
+	ck_assert_int_eq(sd_roster_read(path, &r, &diag), 1);
+	ck_assert_str_eq(r.v[0].key, "/run/ci-secrets/cp01");
+	ck_assert_str_eq(r.v[0].passphrase, "file:/run/ci-secrets/cp01.pass");
+	ck_assert_str_eq(r.v[0].known_hosts, "/run/ci-secrets/kh");
+	ck_assert_uint_eq(r.nbad, 1);
+	ck_assert_ptr_nonnull(strstr(r.bad[0].why, "${SD_TEST_NOT_SET} is not set in the environment"));
+	sd_roster_release(&r);
+	sd_diag_release(&diag);
+	free(path);
+	tmpdir_remove(dir);
+}
+END_TEST
+
 START_TEST(shards_cover_every_row_once)
 {
 	for (int n = 1; n <= 7; n++)
@@ -124,6 +150,7 @@ roster_suite(void)
 	tcase_add_test(tc, good_and_bad_rows);
 	tcase_add_test(tc, bad_header_keeps_nothing);
 	tcase_add_test(tc, account_names);
+	tcase_add_test(tc, paths_from_the_environment);
 	tcase_add_test(tc, shards_cover_every_row_once);
 	suite_add_tcase(s, tc);
 	return s;
