@@ -14,6 +14,7 @@ for y in gitlab-ci.yml github-actions.yml; do
 done
 if command -v groovyc >/dev/null && command -v java >/dev/null; then
   expect "docs/ci/Jenkinsfile is Groovy (groovyc compiles it)" groovy_ok docs/ci/Jenkinsfile
+  expect "docs/ci/vendor/Jenkinsfile is Groovy (groovyc compiles it)" groovy_ok docs/ci/vendor/Jenkinsfile
   printf 'pipeline {\n  stages { stage("x") { steps { sh "true" } }\n' > "$ci/Broken.groovy"
   expect "... and the same check refuses a pipeline with a brace missing" bash -c '! "$@"' _ groovy_ok "$ci/Broken.groovy"
 else
