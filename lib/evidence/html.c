@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sftpdrill/domain/calendar.h"
 #include "sftpdrill/evidence/html.h"
 #include "sftpdrill/base/util.h"
 
@@ -41,6 +42,8 @@ static const char style[] =
 	"table.matrix td.cell,table.matrix th.ep{text-align:center;white-space:nowrap}"
 	"table.facts th{white-space:nowrap;width:1%}"
 	".details{page-break-before:always;break-before:page}"
+	"figure.timeline{margin:.8em 0}figure.timeline svg{width:100%;height:auto}"
+	"figure.timeline figcaption{font-size:.8em;color:#333}"
 	"@media print{body{margin:0;max-width:none}h2{page-break-after:avoid}tr{page-break-inside:avoid}}";
 
 static void
@@ -222,11 +225,164 @@ write_files(FILE *f, const struct sd_run *run)
 	fputs("</table>\n", f);
 }
 
+/* HH:MM:SS of t in the site's zone; with tenths when the axis spans less than a minute. */
+static void
+clock_text(double t, long offset, int tenths, char *buf, size_t len)
+{
+	char iso[32];
+
+	sd_utc_iso((time_t)t + offset, iso, sizeof(iso));
+	if (tenths)
+		snprintf(buf, len, "%.8s.%d", iso + 11, (int)((t - (double)(time_t)t) * 10) % 10);
+	else
+		snprintf(buf, len, "%.8s", iso + 11);
+}
+
+/* When a suite began: to the millisecond where it was recorded (started.precise), else to the second. */
+static double
+began(const struct sd_suite *s)
+{
+	const char *p = sd_suite_get_prop(s, "started.precise");
+
+	return p != NULL && p[0] ? strtod(p, NULL) : (double)s->started;
+}
+
+/* The run's span: the first suite's start to the last step's end (steps of a suite run one after another). */
+static void
+span_of(const struct sd_run *run, double *from, double *to)
+{
+	*from = *to = 0;
+	for (size_t i = 0; i < run->nsuites; i++) {
+		double end = began(run->suites[i]);
+		for (size_t k = 0; k < run->suites[i]->ncases; k++)
+			end += run->suites[i]->cases[k].time;
+		if (i == 0 || began(run->suites[i]) < *from)
+			*from = began(run->suites[i]);
+		if (i == 0 || end > *to)
+			*to = end;
+	}
+	if (*to - *from < 0.1)
+		*to = *from + 0.1;
+}
+
+/* A suite's window, parsed: 0 when it has none (or one that does not parse). */
+static int
+window_of(const struct sd_suite *s, struct sd_window *w)
+{
+	const char *text = sd_suite_get_prop(s, "window");
+	struct sd_err err;
+
+	return text != NULL && sd_window_parse(text, w, &err) == 0;
+}
+
+/* Where each distinct window stands against the steps of its suites, in words. */
+static void
+say_windows(const struct sd_run *run, struct sd_buf *said)
+{
+	struct sd_strv seen = { 0 };
+
+	for (size_t i = 0; i < run->nsuites; i++) {
+		const char *text = sd_suite_get_prop(run->suites[i], "window");
+		struct sd_window w;
+		double from = 0, to = 0;
+		int inside = 1, outside = 1;
+
+		if (!window_of(run->suites[i], &w) || sd_strv_has(&seen, text))
+			continue;
+		sd_strv_push(&seen, text);
+		for (size_t k = 0; k < run->nsuites; k++) {
+			const char *other = sd_suite_get_prop(run->suites[k], "window");
+			if (other == NULL || strcmp(other, text) != 0)
+				continue;
+			from = began(run->suites[k]);
+			to = from;
+			for (size_t c = 0; c < run->suites[k]->ncases; c++)
+				to += run->suites[k]->cases[c].time;
+			inside &= from >= (double)w.start && to <= (double)w.end;
+			outside &= to <= (double)w.start || from >= (double)w.end;
+		}
+		sd_buf_addf(said, " The window %s%s", text, inside ? " (shaded): every step of its drill ran inside it." :
+		    outside ? ": its drill ran outside it altogether (a rehearsal); nothing is shaded." :
+		    " (shaded): part of its drill ran outside it.");
+	}
+	if (seen.n == 0)
+		sd_buf_adds(said, " No drill has a window.");
+	sd_strv_release(&seen);
+}
+
+/*
+ * Page one's timeline: each endpoint's steps as bars on one time axis, the
+ * drill's window shaded behind its rows, colours by status; inline SVG (no
+ * script), each bar titled, and the same said in words below it for screen
+ * readers. Steps of an endpoint run one after another from its suite's start.
+ */
+static void
+write_timeline(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
+{
+	static const char *const fill[] = { "#2e7d32", "#c62828", "#8e0000", "#bdbdbd" };
+	const double left = 230, width = 460, rowh = 16;
+	double from, to, scale;
+	struct sd_buf said = SD_BUF_INIT(0);
+	char a[24], b[24];
+
+	if (run->nsuites == 0)
+		return;
+	span_of(run, &from, &to);
+	scale = width / (to - from);
+	fprintf(f, "<figure class=\"timeline\">\n<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" "
+	    "aria-labelledby=\"timeline-caption\" viewBox=\"0 0 700 %.0f\" font-size=\"10\" font-family=\"sans-serif\">\n",
+	    rowh * (double)run->nsuites + 30);
+	for (size_t i = 0; i < run->nsuites; i++) {
+		const struct sd_suite *s = run->suites[i];
+		double t = began(s), y = rowh * (double)i + 2;
+		const char *account = sd_suite_get_prop(s, "account");
+		char *label = account ? sd_xasprintf("%s: %s", account, s->endpoint) : sd_xstrdup(s->endpoint);
+		struct sd_window w;
+		size_t passed = 0;
+
+		if (window_of(s, &w) && (double)w.end > from && (double)w.start < to) {
+			double w0 = (double)w.start > from ? (double)w.start : from, w1 = (double)w.end < to ? (double)w.end : to;
+			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" fill=\"#fff3cd\"><title>the "
+			    "drill's window</title></rect>\n", left + (w0 - from) * scale, y - 2, (w1 - w0) * scale, rowh);
+		}
+		fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", left - 6, y + 11);
+		esc(f, label);
+		fputs("</text>\n", f);
+		for (size_t k = 0; k < s->ncases; k++) {
+			const struct sd_case *c = &s->cases[k];
+			double bw = c->time * scale;
+			fprintf(f, "<rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.0f\" fill=\"%s\" stroke=\"#fff\" "
+			    "stroke-width=\"0.3\"><title>", left + (t - from) * scale, y, bw < 1.5 ? 1.5 : bw, rowh - 4,
+			    fill[c->status]);
+			esc(f, c->name);
+			fprintf(f, ": %s, %.3f s</title></rect>\n", sd_status_name(c->status), c->time);
+			t += c->time;
+			passed += c->status == SD_PASS;
+		}
+		clock_text(began(s), info->utc_offset, to - from < 60, a, sizeof(a));
+		sd_buf_addf(&said, " %s: %zu steps from %s, %.2f s, %zu passed.", label, s->ncases, a, t - began(s), passed);
+		free(label);
+	}
+	say_windows(run, &said);
+	clock_text(from, info->utc_offset, to - from < 60, a, sizeof(a));
+	clock_text(to, info->utc_offset, to - from < 60, b, sizeof(b));
+	fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">%s</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s ",
+	    left, rowh * (double)run->nsuites + 20, a, left + width, rowh * (double)run->nsuites + 20, b);
+	esc(f, info->zone_name);
+	fputs("</text>\n</svg>\n<figcaption id=\"timeline-caption\">Timeline of the steps, in ", f);
+	esc(f, info->zone_name);
+	fputs(" time (green passed, red failed, dark red error, grey skipped).", f);
+	esc(f, sd_buf_str(&said));
+	fputs("</figcaption>\n</figure>\n", f);
+	sd_buf_release(&said);
+}
+
 static void
 write_page(FILE *f, const struct sd_run *run, const struct sd_html_info *info)
 {
 	write_header(f, run, info);
 	write_matrix(f, run);
+	write_timeline(f, run, info);
 	/* Connection details start on a page of their own: page one is the verdict and the matrix. */
 	fputs("<div class=\"details\">\n", f);
 	for (size_t i = 0; i < run->nsuites; i++)

@@ -41,6 +41,14 @@ sd_run_add_suite(struct sd_run *run, const char *drill, const char *endpoint, co
 	free(d);
 	free(st);
 	s->started = time(NULL);
+	/* When, to the millisecond: the timeline places endpoints drilled in the same second one after another. */
+	{
+		struct timespec ts;
+		char ms[32];
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(ms, sizeof(ms), "%lld.%03ld", (long long)ts.tv_sec, ts.tv_nsec / 1000000);
+		sd_suite_prop(s, "started.precise", ms);
+	}
 	SD_GROW(run->suites, run->nsuites + 1, run->capsuites);
 	run->suites[run->nsuites++] = s;
 	return s;

@@ -89,6 +89,15 @@ if command -v chromium >/dev/null && command -v pdftotext >/dev/null; then
       for w in "Window status" Operator "Business date" "User ID" "User key SHA256" "127.152.14.121:10022" "127.151.14.122:10022" \
         "Download TP002" "Logout"; do grep -q "$w" "$2" || { echo "#   page 1 lacks $w" >&2; exit 1; }; done &&
       [ "$(grep -c "Logout" "$2")" -ge 2 ] && ! grep -q "Key exchange\|Cipher" "$2"' _ "$work/summary.pdf" "$work/page1.txt"
+  # The timeline: a bar per step on page one, the window said in words, and a picture of it.
+  timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync --window-size=1000,1400 \
+    --user-data-dir="$work/chromium" --screenshot="$work/summary.png" "file://$html" >/dev/null 2>&1
+  expect "... page 1 draws a timeline: one bar per step and endpoint, inline SVG with no script, said in words too" \
+    bash -c '[ "$(grep -o "<rect x=\"[0-9.]*\" y=\"[0-9.]*\" width=\"[0-9.]*\" height=\"12\" fill=\"#2e7d32\"" "$1" | wc -l)" = 28 ] &&
+      grep -q "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-labelledby=\"timeline-caption\"" "$1" &&
+      ! grep -qi "<script" "$1" && grep -q "Timeline of the steps" "$2" &&
+      grep -q "The window 2023-04-15 14:30 15:30 Asia/Hong_Kong" "$1" && [ -s "$3" ]' _ "$html" "$work/page1.txt" "$work/summary.png"
 else
   echo "# note: chromium or pdftotext missing: summary rendering test skipped" >&2
 fi

@@ -53,7 +53,8 @@ expect "... roster-summary.txt: each account's verdict as its bundle tells it, a
     grep -q "^bad1 *- *vendor.csv:16 *NOT RUN (RosterRowInvalid): a row needs" "$f"' _ "$rrun"
 expect "... the merged summary is a rehearsal too, and names each account on its first page" \
   bash -c 'grep -q "class=\"verdict failed rehearsal\"" "$1/merged/summary.html" && grep -q "<th>cp07: RRS post-release" "$1/merged/summary.html" &&
-    grep -q "<th>Accounts</th><td class=\"mono\">cp01; cp02" "$1/merged/summary.html"' _ "$rrun"
+    grep -q "<th>Accounts</th><td class=\"mono\">cp01; cp02" "$1/merged/summary.html" &&
+    grep -q ">cp07: 127.152.14.121:10022</text>" "$1/merged/summary.html" && grep -q "cp07: 127.152.14.121:10022: 7 steps from" "$1/merged/summary.html"' _ "$rrun"
 expect "... each account's downloads in a folder of its own (two participants' TP001 never meet)" \
   bash -c '[ "$(ls "$1" | tr "\n" " ")" = "$(seq -f "cp%02g" 1 12 | tr "\n" " ")" ] &&
     [ "$(ls "$1"/cp*/*/*/TP001* | wc -l)" -ge 24 ] && [ -z "$(find "$1" -maxdepth 1 -type f)" ]' _ "$rdir/dl"

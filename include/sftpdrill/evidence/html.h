@@ -12,7 +12,9 @@ struct sd_html_info {
 };
 
 /*
- * Write the summary to path (atomically): per endpoint the connection facts
+ * Write the summary to path (atomically): page one the verdict, the facts, the
+ * steps × endpoints matrix and a timeline of the steps (inline SVG, the
+ * drill's window shaded, said in words too); then per endpoint the connection facts
  * (peer, banner, host key, algorithms, user key) and a row per step with its
  * status, time and message; then the downloaded files' SHA-256. Everything
  * the server sent is escaped; no script, no external resource.
