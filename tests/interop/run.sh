@@ -37,6 +37,13 @@ ip link set lo up
 
 bin=${SFTPDRILL:-harness/sftpdrill}
 BUILD=${SFTPDRILL_BUILD:-build}
+# A libssh2 before 1.11 signs RSA keys only with SHA-1, which OpenSSH 8.8 and later refuse by default:
+# with such a build (`make check LIBSSH2=system` on Debian 12), an RSA login to an OpenSSH server is
+# expected to end RsaSha1Refused at Login, the precise diagnosis, rather than pass.
+sha1_rsa_only=0
+case $("$bin" version | head -n 1) in
+  *"(libssh2 1.10."*|*"(libssh2 1."[0-9]"."*) sha1_rsa_only=1 ;;
+esac
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$here/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -184,6 +191,7 @@ run_case() {  # NAME SERVER LINE KEYS EXPECT SETTINGS...
 drill_one() {  # NAME SERVER KEY EXPECT TARGET HOW (the line and settings, for the matrix; "-": none)
   local name=$1 server=$2 key=$3 expect=$4 target=$5 line=$6 c=$work/cases/$1 out rc junit
   local k=$c/$key dir; dir=$(server_dir "$server")
+  case $sha1_rsa_only:$key:$server in 1:rsa:openssh*|1:rsa:perl-sftp) [ "$expect" = pass ] && expect=RsaSha1Refused@Login ;; esac
   mkdir -p "$k"
   # Known hosts name the address drilled: the line's when there is one.
   sed "s/^\[$addr\]/[$target]/" "$c/server/known_hosts" > "$k/known_hosts"
