@@ -12,6 +12,7 @@
 #include "sftpdrill/evidence/html.h"
 #include "sftpdrill/evidence/junit.h"
 #include "cli.h"
+#include "term.h"
 
 /* Two inputs holding the same suite would count it twice: name both. Returns the first duplicate or -1. */
 static int
@@ -159,10 +160,13 @@ tell(const struct sd_run *merged, int n, const char *out)
 {
 	struct sd_verdict v;
 	struct sd_buf line = SD_BUF_INIT(0);
+	char *shown;
 
 	sd_run_verdict_of(merged, &v);
 	sd_verdict_line(&v, &line);
-	printf("%d bundles, %zu suites: %s\n", n, merged->nsuites, sd_buf_str(&line));
+	shown = sd_xasprintf("%d bundles, %zu suites: %s\n", n, merged->nsuites, sd_buf_str(&line));
+	term_print(stdout, shown, 4);
+	free(shown);
 	if (merged->mode)
 		printf("%s\n", merged->mode);
 	printf("report: %s/junit.xml\n", out);

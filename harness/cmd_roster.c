@@ -20,6 +20,7 @@
 #include "sftpdrill/language/roster.h"
 #include "sftpdrill/run/preflight.h"
 #include "cli.h"
+#include "term.h"
 
 /* One account's run. */
 struct account {
@@ -198,7 +199,7 @@ static void
 finished(struct account *a, int wstatus)
 {
 	FILE *f = fopen(a->log, "re");
-	char line[4096], counts[512] = "";
+	char line[4096], counts[512] = "", *shown;
 
 	a->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 	while (f && fgets(line, sizeof(line), f) != NULL) {
@@ -212,28 +213,45 @@ finished(struct account *a, int wstatus)
 	}
 	if (f)
 		fclose(f);
-	printf("  %s %s (%s): %s\n", a->status == 0 ? "✓" : "✗", a->row->name, a->row->user,
-	    counts[0] ? counts : a->bundle ? "see its bundle" : "no bundle: see its log");
-	if (a->status != 0)
-		printf("      log: %s\n", a->log);
+	shown = sd_xasprintf("  %s %s (%s): %s\n%s%s%s", a->status == 0 ? "✓" : "✗", a->row->name, a->row->user,
+	    counts[0] ? counts : a->bundle ? "see its bundle" : "no bundle: see its log", a->status != 0 ? "      log: " : "",
+	    a->status != 0 ? a->log : "", a->status != 0 ? "\n" : "");
+	term_print(stdout, shown, 4);
+	free(shown);
 	fflush(stdout);
 }
 
-/* One line of roster-summary.txt, shown too. */
+/*
+ * roster-summary.txt is a table; the terminal shows the same table when it is wide enough, else each
+ * row as "ACCOUNT (USER), SESSION: RESULT", word-wrapped.
+ */
+struct summary {
+	FILE *f;
+	struct sd_buf table, rows;
+	int widest;
+};
+
+/* One row of the summary (the header when account is NULL). */
 static void
-summary_line(FILE *f, const char *account, const char *user, const char *session, const char *result)
+summary_line(struct summary *sm, const char *account, const char *user, const char *session, const char *result)
 {
 	char line[1024];
 
-	snprintf(line, sizeof(line), "%-16s %-12s %-50.50s %s", account, user, session, result);
-	printf("%s\n", line);
-	if (f)
-		fprintf(f, "%s\n", line);
+	snprintf(line, sizeof(line), "%-16s %-12s %-50.50s %s", account ? account : "account", account ? user : "user",
+	    account ? session : "session", account ? result : "result");
+	sd_buf_addf(&sm->table, "%s\n", line);
+	if (term_width_of(line) > sm->widest)
+		sm->widest = term_width_of(line);
+	if (account)
+		sd_buf_addf(&sm->rows, "%s%s%s%s, %s: %s\n", account, strcmp(user, "-") ? " (" : "",
+		    strcmp(user, "-") ? user : "", strcmp(user, "-") ? ")" : "", session, result);
+	if (sm->f)
+		fprintf(sm->f, "%s\n", line);
 }
 
 /* An account's sessions, each with the verdict the model gives its suites (what its bundle says). */
 static void
-summary_account(FILE *f, const struct account *a)
+summary_account(struct summary *f, const struct account *a)
 {
 	struct sd_run run = { 0 };
 	struct sd_err err;
@@ -267,10 +285,11 @@ static void
 summary(const struct account *accts, size_t n, const struct sd_roster *r, const struct cli *c, const char *dir)
 {
 	char *path = sd_xasprintf("%s/roster-summary.txt", dir);
-	FILE *f = fopen(path, "we");
+	struct summary sm = { .f = fopen(path, "we"), .table = SD_BUF_INIT(0), .rows = SD_BUF_INIT(0) }, *f = &sm;
+	int columns = term_columns(STDOUT_FILENO);
 
 	printf("\n");
-	summary_line(f, "account", "user", "session", "result");
+	summary_line(f, NULL, NULL, NULL, NULL);
 	for (size_t i = 0; i < n; i++)
 		summary_account(f, &accts[i]);
 	for (size_t i = 0; i < r->nbad; i++) {
@@ -282,8 +301,14 @@ summary(const struct account *accts, size_t n, const struct sd_roster *r, const 
 		snprintf(result, sizeof(result), "NOT RUN (RosterRowInvalid): %s", r->bad[i].why);
 		summary_line(f, r->bad[i].name ? r->bad[i].name : "-", "-", where, result);
 	}
-	if (f)
-		fclose(f);
+	if (columns == 0 || sm.widest < columns)
+		fputs(sd_buf_str(&sm.table), stdout);
+	else
+		term_print_to(stdout, sd_buf_str(&sm.rows), 4, columns);
+	if (sm.f)
+		fclose(sm.f);
+	sd_buf_release(&sm.table);
+	sd_buf_release(&sm.rows);
 	free(path);
 }
 

@@ -79,9 +79,24 @@ next_line(struct wrapping *w)
 	return 0;
 }
 
-/* One word (len bytes at p): on this line if it fits, else the next; copyable text never broken. */
+/* The bytes of the first cols characters of UTF-8 s (all of it if shorter). */
+static size_t
+prefix_bytes(const char *s, int cols)
+{
+	size_t i = 0;
+
+	for (int c = 0; s[i] && c < cols; c++)
+		for (i++; ((unsigned char)s[i] & 0xC0) == 0x80; i++)
+			;
+	return i;
+}
+
+/*
+ * One word (len bytes at p): on this line if it fits, else the next; copyable text never broken.
+ * A glued word follows the one before without a space (the ":" after a `quoted` span).
+ */
 static int
-put_word(struct wrapping *w, const char *p, size_t len, int copyable)
+put_word(struct wrapping *w, const char *p, size_t len, int copyable, int glued)
 {
 	char word[8192];
 	int n;
@@ -96,14 +111,23 @@ put_word(struct wrapping *w, const char *p, size_t len, int copyable)
 		w->lines++;
 		return 0;
 	}
-	if (w->col + !w->fresh + n > w->width && w->col > w->indent && next_line(w) < 0)
+	if (glued && w->col + n > w->width)
+		glued = 0;
+	if (w->col + !(w->fresh || glued) + n > w->width && w->col > w->indent && next_line(w) < 0)
 		return -1;
-	if (!w->fresh)
+	if (!w->fresh && !glued)
 		fputc(' ', w->f), w->col++;
-	if (!copyable && n > w->width - w->col && w->width - w->col >= 2)
-		term_pad_cut(w->f, word, w->width - w->col), w->col = w->width;
-	else
-		fputs(word, w->f), w->col += n;
+	/* A word longer than a line (a path in an error): broken across lines, never cut short. */
+	const char *q = word;
+	while (n > w->width - w->col && w->width - w->col >= 2) {
+		size_t bytes = prefix_bytes(q, w->width - w->col);
+		fprintf(w->f, "%.*s", (int)bytes, q);
+		q += bytes;
+		n = term_width_of(q);
+		if (next_line(w) < 0)
+			return -1;
+	}
+	fputs(q, w->f), w->col += n;
 	w->fresh = 0;
 	return 0;
 }
@@ -113,6 +137,7 @@ term_wrap(FILE *f, const char *lead, const char *text, int indent, int width, in
 {
 	struct wrapping w = { .f = f, .col = term_width_of(lead), .lines = 1, .fresh = 1, .indent = indent,
 		.width = width, .max = max };
+	int glue = 0;
 
 	fputs(lead, f);
 	while (*text && !w.cut) {
@@ -134,14 +159,17 @@ term_wrap(FILE *f, const char *lead, const char *text, int indent, int width, in
 		}
 		if (*text == ' ') {
 			text++;
+			glue = 0;
 			continue;
 		}
 		if (*text == '`' && strchr(text + 1, '`') != NULL) {
 			len = (size_t)(strchr(text + 1, '`') - text) + 1;
-			put_word(&w, text, len, 1);
+			put_word(&w, text, len, 1, 0);
+			glue = 1;
 		} else {
 			len = strcspn(text, " \n");
-			put_word(&w, text, len, 0);
+			put_word(&w, text, len, 0, glue);
+			glue = 0;
 		}
 		text += len;
 	}

@@ -560,7 +560,7 @@ print_recap(struct view *v, const struct sd_run *run, int width)
 			lead = sd_xasprintf("  %s %s, %s: ", mark(v, c->status), s->endpoint, c->name);
 			what = masked(v, sd_xasprintf("%s: %s%s", kd->name, c->message ? c->message : "",
 			    c->attempts > 1 ? " (the last of its attempts)" : ""));
-			term_wrap(stdout, lead, what, 6, width, 6);
+			term_wrap(stdout, lead, what, 6, width, 8);
 			if (kd->hint)
 				term_wrap(stdout, "      fix: ", kd->hint, 11, width, 3);
 			if ((kd->flags & SD_KIND_ASK_SERVICE) && desk)

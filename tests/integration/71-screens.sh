@@ -1,5 +1,5 @@
 # 71-screens.sh — every screen at 80x24 in a real terminal (tmux, its own server socket): help,
-# help types, check, plan, record, errors, -q, a refusal, the known_hosts line to copy, the
+# help types, check, plan, a run's live view, a roster, record, errors, -q, a refusal, the known_hosts line to copy, the
 # countdown. Nothing may run past 80 columns or wrap, except text meant to be copied (a known_hosts
 # line, a command), which stands whole on a line of its own. Sourced by run.sh.
 if command -v tmux >/dev/null; then
@@ -36,6 +36,14 @@ PY
   shot plan "$root/$bin plan -D RRS_PROFILE=local-mirror.profile -D RRS_TARGET_HOST=127.151.14.121,127.151.14.122 $root/$S1"
   expect "80x24: plan (the window line and the forgotten switch wrapped under their labels)" \
     bash -c 'fits plan && grep -q "^configured 127.151.14.121,127.151.14.122$" "$1"' _ "$work/shot-plan.txt"
+  shot live "$root/$bin run --report-dir r -D RRS_PROFILE=local-mirror.profile --now 2023-04-15T14:45:00+08:00 $root/$S1"
+  expect "80x24: a run's live view and recap" bash -c 'fits live && grep -q "passed, .* failed, .* — " "$1"' _ "$work/shot-live.txt"
+  # A roster: the accounts' progress lines and a bad row's error with a long key path.
+  printf 'name,user,key,passphrase\ncp01,root,%s,\ncp02,root,%s,\ncp03-whose-name-is-long-enough,root,%s,\n' \
+    "$state/user_ed25519" "$state/user_ed25519" "$work/no/such/key/in/a/folder/whose/name/is/long/user_ed25519" > "$work/screens80.csv"
+  shot roster "$root/$bin run --roster $work/screens80.csv --jobs 2 --report-dir r -D RRS_PROFILE=local-mirror.profile --now 2023-04-15T14:45:00+08:00 $root/$S1"
+  expect "80x24: a roster's progress, its bad row and its summary" \
+    bash -c 'fits roster && grep -q "cp02 (root): [0-9]* passed" "$1" && grep -q "screens80.csv:4: error" "$1"' _ "$work/shot-roster.txt"
   run_drill "$S1"; rec=$(dirname "$junit")
   shot record "$root/$bin record $rec"
   expect "80x24: record" fits record
