@@ -47,6 +47,13 @@ mkdir -p "$root/src/sftpdrill"
 git ls-files -z --cached --others --exclude-standard | (cd "$here" && xargs -0 cp --parents -t "$root/src/sftpdrill" 2>/dev/null || true)
 if [ -d "$here/../shared" ]; then rm -rf "$root/src/shared"; cp -r "$here/../shared" "$root/src/shared"; fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# The machine's own trust: certificate authorities it added locally (a proxy's, say) are trusted in the
+# chroot too, so npm and apt reach what they reach from the machine itself.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+  chroot "$root" update-ca-certificates >/dev/null 2>&1 || true
+fi
 # As Debian's installer writes it: the machine's own name resolves (ProFTPD 1.3.8c's mod_sftp
 # crashes at start-up when it does not, which a debootstrap chroot alone would cause).
 printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n' "$(hostname)" > "$root/etc/hosts"
@@ -63,5 +70,6 @@ exec unshare -m --propagation private bash -c '
   mount -t tmpfs -o mode=755 tmpfs "$root/run"
   mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
   exec chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 TERM=dumb \
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
     bash -c "cd /src/sftpdrill && { command -v make >/dev/null || { apt-get update -qq && apt-get install -y -qq make >/dev/null; }; } && make $*"
 ' _ "$root" "${targets[@]}"
