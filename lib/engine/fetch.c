@@ -22,11 +22,22 @@
  */
 #define READ_BUFFER (256 * 1024)
 #define READ_BUFFER_MIN (4 * 1024)
-#define READ_BUFFER_MAX (4 * 1024 * 1024)
-/* All read buffers of one connection together (several files in flight, each its buffer). */
-#define READ_MEMORY (16 * 1024 * 1024)
-/* SFTP channels one batch of downloads uses at most on its connection (OpenSSH allows 10 per connection). */
-#define MAX_CHANNELS 8
+#define READ_BUFFER_MAX (1024 * 1024)
+/*
+ * What the reads of one connection may hold together: each file's buffer and
+ * the data libssh2 asks for ahead of it (four buffers), which it keeps when
+ * it arrives before the file's next read: five buffers a file.
+ */
+#define READ_MEMORY (6 * 1024 * 1024)
+#define READ_HELD(bytes) ((bytes) * 5)
+/*
+ * SFTP channels one batch of downloads uses at most on its connection (OpenSSH's
+ * MaxSessions and ProFTPD's SFTPMaxChannels both default to 10), and files
+ * transferring at once: the channels beyond those let a file start while
+ * others are still closing.
+ */
+#define MAX_CHANNELS 10
+#define MAX_FLYING 8
 /* File handles a batch keeps open at most (`limit inflight`). */
 #define MAX_HANDLES 64
 
@@ -284,7 +295,7 @@ check_local_name(struct sd_conn *c, const char *name, struct sd_err *err)
  * bandwidth-delay product), libssh2 keeps about four buffers in flight. The
  * rate is measured every 100 ms of data; while two BDPs would not fit in
  * flight the buffer doubles, up to READ_BUFFER_MAX, all the connection's
- * buffers together staying under READ_MEMORY.
+ * reads together staying within READ_MEMORY.
  */
 static void
 size_readahead(struct engine *e, struct transfer *x)
@@ -299,7 +310,7 @@ size_readahead(struct engine *e, struct transfer *x)
 	x->window_t0 = now;
 	x->window_b0 = x->out.bytes;
 	if (4.0 * (double)x->bufsize < 2.0 * bdp && x->bufsize < READ_BUFFER_MAX &&
-	    e->buffers + x->bufsize <= READ_MEMORY) {
+	    READ_HELD(e->buffers + x->bufsize) <= READ_MEMORY) {
 		x->buf = sd_xrealloc(x->buf, x->bufsize * 2);
 		e->buffers += x->bufsize;
 		x->bufsize *= 2;
@@ -326,9 +337,14 @@ begin_read(struct engine *e, struct transfer *x)
 	x->md = EVP_MD_CTX_new();
 	if (x->md == NULL || !EVP_DigestInit_ex(x->md, EVP_sha256(), NULL))
 		return sd_fail(&x->err, SD_KIND_LOCAL_ERROR, SD_PHASE_LOCAL, "cannot start SHA-256");
-	/* A small file needs no more read-ahead than itself (libssh2 asks for four buffers ahead). */
+	/*
+	 * A small file needs no more read-ahead than itself (libssh2 asks for four buffers ahead), and the
+	 * connection's files together stay within READ_MEMORY.
+	 */
 	x->bufsize = READ_BUFFER;
 	while (out->size_known && x->bufsize > READ_BUFFER_MIN && x->bufsize / 2 >= out->remote_size)
+		x->bufsize /= 2;
+	while (x->bufsize > READ_BUFFER_MIN && READ_HELD(e->buffers + x->bufsize) > READ_MEMORY)
 		x->bufsize /= 2;
 	x->buf = sd_xmalloc(x->bufsize);
 	e->buffers += x->bufsize;
@@ -634,8 +650,18 @@ files_in_flight(const struct engine *e)
 {
 	size_t want = e->rtt_ms == 0 ? 1 : 1 + (size_t)e->rtt_ms / 2;
 
+	want = want < MAX_FLYING ? want : MAX_FLYING;
 	want = want < e->max_channels ? want : e->max_channels;
 	return want < e->cap ? want : e->cap;
+}
+
+/* Channels worth opening: one per file in flight, and two for files closing while the next ones start. */
+static size_t
+channels_wanted(const struct engine *e)
+{
+	size_t want = files_in_flight(e) + (files_in_flight(e) > 1 ? 2 : 0);
+
+	return want < e->max_channels ? want : e->max_channels;
 }
 
 static int
@@ -658,7 +684,7 @@ add_channel(struct engine *e)
 	LIBSSH2_SFTP *s;
 	int rc;
 
-	if (e->channels_done || e->nch >= e->max_channels || (usable(e) >= files_in_flight(e) && usable(e) > 0))
+	if (e->channels_done || e->nch >= e->max_channels || (usable(e) >= channels_wanted(e) && usable(e) > 0))
 		return 0;
 	if (e->channel_trying == 0) {
 		e->channel_trying = e->nch + 1;

@@ -357,7 +357,7 @@ static void
 do_limit(struct parser *p, const struct dline *l)
 {
 	static const char *const what[] = { "size", "entries", "names", "inflight", "channels", NULL };
-	static const uint64_t most[] = { UINT64_MAX, UINT64_MAX, UINT64_MAX, 64, 8 };
+	static const uint64_t most[] = { UINT64_MAX, UINT64_MAX, UINT64_MAX, 64, 10 };
 	struct sd_limits *lim = &p->d->limits;
 	uint64_t *slots[] = { &lim->max_size, &lim->max_entries, &lim->max_names, &lim->max_inflight,
 		&lim->max_channels };
@@ -367,7 +367,7 @@ do_limit(struct parser *p, const struct dline *l)
 		if (strcmp(l->t[1].text, what[i]) == 0) {
 			if (sd_size_parse(l->t[2].text, &v) < 0 || v == 0 || v > most[i])
 				sd_parse_report(p, 0, l->t[2].col, "bad limit `%s` (a number, with KiB, MiB or GiB for sizes; "
-				    "inflight: 1 to 64; channels: 1 to 8)", l->t[2].text);
+				    "inflight: 1 to 64; channels: 1 to 10)", l->t[2].text);
 			else
 				*slots[i] = v;
 			return;

@@ -75,7 +75,7 @@ measure "(a) ${big_mb} MiB download: sftpdrill" "rm -rf $work/dl $work/reports" 
   "${sd[@]}" -D RRS_DOWNLOAD_DIR="$work/dl" -D RRS_SECONDARY=$host "$d"
 T[a_sd]=$m_time R[a_sd]=$m_rss
 negotiated=$(grep -ho 'cipher [^,]*, mac [^ ]*' "$work"/reports/*/transcript.log | head -1 || true)
-[ "$(sha256sum "$work"/dl/*/BIG.bin | cut -c1-64)" = "$sha_expected" ] || { echo "bench: sftpdrill's copy differs" >&2; exit 1; }
+[ "$(sha256sum $(find "$work/dl" -name BIG.bin) | cut -c1-64)" = "$sha_expected" ] || { echo "bench: sftpdrill's copy differs" >&2; exit 1; }
 measure "(a) ${big_mb} MiB download: OpenSSH sftp" "rm -f $work/big.sftp" \
   bash -c "echo 'get /reports/BIG.bin $work/big.sftp' | ${sftp_cmd[*]}"
 T[a_sftp]=$m_time R[a_sftp]=$m_rss

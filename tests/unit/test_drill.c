@@ -205,11 +205,11 @@ START_TEST(limit_channels_and_inflight)
 	sd_drill_free(d);
 	d = parse("l0.drill", "include site.profile\ntarget primary\nstep \"a\" connect\n", NULL);
 	ck_assert_ptr_nonnull(d);
-	ck_assert_uint_eq(d->limits.max_channels, 8);
+	ck_assert_uint_eq(d->limits.max_channels, 10);
 	sd_drill_free(d);
-	ck_assert_ptr_null(parse("l2.drill", "include site.profile\ntarget primary\nlimit channels 9\nlimit inflight 65\n"
+	ck_assert_ptr_null(parse("l2.drill", "include site.profile\ntarget primary\nlimit channels 11\nlimit inflight 65\n"
 	    "limit chanels 2\nstep \"a\" connect\n", NULL));
-	ck_assert(has_error(3, 16, "bad limit `9`"));
+	ck_assert(has_error(3, 16, "bad limit `11`"));
 	ck_assert(has_error(4, 16, "bad limit `65`"));
 	ck_assert(has_error(5, 7, "did you mean `channels`?"));
 }

@@ -19,13 +19,13 @@ struct sd_limits {
 	uint64_t max_entries;       /* entries of one listing (ListingTooLarge) */
 	uint64_t max_names;         /* bytes of names of one listing (ListingTooLarge) */
 	uint64_t max_inflight;      /* file handles open at once on one connection (servers that cap them) */
-	uint64_t max_channels;      /* SFTP channels a batch of downloads opens on one connection (1 to 8) */
+	uint64_t max_channels;      /* SFTP channels a batch of downloads opens on one connection (1 to 10) */
 };
 
 #define SD_LIMIT_SIZE ((uint64_t)4 << 30)
 #define SD_LIMIT_ENTRIES ((uint64_t)250000)
 #define SD_LIMIT_NAMES ((uint64_t)16 << 20)
 #define SD_LIMIT_INFLIGHT ((uint64_t)16)
-#define SD_LIMIT_CHANNELS ((uint64_t)8)
+#define SD_LIMIT_CHANNELS ((uint64_t)10)
 
 #endif

@@ -89,7 +89,7 @@ struct sd_batch {
 	const struct sd_fetch *files;
 	size_t n;
 	int64_t step_deadline;
-	size_t max_channels;        /* SFTP channels it may use: 1 to 8; 0: the connection's `limit channels` */
+	size_t max_channels;        /* SFTP channels it may use: 1 to 10; 0: the connection's `limit channels` */
 	sd_fetch_done_fn done;      /* called for each file as it completes; may be NULL */
 	void *ctx;
 	struct sd_fetch_stats stats; /* filled in */
@@ -102,7 +102,8 @@ struct sd_batch {
  * round trip, then one more per 2 ms of it, at most the connection's `limit
  * inflight`. Each file in flight has an SFTP channel to itself (libssh2
  * keeps one half-done write per channel, which another handle's call would
- * trample): up to 8 (`limit channels`, b->max_channels) are opened for the
+ * trample): at most 8 files transfer at once, and up to 10 channels (`limit
+ * channels`, b->max_channels; two for files closing) are opened for the
  * batch and closed after it. What the server allows, the batch adapts to: a
  * channel it refuses leaves the batch on those it has; an open it refuses
  * while others are open lowers the handles kept open to that many and the
