@@ -45,7 +45,7 @@ fi
 rm -rf "$root/src/sftpdrill"
 mkdir -p "$root/src/sftpdrill"
 git ls-files -z --cached --others --exclude-standard | (cd "$here" && xargs -0 cp --parents -t "$root/src/sftpdrill" 2>/dev/null || true)
-if [ -d "$here/../shared" ]; then rm -rf "$root/src/shared"; cp -r "$here/../shared" "$root/src/shared"; fi
+if [ -d "$here/../shared" ]; then rm -rf "$root/src/shared"; cp -rL "$here/../shared" "$root/src/shared"; fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # The machine's own trust: certificate authorities it added locally (a proxy's, say) are trusted in the
 # chroot too, so npm and apt reach what they reach from the machine itself.
