@@ -401,49 +401,26 @@ parse_options(struct cli *c, const struct command *cmd, int argc, char **argv)
 }
 
 /*
- * The one state folder (baselines, key references, the backup ledger),
- * never relative to the folder sftpdrill runs in: --state-dir, else
- * $SFTPDRILL_STATE, else $XDG_STATE_HOME/sftpdrill, else
- * ~/.local/state/sftpdrill, else (no home at all) /var/lib/sftpdrill.
+ * A folder of sftpdrill's, never relative to the folder it runs in: the
+ * option's value as given, else $ENV, else $XDG/sftpdrill (an XDG base
+ * directory; a relative value is to be ignored), else ~/HOME_REL/sftpdrill,
+ * else (no home at all) /var/lib/sftpdrill; SUB appended to all but the
+ * option's. Caller frees.
  */
 static char *
-state_folder(const struct cli *c)
+home_folder(const char *given, const char *env_name, const char *xdg_name, const char *home_rel, const char *sub)
 {
-	const char *env = getenv("SFTPDRILL_STATE"), *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	const char *env = getenv(env_name), *xdg = getenv(xdg_name), *home = getenv("HOME");
 
-	if (c->state_dir && c->state_dir[0])
-		return sd_xstrdup(c->state_dir);
+	if (given && given[0])
+		return sd_xstrdup(given);
 	if (env && env[0])
-		return sd_xstrdup(env);
-	/* The XDG base directory rules: a relative value is to be ignored. */
+		return sd_xasprintf("%s%s", env, sub);
 	if (xdg && xdg[0] == '/')
-		return sd_xasprintf("%s/sftpdrill", xdg);
+		return sd_xasprintf("%s/sftpdrill%s", xdg, sub);
 	if (home && home[0] == '/')
-		return sd_xasprintf("%s/.local/state/sftpdrill", home);
-	return sd_xstrdup("/var/lib/sftpdrill");
-}
-
-/*
- * The data home, for what the duty keeps that is not state (the backups):
- * $SFTPDRILL_DATA, else $XDG_DATA_HOME/sftpdrill, else
- * ~/.local/share/sftpdrill, else (no home at all) /var/lib/sftpdrill; the
- * backups go to its backup/ unless --backup-dir says where. Never relative
- * to the folder sftpdrill runs in. Caller frees.
- */
-static char *
-backup_folder(const struct cli *c)
-{
-	const char *env = getenv("SFTPDRILL_DATA"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-
-	if (c->backup_dir && c->backup_dir[0])
-		return sd_xstrdup(c->backup_dir);
-	if (env && env[0])
-		return sd_xasprintf("%s/backup", env);
-	if (xdg && xdg[0] == '/')
-		return sd_xasprintf("%s/sftpdrill/backup", xdg);
-	if (home && home[0] == '/')
-		return sd_xasprintf("%s/.local/share/sftpdrill/backup", home);
-	return sd_xstrdup("/var/lib/sftpdrill/backup");
+		return sd_xasprintf("%s/%s/sftpdrill%s", home, home_rel, sub);
+	return sd_xasprintf("/var/lib/sftpdrill%s", sub);
 }
 
 /* Built-in variables and site policy, once the options are known. */
@@ -466,8 +443,9 @@ settle(struct cli *c)
 	if (sd_vars_find(&c->defs, "BUSINESS_DATE_YMD", 17) == NULL)
 		sd_vars_set(&c->defs, "BUSINESS_DATE_YMD", date, SD_VAR_BUILTIN);
 	c->ssh_config = home ? sd_xasprintf("%s/.ssh/config", home) : NULL;
-	c->state = state_folder(c);
-	c->backups = backup_folder(c);
+	/* The state (baselines, key references, the backup ledger) and the data home (the backups). */
+	c->state = home_folder(c->state_dir, "SFTPDRILL_STATE", "XDG_STATE_HOME", ".local/state", "");
+	c->backups = home_folder(c->backup_dir, "SFTPDRILL_DATA", "XDG_DATA_HOME", ".local/share", "/backup");
 	if (sd_vars_find(&c->defs, "BACKUP_DIR", 10) == NULL)
 		sd_vars_set(&c->defs, "BACKUP_DIR", c->backups, SD_VAR_BUILTIN);
 	c->site = (struct sd_site){ .passphrase_env = "RRS_KEY_PASSPHRASE", .state_dir = c->state,
