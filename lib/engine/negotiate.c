@@ -12,20 +12,22 @@
  * offers nothing else (hardened servers offering GCM alone exist). Strict
  * key exchange (kex-strict-c) libssh2 adds by itself.
  */
+#define CIPHERS "aes128-ctr,aes256-ctr,chacha20-poly1305@openssh.com,aes192-ctr,aes128-gcm@openssh.com," \
+    "aes256-gcm@openssh.com"
+#define MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512," \
+    "hmac-sha1-etm@openssh.com,hmac-sha1"
+
+/* Each direction the same. */
 static const char *const policy[SD_ALG__COUNT] = {
 	[SD_ALG_KEX] = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,"
 	    "ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,"
 	    "diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
 	[SD_ALG_HOSTKEY] = "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,"
 	    "rsa-sha2-256",
-	[SD_ALG_CIPHER_CS] = "aes128-ctr,aes256-ctr,chacha20-poly1305@openssh.com,aes192-ctr,aes128-gcm@openssh.com,"
-	    "aes256-gcm@openssh.com",
-	[SD_ALG_CIPHER_SC] = "aes128-ctr,aes256-ctr,chacha20-poly1305@openssh.com,aes192-ctr,aes128-gcm@openssh.com,"
-	    "aes256-gcm@openssh.com",
-	[SD_ALG_MAC_CS] = "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512,"
-	    "hmac-sha1-etm@openssh.com,hmac-sha1",
-	[SD_ALG_MAC_SC] = "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com,hmac-sha2-256,hmac-sha2-512,"
-	    "hmac-sha1-etm@openssh.com,hmac-sha1",
+	[SD_ALG_CIPHER_CS] = CIPHERS,
+	[SD_ALG_CIPHER_SC] = CIPHERS,
+	[SD_ALG_MAC_CS] = MACS,
+	[SD_ALG_MAC_SC] = MACS,
 };
 
 static const char *const names[SD_ALG__COUNT] = {
