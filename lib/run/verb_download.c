@@ -280,6 +280,20 @@ say_adapted(struct fetch *f, const struct sd_fetch_stats *st)
 		    st->handles_allowed == 1 ? "" : "s", st->handles_allowed, st->handles_allowed);
 }
 
+/* The n files of req as one batch on the connection, on at most max_channels (0: its `limit channels`). */
+static int
+one_batch(struct fetch *f, struct sd_fetch *req, size_t n, size_t max_channels, struct sd_err *err)
+{
+	struct sd_batch b = { .files = req, .n = n, .step_deadline = f->s->deadline, .max_channels = max_channels,
+		.done = fetched, .ctx = f };
+	int rc = f->s->t->download(f->s->conn, &b, err);
+
+	say_adapted(f, &b.stats);
+	/* The transfer line tells what the batch that finished the step did. */
+	f->stats = b.stats;
+	return rc;
+}
+
 /*
  * The files of req as one batch on the connection. A server that closes the
  * connection when an extra SFTP channel opens (some allow one or two) gets a
@@ -290,28 +304,18 @@ static int
 batch(struct fetch *f, struct sd_fetch *req, size_t k, struct sd_err *err)
 {
 	struct sd_step_ctx *s = f->s;
-	struct sd_batch b = { .files = req, .n = k, .step_deadline = s->deadline, .done = fetched, .ctx = f };
-	int rc = s->t->download(s->conn, &b, err);
-	size_t dropped = b.stats.channel_dropped;
+	int rc = one_batch(f, req, k, 0, err);
 
-	say_adapted(f, &b.stats);
-	f->stats = b.stats;
-	if (rc == 0 || dropped == 0 || sd_cancelled(s->o->cancel))
+	if (rc == 0 || f->stats.channel_dropped == 0 || sd_cancelled(s->o->cancel))
 		return rc;
 	sd_buf_addf(&f->adapted, "%sthe server closed the connection when SFTP channel %zu opened: reconnected and "
-	    "went on on one channel", f->adapted.len ? "; " : "", dropped);
+	    "went on on one channel", f->adapted.len ? "; " : "", f->stats.channel_dropped);
 	sd_step_emit(s, SD_EV_NOTE, sd_buf_str(&f->adapted));
 	sd_step_drop(s);
 	sd_err_clear(err);
 	if (sd_step_connect(s, err) < 0 || sd_step_login(s, err) < 0)
 		return -1;
-	b = (struct sd_batch){ .files = req, .n = still_wanted(f, req, k), .step_deadline = s->deadline, .max_channels = 1,
-		.done = fetched, .ctx = f };
-	rc = s->t->download(s->conn, &b, err);
-	say_adapted(f, &b.stats);
-	/* The transfer line tells what the batch that finished the step did. */
-	f->stats = b.stats;
-	return rc;
+	return one_batch(f, req, still_wanted(f, req, k), 1, err);
 }
 
 /*
