@@ -111,37 +111,29 @@ prop_number(const struct sd_suite *s, const char *name)
 static void
 backups(const struct sd_run *run, const struct sd_metrics_backup *b, size_t nb, struct sd_buf *out)
 {
-	static const char *const what[][2] = {
-		{ "backup.fetched", "sftpdrill_backup_files_fetched" },
-		{ "backup.bytes", "sftpdrill_backup_bytes_fetched" },
+	/* Per endpoint, from the suite's properties: the property, the metric, its help. */
+	static const char *const per_suite[][3] = {
+		{ "backup.fetched", "sftpdrill_backup_files_fetched", "Files the backup fetched from the endpoint in this run." },
+		{ "backup.bytes", "sftpdrill_backup_bytes_fetched", "Bytes the backup fetched from the endpoint in this run." },
+		{ "backup.missed.count", "sftpdrill_backup_missed", "Business days since the account's first backup that "
+		    "have none (the no-missed-days step)." },
 	};
 	int any = 0;
 
-	for (size_t w = 0; w < 2; w++) {
+	for (size_t w = 0; w < sizeof(per_suite) / sizeof(per_suite[0]); w++) {
 		int shown = 0;
 		for (size_t i = 0; i < run->nsuites; i++) {
-			long long n = prop_number(run->suites[i], what[w][0]);
+			long long n = prop_number(run->suites[i], per_suite[w][0]);
 			if (n < 0)
 				continue;
 			if (!shown++)
-				family(out, what[w][1], w == 0 ? "Files the backup fetched from the endpoint in this run." :
-				    "Bytes the backup fetched from the endpoint in this run.");
-			sample_head(out, what[w][1], run->suites[i], NULL);
+				family(out, per_suite[w][1], per_suite[w][2]);
+			sample_head(out, per_suite[w][1], run->suites[i], NULL);
 			sd_buf_addf(out, "%lld\n", n);
 		}
 	}
-	for (size_t i = 0; i < run->nsuites; i++) {
-		long long n = prop_number(run->suites[i], "backup.missed.count");
-		if (n < 0)
-			continue;
-		if (!any++)
-			family(out, "sftpdrill_backup_missed", "Business days since the account's first backup "
-			    "that have none (the no-missed-days step).");
-		sample_head(out, "sftpdrill_backup_missed", run->suites[i], NULL);
-		sd_buf_addf(out, "%lld\n", n);
-	}
-	any = 0;
 	for (size_t i = 0; i < nb; i++) {
+		char day[16];
 		if (b[i].last_backup == 0)
 			continue;
 		if (!any++)
@@ -150,11 +142,8 @@ backups(const struct sd_run *run, const struct sd_metrics_backup *b, size_t nb, 
 		sd_buf_adds(out, "sftpdrill_backup_last_success_timestamp_seconds{");
 		label(out, "drill", b[i].drill, 1);
 		label(out, "user", b[i].user, 0);
-		{
-			char day[16];
-			sd_date_format(b[i].last_backup_day, 0, day, sizeof(day));
-			label(out, "business_date", day, 0);
-		}
+		sd_date_format(b[i].last_backup_day, 0, day, sizeof(day));
+		label(out, "business_date", day, 0);
 		sd_buf_addf(out, "} %lld\n", (long long)b[i].last_backup);
 	}
 }
