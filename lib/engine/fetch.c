@@ -741,12 +741,12 @@ static int
 start_files(struct engine *e, size_t next_max, size_t *next, struct sd_err *err)
 {
 	int started = 0;
+	size_t flying, held;
 
+	count(e, &flying, &held);
 	for (size_t i = 0; i < e->nslots && *next < next_max && !e->stop; i++) {
-		size_t flying, held;
 		struct chan *ch = free_channel(e);
 
-		count(e, &flying, &held);
 		if (e->slots[i] != NULL || ch == NULL || flying >= files_in_flight(e) || held >= e->cap)
 			continue;
 		if (!e->channels_done && e->nch < e->max_channels && usable(e) < files_in_flight(e) && flying >= usable(e))
@@ -755,6 +755,8 @@ start_files(struct engine *e, size_t next_max, size_t *next, struct sd_err *err)
 		(*next)++;
 		if (e->slots[i] == NULL)
 			e->stop = 1;
+		else
+			flying++, held++;
 		started = 1;
 	}
 	return started;
