@@ -117,12 +117,17 @@ setting() {  # NAME ARGS...
   for a in "$@"; do [ "${a%%=*}" = "$name" ] && { echo "${a#*=}"; return; }; done
 }
 
+# An ed25519 host key (DIR/host_ed25519), its known_hosts line, and the users' keys in DIR/authorized_keys.
+host_and_users() {  # DIR ADDR PORT
+  ssh-keygen -q -t ed25519 -N '' -C interop-host -f "$1/host_ed25519"
+  known_host "$1" "$2" "$3" "$1/host_ed25519.pub"
+  cat "$keys"/*.pub > "$1/authorized_keys"
+}
+
 start_openssh() {  # DIR ADDR PORT SETTINGS... (server_start's $name perl-sftp: Net::SFTP::SftpServer as its subsystem)
   local dir=$1 addr=$2 port=$3 subsystem="internal-sftp -R" chroot="ChrootDirectory $tree" sessions rekey; shift 3
   sessions=$(setting max-sessions "$@") rekey=$(setting rekey "$@")
-  ssh-keygen -q -t ed25519 -N '' -C interop-host -f "$dir/host_ed25519"
-  known_host "$dir" "$addr" "$port" "$dir/host_ed25519.pub"
-  cat "$keys"/*.pub > "$dir/authorized_keys"
+  host_and_users "$dir" "$addr" "$port"
   if [ "${name:-}" = perl-sftp ]; then
     # Its own virtual chroot: HOME/USER, where USER is the name of the process's uid (root).
     mkdir -p "$dir/perl-home"
@@ -232,9 +237,7 @@ home_keys() {
 
 start_asyncssh() {  # DIR ADDR PORT SETTINGS...
   local dir=$1 addr=$2 port=$3; shift 3
-  ssh-keygen -q -t ed25519 -N '' -C interop-host -f "$dir/host_ed25519"
-  known_host "$dir" "$addr" "$port" "$dir/host_ed25519.pub"
-  cat "$keys"/*.pub > "$dir/authorized_keys"
+  host_and_users "$dir" "$addr" "$port"
   setsid /usr/bin/python3 "$here/tests/interop/asyncssh_server.py" --addr "$addr" --port "$port" \
     --host-key "$dir/host_ed25519" --authorized-keys "$dir/authorized_keys" --root "$tree" \
     --max-handles "$(setting max-handles "$@")" --stall "$(setting stall "$@")" > "$dir/server.log" 2>&1 &
@@ -244,9 +247,7 @@ start_asyncssh() {  # DIR ADDR PORT SETTINGS...
 
 start_rclone() {  # DIR ADDR PORT
   local dir=$1 addr=$2 port=$3
-  ssh-keygen -q -t ed25519 -N '' -C interop-host -f "$dir/host_ed25519"
-  known_host "$dir" "$addr" "$port" "$dir/host_ed25519.pub"
-  cat "$keys"/*.pub > "$dir/authorized_keys"
+  host_and_users "$dir" "$addr" "$port"
   # rclone's own configuration file would go to the user's home: an empty one of the run's instead.
   : > "$dir/rclone.conf"
   setsid rclone serve sftp "$tree" --config "$dir/rclone.conf" --addr "$addr:$port" --key "$dir/host_ed25519" \
@@ -269,9 +270,7 @@ start_tinysshd() {  # DIR ADDR PORT
 
 start_paramiko() {  # DIR ADDR PORT
   local dir=$1 addr=$2 port=$3
-  ssh-keygen -q -t ed25519 -N '' -C interop-host -f "$dir/host_ed25519"
-  known_host "$dir" "$addr" "$port" "$dir/host_ed25519.pub"
-  cat "$keys"/*.pub > "$dir/authorized_keys"
+  host_and_users "$dir" "$addr" "$port"
   setsid /usr/bin/python3 "$here/tests/interop/paramiko_server.py" --addr "$addr" --port "$port" \
     --host-key "$dir/host_ed25519" --authorized-keys "$dir/authorized_keys" --root "$tree" > "$dir/server.log" 2>&1 &
   record_pid "$dir" $!
