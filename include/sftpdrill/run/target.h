@@ -11,7 +11,7 @@
 
 /* What `target-host` resolves to, and what the set's endpoints do. */
 struct sd_target_check {
-	struct sd_buf configured;   /* "10.152.14.121, 10.152.14.122" */
+	struct sd_buf configured;   /* "127.152.14.121, 127.152.14.122" */
 	struct sd_buf expected;     /* the same for the set */
 	int matches;                /* the same addresses, order aside */
 };
