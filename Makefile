@@ -135,8 +135,9 @@ check-trixie:
 	@tests/need.sh trixie
 	@SFTPDRILL_BUILD=$(B) tests/trixie.sh check
 
+# `make integration T="10 38"`: only those sections (later ones use what earlier ones recorded).
 integration: $(PROG) $(B)/junit-check $(B)/silent-listener $(B)/cut-proxy $(B)/link-emu
-	SFTPDRILL_BUILD=$(B) SFTPDRILL=$(PROG) tests/integration/run.sh
+	SFTPDRILL_BUILD=$(B) SFTPDRILL=$(PROG) tests/integration/run.sh $(T)
 
 demo:
 	@tests/need.sh demo

@@ -70,6 +70,7 @@ struct transfer {
 	size_t index;               /* its place in the caller's list */
 	char *buf;
 	size_t bufsize;             /* the read buffer: libssh2 keeps about four times it in flight */
+	size_t start_size;          /* the buffer it began with, or would have had memory allowed: its share */
 	int64_t op_deadline;        /* the operation's deadline: each answer restarts it */
 	int64_t started;            /* when the open was sent, for the round trip */
 	int64_t window_t0;          /* the rate measured since then ... */
@@ -111,6 +112,7 @@ struct engine {
 	size_t nslots;
 	size_t *todo;               /* the caller's files not started yet, next first */
 	size_t ntodo;
+	size_t finished;            /* ... of them done, whatever the outcome */
 	int stop;                   /* a failure: nothing new starts */
 	uint64_t received;          /* bytes read so far, all files */
 	uint64_t received_at_channel; /* ... when the last channel opened */
@@ -290,12 +292,41 @@ check_local_name(struct sd_conn *c, const char *name, struct sd_err *err)
 	return -1;
 }
 
+static size_t files_in_flight(const struct engine *e);
+
+/*
+ * A file's share of the connection's read memory: READ_MEMORY over the files
+ * meant to be in flight (or left, when fewer), so that a file started while others hold much is
+ * never left with a buffer too small to catch up (its rate, measured through
+ * that small buffer, would never ask for more).
+ */
+static size_t
+fair_share(const struct engine *e)
+{
+	size_t left = e->ntodo - e->finished, n = files_in_flight(e) < left ? files_in_flight(e) : left;
+	size_t share = READ_MEMORY / READ_HELD(1) / (n ? n : 1);
+
+	return share < READ_BUFFER_MAX ? share : READ_BUFFER_MAX;
+}
+
+/* Double x's buffer, 1, if the connection's reads stay within READ_MEMORY and the file within its share. */
+static int
+grow_buffer(struct engine *e, struct transfer *x)
+{
+	if (x->bufsize * 2 > fair_share(e) || READ_HELD(e->buffers + x->bufsize) > READ_MEMORY)
+		return 0;
+	x->buf = sd_xrealloc(x->buf, x->bufsize * 2);
+	e->buffers += x->bufsize;
+	x->bufsize *= 2;
+	return 1;
+}
+
 /*
  * The read-ahead fills the pipe: the line holds rate x round trip (the
  * bandwidth-delay product), libssh2 keeps about four buffers in flight. The
  * rate is measured every 100 ms of data; while two BDPs would not fit in
- * flight the buffer doubles, up to READ_BUFFER_MAX, all the connection's
- * reads together staying within READ_MEMORY.
+ * flight the buffer doubles. A buffer below the size a file starts with (what
+ * memory allowed when it began) grows back to it as others' memory frees.
  */
 static void
 size_readahead(struct engine *e, struct transfer *x)
@@ -303,18 +334,16 @@ size_readahead(struct engine *e, struct transfer *x)
 	int64_t now = sd_now_ms(), dt = now - x->window_t0;
 	double rate, bdp;
 
+	if (x->bufsize < x->start_size && grow_buffer(e, x))
+		return;
 	if (dt < 100 || e->rtt_ms <= 0)
 		return;
 	rate = (double)(x->out.bytes - x->window_b0) * 1000.0 / (double)dt;
 	bdp = rate * (double)e->rtt_ms / 1000.0;
 	x->window_t0 = now;
 	x->window_b0 = x->out.bytes;
-	if (4.0 * (double)x->bufsize < 2.0 * bdp && x->bufsize < READ_BUFFER_MAX &&
-	    READ_HELD(e->buffers + x->bufsize) <= READ_MEMORY) {
-		x->buf = sd_xrealloc(x->buf, x->bufsize * 2);
-		e->buffers += x->bufsize;
-		x->bufsize *= 2;
-	}
+	if (4.0 * (double)x->bufsize < 2.0 * bdp)
+		grow_buffer(e, x);
 }
 
 /* The remote file is open and its size known: the temporary files, the hash, the buffer. */
@@ -338,12 +367,16 @@ begin_read(struct engine *e, struct transfer *x)
 	if (x->md == NULL || !EVP_DigestInit_ex(x->md, EVP_sha256(), NULL))
 		return sd_fail(&x->err, SD_KIND_LOCAL_ERROR, SD_PHASE_LOCAL, "cannot start SHA-256");
 	/*
-	 * A small file needs no more read-ahead than itself (libssh2 asks for four buffers ahead), and the
-	 * connection's files together stay within READ_MEMORY.
+	 * A small file needs no more read-ahead than itself (libssh2 asks for four buffers ahead), no file
+	 * more than its share, and the connection's files together stay within READ_MEMORY: one that gets
+	 * less than its share grows back to it (size_readahead).
 	 */
 	x->bufsize = READ_BUFFER;
 	while (out->size_known && x->bufsize > READ_BUFFER_MIN && x->bufsize / 2 >= out->remote_size)
 		x->bufsize /= 2;
+	while (x->bufsize > READ_BUFFER_MIN && x->bufsize > fair_share(e))
+		x->bufsize /= 2;
+	x->start_size = x->bufsize;
 	while (x->bufsize > READ_BUFFER_MIN && READ_HELD(e->buffers + x->bufsize) > READ_MEMORY)
 		x->bufsize /= 2;
 	x->buf = sd_xmalloc(x->bufsize);
@@ -768,6 +801,7 @@ finish(struct engine *e, size_t slot, size_t *next, struct sd_err *err)
 {
 	struct transfer *x = e->slots[slot];
 
+	e->finished += !x->refused;
 	if (x->refused)
 		e->todo[--*next] = x->index;
 	else if (!x->failed && e->b->done)

@@ -38,11 +38,14 @@ mkdir -p "$work/line-bk2"; echo "the operator's own notes" > "$work/line-bk2/R30
 d=$(line_drill line2.drill "" "$work/line-bk2")
 guarded_run "$d"
 expect "... a file failing in the middle: LocalFileConflict names it, the user's file kept, the files in flight whole" \
-  bash -c '[ "$1" = 3 ] && [ "$(xmllint --xpath "string(//error/@type)" "$2")" = LocalFileConflict ] &&
-    grep -q "R30_CP0001_20230414.csv already exists with different content" "$2" &&
-    [ "$(cat "$3/R30_CP0001_20230414.csv")" = "the operator'"'"'s own notes" ] && [ -z "$(find "$3" -name ".*.sftpdrill-*")" ] &&
-    for f in "$3"/R*.csv; do [ "${f##*/}" = R30_CP0001_20230414.csv ] || cmp -s "$f" "$4/${f##*/}" || exit 1; done &&
-    [ "$(ls "$3" | grep -c "^R")" -ge 30 ] && [ "$(ls "$3" | grep -c "^R")" -lt 60 ]' \
+  bash -c 'say() { echo "#   $*" >&2; exit 1; }
+    [ "$1" = 3 ] || say "exit status $1, not 3"
+    [ "$(xmllint --xpath "string(//error/@type)" "$2")" = LocalFileConflict ] || say "the JUnit error is not LocalFileConflict"
+    grep -q "R30_CP0001_20230414.csv already exists with different content" "$2" || say "the JUnit does not name R30"
+    [ "$(cat "$3/R30_CP0001_20230414.csv")" = "the operator'"'"'s own notes" ] || say "the operator'"'"'s file changed"
+    [ -z "$(find "$3" -name ".*.sftpdrill-*")" ] || say "partial files left: $(find "$3" -name ".*.sftpdrill-*")"
+    for f in "$3"/R*.csv; do [ "${f##*/}" = R30_CP0001_20230414.csv ] || cmp -s "$f" "$4/${f##*/}" || say "${f##*/} differs"; done
+    n=$(ls "$3" | grep -c "^R"); [ "$n" -ge 30 ] && [ "$n" -lt 60 ] || say "$n files there: $(ls "$3" | tr "\n" " ")"' \
   _ "$rc" "$junit" "$work/line-bk2" "$line"
 # Stopped in the middle of the batch: every file in flight ends, none is left half-written.
 rm -rf "$work/line-bk3"
