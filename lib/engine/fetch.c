@@ -309,15 +309,17 @@ fair_share(const struct engine *e)
 	return share < READ_BUFFER_MAX ? share : READ_BUFFER_MAX;
 }
 
-/* Double x's buffer, 1, if the connection's reads stay within READ_MEMORY and the file within its share. */
+/* Double x's buffer (at most to its share), 1, if the connection's reads stay within READ_MEMORY. */
 static int
 grow_buffer(struct engine *e, struct transfer *x)
 {
-	if (x->bufsize * 2 > fair_share(e) || READ_HELD(e->buffers + x->bufsize) > READ_MEMORY)
+	size_t share = fair_share(e), to = x->bufsize * 2 < share ? x->bufsize * 2 : share;
+
+	if (to <= x->bufsize || READ_HELD(e->buffers - x->bufsize + to) > READ_MEMORY)
 		return 0;
-	x->buf = sd_xrealloc(x->buf, x->bufsize * 2);
-	e->buffers += x->bufsize;
-	x->bufsize *= 2;
+	x->buf = sd_xrealloc(x->buf, to);
+	e->buffers += to - x->bufsize;
+	x->bufsize = to;
 	return 1;
 }
 
@@ -374,8 +376,8 @@ begin_read(struct engine *e, struct transfer *x)
 	x->bufsize = READ_BUFFER;
 	while (out->size_known && x->bufsize > READ_BUFFER_MIN && x->bufsize / 2 >= out->remote_size)
 		x->bufsize /= 2;
-	while (x->bufsize > READ_BUFFER_MIN && x->bufsize > fair_share(e))
-		x->bufsize /= 2;
+	if (x->bufsize > fair_share(e))
+		x->bufsize = fair_share(e) > READ_BUFFER_MIN ? fair_share(e) : READ_BUFFER_MIN;
 	x->start_size = x->bufsize;
 	while (x->bufsize > READ_BUFFER_MIN && READ_HELD(e->buffers + x->bufsize) > READ_MEMORY)
 		x->bufsize /= 2;
