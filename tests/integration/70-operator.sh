@@ -121,7 +121,8 @@ step \"Logout\" logout")
 else
   echo "# note: too close to midnight UTC for a window in the next minute: --wait-for-window not run" >&2
 fi
-d=$(mkdrill far.drill "window $(date -u -d '+20 hours' '+%Y-%m-%d %H:%M') $(date -u -d '+20 hours 10 minutes' +%H:%M) UTC
+noon_zone   # tomorrow at 08:00 where it is about noon now: about 20 hours ahead, never across midnight
+d=$(mkdrill far.drill "window $(date -u -d "$day + 1 day" +%Y-%m-%d) 08:00 08:10 $zone
 target secondary
 step \"Login\" login")
 out=$("$bin" run --wait-for-window --report-dir "$work/reports" -D RRS_PROFILE=local-mirror.profile "$d" 2>&1); rc=$?

@@ -57,8 +57,8 @@ PY
   expect "80x24: -q with HostKeyUnknown: the recap fits, the known_hosts line to add whole on a line of its own" \
     bash -c 'fits unknown "^\\[127\\.152\\.14\\." && grep -qxF "$2" "$1"' _ "$work/shot-unknown.joined" "$kh"
   # The countdown: one line redrawn in place, never a line per tick.
-  win=$(date -u -d '+3 hours' '+%Y-%m-%d %H:%M') win_end=$(date -u -d '+3 hours 10 minutes' +%H:%M)
-  d=$(mkdrill countdown-with-a-rather-long-name-for-the-line.drill "window $win $win_end UTC
+  noon_zone   # a window about three hours ahead that never crosses midnight
+  d=$(mkdrill countdown-with-a-rather-long-name-for-the-line.drill "window $day 15:00 15:10 $zone
 target secondary
 step \"Login\" login")
   tmux -S "$sock" new-session -d -x 80 -y 24 -s cd "cd $work && TERM=xterm $root/$bin run --wait-for-window --report-dir r -D RRS_PROFILE=local-mirror.profile $d; echo EXIT=\$?; sleep 60"

@@ -4,9 +4,7 @@
 # Sourced by run.sh (its helpers and mirror).
 hostfp=$(node_fp "$state" 127.152.14.121)
 # A window around now in a zone where it is about noon, so that it never crosses midnight.
-off=$((12 - 10#$(date -u +%H)))
-zone=$(printf '%s%02d:00' "$([ "$off" -lt 0 ] && echo - || echo +)" "${off#-}")
-day=$(date -u -d "@$(($(date +%s) + off * 3600))" +%Y-%m-%d)
+noon_zone
 late_drill() {  # NAME PORT WINDOW-END
   mkdrill "$1" "host-key-pin \"*\" $hostfp
 endpoints late \"127.152.14.121:$2,127.152.14.121\"

@@ -31,6 +31,14 @@ ready() {
   done
 }
 
+# noon_zone: sets zone, a UTC offset ("+HH:00") in which it is about noon now, and day, the date
+# there: a window written in it opens hours from now and never crosses midnight, whenever the tests run.
+noon_zone() {
+  local off=$((12 - 10#$(date -u +%H)))
+  zone=$(printf '%s%02d:00' "$([ "$off" -lt 0 ] && echo - || echo +)" "${off#-}")
+  day=$(date -u -d "@$(($(date +%s) + off * 3600))" +%Y-%m-%d)
+}
+
 # node_fp STATE ADDR [TYPE]: the SHA256 fingerprint of one mirror node's host key (each node has its own).
 node_fp() { ssh-keygen -lf "$1/nodes/$2/host_${3:-ed25519}.pub" | cut -d' ' -f2; }
 
